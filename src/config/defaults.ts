@@ -1,0 +1,44 @@
+import {
+  AUTH_RATE_LIMIT_LOCKOUT_MS,
+  AUTH_RATE_LIMIT_MAX_ATTEMPTS,
+  AUTH_RATE_LIMIT_WINDOW_MS,
+  DEFAULT_LIMITS,
+} from '../gateway/ws/limits.ts';
+import type { GatewayConfig } from './types.ts';
+
+export const DEFAULT_PORT = 18789;
+export const DEFAULT_AGENT_ID = 'main';
+export const DEFAULT_MAIN_KEY = 'main';
+/** The offline provider is the embedded default so a fresh `npm start` can hold a conversation. */
+export const DEFAULT_MODEL = 'echo/echo';
+export const DEFAULT_TRUSTED_PROXY_USER_HEADER = 'x-forwarded-user';
+
+/** The embedded defaults `npm start` runs with: loopback, token auth. */
+export function defaultConfig(): GatewayConfig {
+  return {
+    gateway: {
+      port: DEFAULT_PORT,
+      bind: 'loopback',
+      auth: {
+        mode: 'token',
+        rateLimit: {
+          maxAttempts: AUTH_RATE_LIMIT_MAX_ATTEMPTS,
+          windowMs: AUTH_RATE_LIMIT_WINDOW_MS,
+          lockoutMs: AUTH_RATE_LIMIT_LOCKOUT_MS,
+          exemptLoopback: true,
+        },
+        trustedProxy: { userHeader: DEFAULT_TRUSTED_PROXY_USER_HEADER, allowUsers: [] },
+      },
+      trustedProxies: [],
+      tls: { enabled: false, autoGenerate: false },
+      controlUi: { enabled: true, basePath: '', allowedOrigins: [] },
+      pairing: { autoApproveLoopback: true },
+      limits: { ...DEFAULT_LIMITS },
+    },
+    agents: { defaults: { model: DEFAULT_MODEL, fallbacks: [] }, list: [] },
+    session: { mainKey: DEFAULT_MAIN_KEY, scope: 'per-sender', dmScope: 'main', groupScope: 'group' },
+    models: { providers: {} },
+    logging: { level: 'info' },
+    discovery: { mdns: { mode: 'off' } },
+  };
+}

@@ -1,0 +1,229 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import JSON5 from 'json5';
+import { compileSchema, describeIssues, loadSchemas } from '../gateway/protocol/validators.ts';
+import { ConfigError } from './config-error.ts';
+import { defaultConfig } from './defaults.ts';
+import { resolveStatePaths, type StatePaths } from './paths.ts';
+import { isPlaceholderSecret, resolveSecretRef } from './secret-ref.ts';
+import { AUTH_MODES, type AuthMode, type GatewayConfig } from './types.ts';
+
+/** What the command line may set; each beats the config file and the environment. */
+export type ConfigOverrides = {
+  port?: number;
+  bind?: string;
+  authMode?: AuthMode;
+  token?: string;
+  password?: string;
+};
+
+export type LoadedConfig = {
+  config: GatewayConfig;
+  paths: StatePaths;
+  /** The file's contents as written (before defaults), `{}` when there is no file. */
+  file: Record<string, unknown>;
+  fileExists: boolean;
+  /** The file's text ('' when absent). */
+  text: string;
+  /** SHA-256 of the file's bytes, OpenClaw's `baseHash` for optimistic `config.set`. */
+  hash: string;
+};
+
+export type LoadOptions = { env: NodeJS.ProcessEnv; configFlag?: string; overrides?: ConfigOverrides };
+
+export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
+  const paths = resolveStatePaths(options.env, options.configFlag);
+  const { text, exists } = readConfigText(paths.configPath);
+  const file = parseConfigText(text, paths.configPath);
+  await validateConfigFile(file, paths.configPath);
+  const config = buildConfig(file, options.env, options.overrides ?? {});
+  return { config, paths, file, fileExists: exists, text, hash: hashConfigText(text) };
+}
+
+export function hashConfigText(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function readConfigText(path: string): { text: string; exists: boolean } {
+  try {
+    return { text: readFileSync(path, 'utf8'), exists: true };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { text: '', exists: false };
+    throw new ConfigError(
+      `cannot read config file ${path} (${code}): fix its permissions, or point --config / CLAWGATE_CONFIG_PATH at a readable file`,
+    );
+  }
+}
+
+export function parseConfigText(text: string, path: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON5.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid JSON5: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path} must hold one JSON5 object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export async function validateConfigFile(file: Record<string, unknown>, path: string): Promise<void> {
+  const schemas = await loadSchemas();
+  const validator = compileSchema(schemas, schemas.ConfigFileSchema);
+  if (validator.Check(file)) return;
+  const problems = describeIssues(validator, file);
+  throw new ConfigError(
+    `config file ${path} is invalid:\n  - ${problems.join('\n  - ')}\nSee docs/configuration.md for every key.`,
+  );
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (value: unknown): value is Obj =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+function mergeInto(target: Obj, source: Obj): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (key === '$schema' || value === undefined) continue;
+    if (isObj(value) && isObj(target[key])) mergeInto(target[key] as Obj, value);
+    else target[key] = structuredClone(value);
+  }
+}
+
+function modelRef(value: unknown): { primary?: string; fallbacks?: string[] } {
+  if (typeof value === 'string') return { primary: value };
+  return isObj(value) ? (value as { primary?: string; fallbacks?: string[] }) : {};
+}
+
+/** Lays the (already validated) file over the defaults, then env, then flags. */
+export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: ConfigOverrides): GatewayConfig {
+  const config = defaultConfig();
+  const { agents: fileAgents, ...rest } = file;
+  mergeInto(config as unknown as Obj, rest);
+  if (isObj(fileAgents)) {
+    const defaults = isObj(fileAgents.defaults) ? fileAgents.defaults : {};
+    const model = modelRef(defaults.model);
+    config.agents.defaults = {
+      model: model.primary ?? config.agents.defaults.model,
+      fallbacks: model.fallbacks ?? [],
+      workspace: defaults.workspace as string | undefined,
+      systemPrompt: defaults.systemPrompt as string | undefined,
+    };
+    if (Array.isArray(fileAgents.list)) {
+      config.agents.list = (fileAgents.list as Obj[]).map((agent) => {
+        const { model: agentModel, ...agentRest } = agent;
+        const ref = modelRef(agentModel);
+        return {
+          ...(structuredClone(agentRest) as GatewayConfig['agents']['list'][number]),
+          model: ref.primary,
+        };
+      });
+    }
+  }
+  const envPort = env.CLAWGATE_GATEWAY_PORT ?? env.OPENCLAW_GATEWAY_PORT;
+  if (envPort !== undefined && (file.gateway as Obj | undefined)?.port === undefined) {
+    config.gateway.port = parsePort(envPort, 'CLAWGATE_GATEWAY_PORT');
+  }
+  if (overrides.port !== undefined) config.gateway.port = overrides.port;
+  if (overrides.bind !== undefined) config.gateway.bind = overrides.bind;
+  const auth = resolveAuth(config.gateway.auth, env, overrides);
+  config.gateway.auth.mode = auth.mode;
+  config.gateway.auth.token = auth.token;
+  config.gateway.auth.password = auth.password;
+  checkSecurity(config);
+  return config;
+}
+
+export function parsePort(value: string, name: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`${name} must be a port number 0-65535, got "${value}"`);
+  }
+  return port;
+}
+
+export type ResolvedAuth = { mode: AuthMode; token?: string; password?: string };
+
+/** Flags beat the config file, which beats the environment (protocol.md §5). Secret refs are resolved here. */
+export function resolveAuth(
+  fileAuth: { mode?: AuthMode; token?: string; password?: string },
+  env: NodeJS.ProcessEnv,
+  overrides: ConfigOverrides,
+): ResolvedAuth {
+  const mode = overrides.authMode ?? fileAuth.mode ?? 'token';
+  if (!AUTH_MODES.includes(mode))
+    throw new ConfigError(`gateway.auth.mode must be one of ${AUTH_MODES.join(', ')}`);
+  const token = pickSecret(
+    overrides.token,
+    '--token',
+    fileAuth.token,
+    'gateway.auth.token',
+    env.CLAWGATE_GATEWAY_TOKEN ?? env.OPENCLAW_GATEWAY_TOKEN,
+    env.CLAWGATE_GATEWAY_TOKEN !== undefined ? 'CLAWGATE_GATEWAY_TOKEN' : 'OPENCLAW_GATEWAY_TOKEN',
+    env,
+  );
+  const password = pickSecret(
+    overrides.password,
+    '--password',
+    fileAuth.password,
+    'gateway.auth.password',
+    env.CLAWGATE_GATEWAY_PASSWORD ?? env.OPENCLAW_GATEWAY_PASSWORD,
+    env.CLAWGATE_GATEWAY_PASSWORD !== undefined ? 'CLAWGATE_GATEWAY_PASSWORD' : 'OPENCLAW_GATEWAY_PASSWORD',
+    env,
+  );
+  if (mode === 'password' && password === undefined) {
+    throw new ConfigError(
+      'gateway.auth.mode is "password" but no password is set: pass --password, set gateway.auth.password, or CLAWGATE_GATEWAY_PASSWORD',
+    );
+  }
+  return { mode, token, password };
+}
+
+function pickSecret(
+  flag: string | undefined,
+  flagName: string,
+  fileValue: string | undefined,
+  fileKey: string,
+  envValue: string | undefined,
+  envName: string,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  const [value, name] =
+    flag !== undefined
+      ? [flag, flagName]
+      : fileValue !== undefined
+        ? [resolveSecretRef(fileValue, fileKey, env), fileKey]
+        : [envValue, envName];
+  if (value === undefined) return undefined;
+  if (isPlaceholderSecret(value)) {
+    throw new ConfigError(
+      `${name} is blank or a placeholder ("${value.trim()}"): set a real secret, at least 16 random characters`,
+    );
+  }
+  return value;
+}
+
+export const LOOPBACK_BINDS = new Set(['loopback', '127.0.0.1', '::1', 'localhost']);
+
+function checkSecurity(config: GatewayConfig): void {
+  const { bind, auth } = config.gateway;
+  if (auth.mode === 'none' && !LOOPBACK_BINDS.has(bind)) {
+    throw new ConfigError(
+      `refusing to bind ${bind} without auth: use --auth token (or password) or keep --bind loopback`,
+    );
+  }
+  if (auth.mode === 'trusted-proxy' && config.gateway.trustedProxies.length === 0) {
+    throw new ConfigError(
+      'gateway.auth.mode is "trusted-proxy" but gateway.trustedProxies lists no proxy address',
+    );
+  }
+  if (config.gateway.tls.enabled && !config.gateway.tls.autoGenerate) {
+    if (!config.gateway.tls.certPath || !config.gateway.tls.keyPath) {
+      throw new ConfigError(
+        'gateway.tls.enabled needs gateway.tls.certPath and gateway.tls.keyPath, or gateway.tls.autoGenerate: true',
+      );
+    }
+  }
+}

@@ -1,0 +1,144 @@
+import { type TSchema, Type } from 'typebox';
+
+const closed = (properties: Record<string, TSchema>) =>
+  Type.Object(properties, { additionalProperties: false });
+const opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
+const NonEmpty = Type.String({ minLength: 1 });
+const Ms = Type.Integer({ minimum: 1 });
+const Count = Type.Integer({ minimum: 1 });
+
+const LimitsSchema = closed({
+  maxPreauthPayloadBytes: opt(Count),
+  maxPayloadBytes: opt(Count),
+  maxBufferedBytes: opt(Count),
+  maxPreauthConnectionsPerIp: opt(Count),
+  handshakeTimeoutMs: opt(Ms),
+  maxPreauthQueuedFrames: opt(Count),
+  pingIntervalMs: opt(Ms),
+  pongTimeoutMs: opt(Ms),
+  tickIntervalMs: opt(Ms),
+  healthRefreshMs: opt(Ms),
+  idempotencyTtlMs: opt(Ms),
+  idempotencyMaxEntries: opt(Count),
+});
+
+const ModelRef = closed({ primary: opt(NonEmpty), fallbacks: opt(Type.Array(NonEmpty)) });
+
+const AgentSchema = closed({
+  id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' }),
+  name: opt(NonEmpty),
+  default: opt(Type.Boolean()),
+  model: opt(Type.Union([NonEmpty, ModelRef])),
+  workspace: opt(NonEmpty),
+  systemPrompt: opt(Type.String()),
+  identity: opt(
+    closed({ name: opt(NonEmpty), theme: opt(NonEmpty), emoji: opt(NonEmpty), avatar: opt(NonEmpty) }),
+  ),
+});
+
+const ProviderSchema = closed({
+  baseUrl: opt(NonEmpty),
+  apiKey: opt(NonEmpty),
+  api: opt(Type.Union([Type.Literal('openai-completions'), Type.Literal('anthropic-messages')])),
+  models: opt(
+    Type.Array(
+      closed({ id: NonEmpty, name: opt(NonEmpty), contextWindow: opt(Type.Integer({ minimum: 1 })) }),
+    ),
+  ),
+});
+
+/** The config file (`clawgate.json`, JSON5). Every object is closed so a misspelt key is named, not ignored. */
+export const ConfigFileSchema = closed({
+  $schema: opt(Type.String()),
+  gateway: opt(
+    closed({
+      port: opt(Type.Integer({ minimum: 0, maximum: 65535 })),
+      bind: opt(NonEmpty),
+      auth: opt(
+        closed({
+          mode: opt(
+            Type.Union([
+              Type.Literal('token'),
+              Type.Literal('password'),
+              Type.Literal('none'),
+              Type.Literal('trusted-proxy'),
+            ]),
+          ),
+          token: opt(Type.String()),
+          password: opt(Type.String()),
+          rateLimit: opt(
+            closed({
+              maxAttempts: opt(Count),
+              windowMs: opt(Ms),
+              lockoutMs: opt(Ms),
+              exemptLoopback: opt(Type.Boolean()),
+            }),
+          ),
+          trustedProxy: opt(closed({ userHeader: opt(NonEmpty), allowUsers: opt(Type.Array(NonEmpty)) })),
+        }),
+      ),
+      trustedProxies: opt(Type.Array(NonEmpty)),
+      tls: opt(
+        closed({
+          enabled: opt(Type.Boolean()),
+          certPath: opt(NonEmpty),
+          keyPath: opt(NonEmpty),
+          autoGenerate: opt(Type.Boolean()),
+        }),
+      ),
+      controlUi: opt(
+        closed({
+          enabled: opt(Type.Boolean()),
+          root: opt(NonEmpty),
+          basePath: opt(Type.String()),
+          allowedOrigins: opt(Type.Array(NonEmpty)),
+        }),
+      ),
+      pairing: opt(closed({ autoApproveLoopback: opt(Type.Boolean()) })),
+      limits: opt(LimitsSchema),
+    }),
+  ),
+  agents: opt(
+    closed({
+      defaults: opt(
+        closed({
+          model: opt(Type.Union([NonEmpty, ModelRef])),
+          workspace: opt(NonEmpty),
+          systemPrompt: opt(Type.String()),
+        }),
+      ),
+      list: opt(Type.Array(AgentSchema)),
+    }),
+  ),
+  session: opt(
+    closed({
+      mainKey: opt(Type.String({ minLength: 1, maxLength: 64 })),
+      scope: opt(Type.Union([Type.Literal('per-sender'), Type.Literal('global')])),
+      dmScope: opt(NonEmpty),
+      groupScope: opt(NonEmpty),
+    }),
+  ),
+  models: opt(closed({ providers: opt(Type.Record(Type.String(), ProviderSchema)) })),
+  logging: opt(
+    closed({
+      level: opt(
+        Type.Union([
+          Type.Literal('debug'),
+          Type.Literal('info'),
+          Type.Literal('warn'),
+          Type.Literal('error'),
+        ]),
+      ),
+      file: opt(NonEmpty),
+    }),
+  ),
+  discovery: opt(
+    closed({
+      mdns: opt(
+        closed({
+          mode: opt(Type.Union([Type.Literal('off'), Type.Literal('minimal'), Type.Literal('full')])),
+        }),
+      ),
+    }),
+  ),
+});

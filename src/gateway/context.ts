@@ -1,0 +1,61 @@
+import type { StatePaths } from '../config/paths.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { DeviceStore } from './auth/device-store.ts';
+import type { FailedAuthLimiter } from './auth/rate-limit.ts';
+import type { AuthSecretSource } from './auth/secret-source.ts';
+import type { Broadcast } from './broadcast.ts';
+import type { HealthSnapshot } from './health-snapshot.ts';
+import type { HealthState } from './health-state.ts';
+import type { GatewayIdentity } from './identity.ts';
+import type { MethodRegistry } from './methods/registry.ts';
+import type { PresenceRegistry } from './presence.ts';
+import type { Readiness } from './readiness.ts';
+import type { GatewayWsClient } from './ws/client.ts';
+
+/** The live config and the file it came from; `config.set` / `config.patch` replace all three together. */
+export type ConfigState = {
+  config: GatewayConfig;
+  file: Record<string, unknown>;
+  /** The file's text as last read or written, and its SHA-256 (`baseHash` for config.set). */
+  text: string;
+  hash: string;
+  exists: boolean;
+};
+
+/**
+ * Everything a handler or the connection layer may use, built once at start-up and passed down; nothing reads a
+ * module-level singleton or `process.env` after config load.
+ */
+export type GatewayContext = {
+  readonly version: string;
+  readonly bootId: string;
+  readonly startedAt: number;
+  readonly paths: StatePaths;
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+  readonly configState: ConfigState;
+  readonly readiness: Readiness;
+  readonly health: HealthState;
+  readonly presence: PresenceRegistry;
+  readonly clients: Set<GatewayWsClient>;
+  readonly events: Broadcast;
+  readonly devices: DeviceStore;
+  readonly secrets: AuthSecretSource;
+  readonly authLimiter: FailedAuthLimiter;
+  readonly methods: MethodRegistry;
+  readonly identity: GatewayIdentity;
+  /** Set by start-up once the listener is bound. */
+  boundPort: number;
+  tlsFingerprint: string | undefined;
+  lastHeartbeat: unknown;
+  now(): number;
+  /** The cached health object (what `health` returns and `hello-ok.snapshot.health` carries). */
+  healthSnapshot(): HealthSnapshot;
+  /** Rebuilds the health snapshot now. */
+  refreshHealth(): HealthSnapshot;
+  /** Applies a validated config file: writes it, swaps the live config, applies what can change live. */
+  applyConfigFile(file: Record<string, unknown>, text: string): Promise<{ restartRequired: string[] }>;
+  /** Closes every shared-secret socket (secret rotated). */
+  closeStaleSecretSockets(generation: number): void;
+};

@@ -1,0 +1,97 @@
+import { DEFAULT_AGENT_ID } from '../config/defaults.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import type { EventLoopHealth } from './health-state.ts';
+
+export type HealthSnapshot = {
+  ok: true;
+  ts: number;
+  durationMs: number;
+  eventLoop: EventLoopHealth;
+  configReload: { hotReloadStatus: 'active' | 'disabled' };
+  channels: Record<string, unknown>;
+  channelOrder: string[];
+  channelLabels: Record<string, string>;
+  heartbeatSeconds: number;
+  defaultAgentId: string;
+  agents: {
+    agentId: string;
+    name?: string;
+    isDefault: boolean;
+    heartbeat: {
+      enabled: boolean;
+      every: string;
+      everyMs: number | null;
+      prompt: string;
+      target: string;
+      ackMaxChars: number;
+    };
+    sessions: {
+      path: string;
+      count: number;
+      recent: { key: string; updatedAt: number | null; age: number | null }[];
+    };
+  }[];
+  sessions: {
+    path: string;
+    count: number;
+    recent: { key: string; updatedAt: number | null; age: number | null }[];
+  };
+};
+
+export type AgentSummary = { id: string; name?: string; isDefault: boolean };
+
+/** The configured agents with the default resolved: the flagged one, else the first, else `main`. */
+export function listAgents(config: GatewayConfig): AgentSummary[] {
+  const list = config.agents.list;
+  if (list.length === 0) return [{ id: DEFAULT_AGENT_ID, isDefault: true }];
+  const flagged = list.find((agent) => agent.default) ?? list[0];
+  return list.map((agent) => ({
+    id: agent.id.toLowerCase(),
+    name: agent.name,
+    isDefault: agent === flagged,
+  }));
+}
+
+export function defaultAgentId(config: GatewayConfig): string {
+  return listAgents(config).find((agent) => agent.isDefault)?.id ?? DEFAULT_AGENT_ID;
+}
+
+/** Heartbeats arrive with a later issue; until then every agent reports them disabled. */
+const DISABLED_HEARTBEAT = {
+  enabled: false,
+  every: '0m',
+  everyMs: null,
+  prompt: '',
+  target: 'none',
+  ackMaxChars: 0,
+};
+
+export function buildHealthSnapshot(
+  config: GatewayConfig,
+  sessionsPath: string,
+  eventLoop: EventLoopHealth,
+  startedAtMs: number,
+  now: number,
+): HealthSnapshot {
+  const sessions = { path: sessionsPath, count: 0, recent: [] };
+  return {
+    ok: true,
+    ts: now,
+    durationMs: Math.max(0, Math.round(performance.now() - startedAtMs)),
+    eventLoop,
+    configReload: { hotReloadStatus: 'active' },
+    channels: {},
+    channelOrder: [],
+    channelLabels: {},
+    heartbeatSeconds: 0,
+    defaultAgentId: defaultAgentId(config),
+    agents: listAgents(config).map((agent) => ({
+      agentId: agent.id,
+      ...(agent.name ? { name: agent.name } : {}),
+      isDefault: agent.isDefault,
+      heartbeat: DISABLED_HEARTBEAT,
+      sessions,
+    })),
+    sessions,
+  };
+}

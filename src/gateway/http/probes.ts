@@ -1,0 +1,71 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isLoopbackIp, normalizeIp } from '../auth/net-address.ts';
+import type { GatewayContext } from '../context.ts';
+import { bearerAuthorized } from './bearer-auth.ts';
+import { sendJson } from './respond.ts';
+
+const PROBE_METHODS = new Set(['GET', 'HEAD']);
+
+/** `/health` is liveness: 200 as soon as the listener is bound (protocol.md §1). */
+function liveness(_ctx: GatewayContext, _req: IncomingMessage, res: ServerResponse): void {
+  sendJson(res, 200, { ok: true, status: 'live' });
+}
+
+/** `/readyz`: 503 until every start-up phase finished; anonymous remote callers learn only `ready`. */
+function readiness(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): void {
+  const ready = ctx.readiness.ready;
+  const local = isLoopbackIp(normalizeIp(req.socket.remoteAddress));
+  const body =
+    local || bearerAuthorized(ctx, req)
+      ? {
+          ready,
+          failing: ctx.readiness.failing(),
+          uptimeMs: ctx.now() - ctx.startedAt,
+          eventLoop: ctx.healthSnapshot().eventLoop,
+        }
+      : { ready };
+  sendJson(res, ready ? 200 : 503, body);
+}
+
+function startup(ctx: GatewayContext, _req: IncomingMessage, res: ServerResponse): void {
+  const status = ctx.readiness.draining ? 'draining' : ctx.readiness.ready ? 'started' : 'starting';
+  const body: Record<string, unknown> = {
+    ok: status === 'started',
+    status,
+    version: ctx.version,
+    uptimeMs: ctx.now() - ctx.startedAt,
+  };
+  if (status === 'starting') body.pendingReason = 'startup-sidecars';
+  sendJson(res, status === 'started' ? 200 : 503, body);
+}
+
+const PROBES: Record<string, (ctx: GatewayContext, req: IncomingMessage, res: ServerResponse) => void> = {
+  '/health': liveness,
+  '/healthz': liveness,
+  '/ready': readiness,
+  '/readyz': readiness,
+  '/startup': startup,
+  '/startupz': startup,
+};
+
+/** Answers a probe path; returns false for any other path. */
+export function handleProbe(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): boolean {
+  const probe = PROBES[path];
+  if (!probe) return false;
+  if (!PROBE_METHODS.has(req.method ?? 'GET')) {
+    sendJson(
+      res,
+      405,
+      { error: { message: 'Method Not Allowed', type: 'method_not_allowed' } },
+      { allow: 'GET, HEAD' },
+    );
+    return true;
+  }
+  probe(ctx, req, res);
+  return true;
+}

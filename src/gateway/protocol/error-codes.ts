@@ -1,0 +1,36 @@
+/** Top-level error codes (protocol.md §3); clients branch on these and on `details.code`. */
+export const ERROR_CODES = [
+  'INVALID_REQUEST',
+  'FORBIDDEN',
+  'UNAVAILABLE',
+  'NOT_PAIRED',
+  'APPROVAL_NOT_FOUND',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** `details.code` values clawgate sends. */
+export const DETAIL_CODES = [
+  'MISSING_SCOPE',
+  'UNKNOWN_AGENT_ID',
+  'AUTH_TOKEN_MISSING',
+  'AUTH_TOKEN_MISMATCH',
+  'AUTH_PASSWORD_MISSING',
+  'AUTH_PASSWORD_MISMATCH',
+  'AUTH_DEVICE_TOKEN_MISMATCH',
+  'AUTH_SCOPE_MISMATCH',
+  'AUTH_RATE_LIMITED',
+  'AUTH_TRUSTED_PROXY_MISSING',
+  'PROTOCOL_MISMATCH',
+  'DEVICE_IDENTITY_REQUIRED',
+  'PAIRING_REQUIRED',
+  'DEVICE_AUTH_SIGNATURE_EXPIRED',
+  'DEVICE_AUTH_SIGNATURE_INVALID',
+  'DEVICE_AUTH_NONCE_MISMATCH',
+  'DEVICE_AUTH_DEVICE_ID_MISMATCH',
+  'DEVICE_AUTH_PUBLIC_KEY_INVALID',
+  'DEVICE_NOT_FOUND',
+  'PAIRING_REQUEST_NOT_FOUND',
+  'CONFIG_INVALID',
+  'CONFIG_BASE_HASH_MISMATCH',
+] as const;
+export type DetailCode = (typeof DETAIL_CODES)[number];

@@ -1,0 +1,85 @@
+import { type TSchema, Type } from 'typebox';
+
+const NonEmpty = Type.String({ minLength: 1 });
+const Empty = Type.Object({}, { additionalProperties: false });
+/** For methods whose params OpenClaw leaves unschematised: known fields typed, extras tolerated. */
+const open = (properties: Record<string, TSchema>) => Type.Object(properties, { additionalProperties: true });
+
+/** Params schema of every method in the core; shapes follow OpenClaw's where it publishes one. */
+export const METHOD_PARAM_SCHEMAS = {
+  health: open({ probe: Type.Optional(Type.Boolean()) }),
+  status: open({}),
+  'system-presence': open({}),
+  'system-event': open({
+    text: NonEmpty,
+    deviceId: Type.Optional(NonEmpty),
+    instanceId: Type.Optional(NonEmpty),
+    host: Type.Optional(NonEmpty),
+    ip: Type.Optional(NonEmpty),
+    mode: Type.Optional(NonEmpty),
+    version: Type.Optional(NonEmpty),
+    platform: Type.Optional(NonEmpty),
+    deviceFamily: Type.Optional(NonEmpty),
+    modelIdentifier: Type.Optional(NonEmpty),
+    lastInputSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+    reason: Type.Optional(NonEmpty),
+    tags: Type.Optional(Type.Array(NonEmpty)),
+  }),
+  'last-heartbeat': open({}),
+  'logs.tail': Type.Object(
+    {
+      cursor: Type.Optional(Type.Integer({ minimum: 0 })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+      maxBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    },
+    { additionalProperties: false },
+  ),
+  'config.get': Empty,
+  'config.schema': Empty,
+  'config.set': Type.Object(
+    { raw: NonEmpty, baseHash: Type.Optional(NonEmpty) },
+    { additionalProperties: false },
+  ),
+  'config.patch': Type.Object(
+    {
+      raw: NonEmpty,
+      baseHash: Type.Optional(NonEmpty),
+      sessionKey: Type.Optional(Type.String()),
+      deliveryContext: Type.Optional(Type.Unknown()),
+      note: Type.Optional(Type.String()),
+      restartDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
+      replacePaths: Type.Optional(Type.Array(NonEmpty, { maxItems: 256 })),
+    },
+    { additionalProperties: false },
+  ),
+  'agents.list': Empty,
+  'models.list': Type.Object(
+    {
+      agentId: Type.Optional(NonEmpty),
+      includeProviderCapabilities: Type.Optional(Type.Boolean()),
+      preparedOnly: Type.Optional(Type.Boolean()),
+      refresh: Type.Optional(Type.Boolean()),
+      view: Type.Optional(
+        Type.Union([
+          Type.Literal('default'),
+          Type.Literal('configured'),
+          Type.Literal('provider-config'),
+          Type.Literal('all'),
+        ]),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  'gateway.identity.get': open({}),
+  'device.pair.list': Empty,
+  'device.pair.approve': Type.Object({ requestId: NonEmpty }, { additionalProperties: false }),
+  'device.pair.reject': Type.Object({ requestId: NonEmpty }, { additionalProperties: false }),
+  'device.pair.remove': Type.Object({ deviceId: NonEmpty }, { additionalProperties: false }),
+  'device.token.rotate': Type.Object(
+    { deviceId: NonEmpty, role: NonEmpty, scopes: Type.Optional(Type.Array(NonEmpty)) },
+    { additionalProperties: false },
+  ),
+  'device.token.revoke': Type.Object({ deviceId: NonEmpty, role: NonEmpty }, { additionalProperties: false }),
+} satisfies Record<string, TSchema>;
+
+export type MethodWithSchema = keyof typeof METHOD_PARAM_SCHEMAS;

@@ -1,0 +1,77 @@
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GatewayConfig } from '../config/types.ts';
+
+export type TlsRuntime = { cert: string; key: string; fingerprint256: string; generated: boolean };
+
+/** Lifetime of a generated certificate; browsers cap trusted leaf certs near this. */
+const GENERATED_CERT_DAYS = 825;
+
+/**
+ * Certificate and key for `wss://`: the configured files, or a self-signed pair generated once into
+ * `<state>/tls/` with the system `openssl`. Clients pin it by the SHA-256 fingerprint logged at start-up.
+ */
+export function loadTlsRuntime(config: GatewayConfig, stateDir: string): TlsRuntime | undefined {
+  const tls = config.gateway.tls;
+  if (!tls.enabled) return undefined;
+  let certPath = tls.certPath;
+  let keyPath = tls.keyPath;
+  let generated = false;
+  if (!certPath || !keyPath) {
+    const dir = join(stateDir, 'tls');
+    certPath = join(dir, 'gateway-cert.pem');
+    keyPath = join(dir, 'gateway-key.pem');
+    if (!existsSync(certPath) || !existsSync(keyPath)) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      generateSelfSigned(certPath, keyPath);
+      generated = true;
+    }
+  }
+  const cert = readPem(certPath, 'gateway.tls.certPath');
+  const key = readPem(keyPath, 'gateway.tls.keyPath');
+  const fingerprint256 = new X509Certificate(cert).fingerprint256;
+  return { cert, key, fingerprint256, generated };
+}
+
+function readPem(path: string, key: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`);
+  }
+}
+
+function generateSelfSigned(certPath: string, keyPath: string): void {
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+        '-days',
+        String(GENERATED_CERT_DAYS),
+        '-subj',
+        '/CN=clawgate',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+      ],
+      { stdio: 'ignore' },
+    );
+  } catch (error) {
+    throw new Error(
+      `gateway.tls.autoGenerate needs the openssl command to create a certificate (${(error as Error).message}); install openssl or set gateway.tls.certPath and keyPath`,
+    );
+  }
+  chmodSync(keyPath, 0o600);
+}

@@ -1,0 +1,79 @@
+import type { WebSocket } from 'ws';
+
+export type ClientRole = 'operator' | 'node';
+export type AuthMethod = 'token' | 'password' | 'none' | 'trusted-proxy' | 'device-token';
+
+/** What a client said about itself in `connect` (validated), kept for presence and pairing. */
+export type ClientInfo = {
+  id: string;
+  mode: string;
+  version: string;
+  platform: string;
+  displayName?: string;
+  deviceFamily?: string;
+  modelIdentifier?: string;
+  instanceId?: string;
+};
+
+/** The per-socket record: handshake state, identity, grants, and the event sequence it has been sent. */
+export class GatewayWsClient {
+  readonly connId: string;
+  readonly ws: WebSocket;
+  readonly ip: string;
+  readonly loopback: boolean;
+  /** Loopback and not forwarded by a proxy: the cases where OpenClaw trusts a local caller more. */
+  readonly directLocal: boolean;
+  /** Pre-auth budget and failed-auth key: all loopback addresses share one. */
+  readonly bucket: string;
+  readonly origin: string | undefined;
+  /** `x-openclaw-scopes` upgrade header: caps the socket's scopes whatever it is granted. */
+  readonly scopeCap: ReadonlySet<string> | undefined;
+  readonly trustedProxyUser: string | undefined;
+  readonly nonce: string;
+  readonly challengeTs: number;
+  readonly openedAt: number;
+
+  authenticated = false;
+  /** True between `connect` arriving and its answer; frames sent meanwhile are queued. */
+  connecting = false;
+  queued: string[] = [];
+  role: ClientRole = 'operator';
+  scopes: ReadonlySet<string> = new Set();
+  authMethod: AuthMethod | undefined;
+  authGeneration = 0;
+  deviceId: string | undefined;
+  info: ClientInfo | undefined;
+  /** Number of the last event frame sent (protocol.md §8); the next event takes seq + 1. */
+  seq = 0;
+  alive = true;
+  wrongRoleCalls = 0;
+  handshakeTimer: NodeJS.Timeout | undefined;
+  closed = false;
+
+  constructor(init: {
+    connId: string;
+    ws: WebSocket;
+    ip: string;
+    loopback: boolean;
+    directLocal: boolean;
+    bucket: string;
+    origin: string | undefined;
+    scopeCap: ReadonlySet<string> | undefined;
+    trustedProxyUser: string | undefined;
+    nonce: string;
+    challengeTs: number;
+  }) {
+    this.connId = init.connId;
+    this.ws = init.ws;
+    this.ip = init.ip;
+    this.loopback = init.loopback;
+    this.directLocal = init.directLocal;
+    this.bucket = init.bucket;
+    this.origin = init.origin;
+    this.scopeCap = init.scopeCap;
+    this.trustedProxyUser = init.trustedProxyUser;
+    this.nonce = init.nonce;
+    this.challengeTs = init.challengeTs;
+    this.openedAt = init.challengeTs;
+  }
+}

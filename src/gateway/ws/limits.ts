@@ -1,0 +1,79 @@
+/**
+ * Every limit the gateway enforces, in one place. Values match OpenClaw's (protocol.md §7) so clients tuned
+ * against it behave the same here; each one is overridable under `gateway.limits.*` in the config file.
+ */
+
+/** A pre-hello frame this large is an amplification attempt, not a connect request. */
+export const MAX_PREAUTH_PAYLOAD_BYTES = 64 * 1024;
+/** Advertised as `policy.maxPayload`; larger frames close the socket 1009. */
+export const MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
+/** Advertised as `policy.maxBufferedBytes`; past it droppable events are skipped and others close 1008. */
+export const MAX_BUFFERED_BYTES = 50 * 1024 * 1024;
+/** Unauthenticated sockets one source may hold; the next upgrade gets HTTP 503. */
+export const MAX_PREAUTH_CONNECTIONS_PER_IP = 32;
+/** A socket that has not completed `connect` by then must not keep holding a pre-auth slot. */
+export const HANDSHAKE_TIMEOUT_MS = 15_000;
+/** Grace between the handshake-timeout close frame and terminate(). */
+export const HANDSHAKE_CLOSE_GRACE_MS = 1_000;
+/** Frames a client may send before its `connect` is answered. */
+export const MAX_PREAUTH_QUEUED_FRAMES = 15;
+/** Sockets are pinged from one sweep at this interval. */
+export const PING_INTERVAL_MS = 25_000;
+/** A socket that has not answered a ping by the next sweep (and this long) is terminated. */
+export const PONG_TIMEOUT_MS = 25_000;
+/** `tick` event cadence, advertised as `policy.tickIntervalMs`; clients close 4000 after two missed ticks. */
+export const TICK_INTERVAL_MS = 30_000;
+/** How often the cached health snapshot is rebuilt and broadcast. */
+export const HEALTH_REFRESH_MS = 60_000;
+/** How long a completed side-effecting request's result is remembered by idempotency key. */
+export const IDEMPOTENCY_TTL_MS = 300_000;
+/** Completed entries kept at most; running ones are never evicted. */
+export const IDEMPOTENCY_MAX_ENTRIES = 1_000;
+/** `logs.tail` reads at most this much per call. */
+export const LOGS_TAIL_MAX_BYTES = 1_000_000;
+/** Lines of recent log kept in memory for `logs.tail` when no log file is configured. */
+export const LOG_RING_LINES = 2_000;
+/** Consecutive wrong-role calls tolerated before the socket is closed 1008. */
+export const MAX_UNAUTHORIZED_ROLE_CALLS = 10;
+/** Allowed skew between a device signature's `signedAt` and the server clock. */
+export const DEVICE_SIGNATURE_SKEW_MS = 120_000;
+/** Failed-auth limiter: failures per window before lockout. */
+export const AUTH_RATE_LIMIT_MAX_ATTEMPTS = 10;
+export const AUTH_RATE_LIMIT_WINDOW_MS = 60_000;
+export const AUTH_RATE_LIMIT_LOCKOUT_MS = 300_000;
+/** Loopback is never locked out; instead each failure delays the answer, growing from/to these bounds. */
+export const AUTH_LOOPBACK_DELAY_MIN_MS = 250;
+export const AUTH_LOOPBACK_DELAY_MAX_MS = 5_000;
+/** Time a shutting-down gateway gives sockets to close cleanly before terminating them. */
+export const SHUTDOWN_GRACE_MS = 2_000;
+
+/** The overridable limits as the config file names them (`gateway.limits.<name>`). */
+export type GatewayLimits = {
+  maxPreauthPayloadBytes: number;
+  maxPayloadBytes: number;
+  maxBufferedBytes: number;
+  maxPreauthConnectionsPerIp: number;
+  handshakeTimeoutMs: number;
+  maxPreauthQueuedFrames: number;
+  pingIntervalMs: number;
+  pongTimeoutMs: number;
+  tickIntervalMs: number;
+  healthRefreshMs: number;
+  idempotencyTtlMs: number;
+  idempotencyMaxEntries: number;
+};
+
+export const DEFAULT_LIMITS: GatewayLimits = {
+  maxPreauthPayloadBytes: MAX_PREAUTH_PAYLOAD_BYTES,
+  maxPayloadBytes: MAX_PAYLOAD_BYTES,
+  maxBufferedBytes: MAX_BUFFERED_BYTES,
+  maxPreauthConnectionsPerIp: MAX_PREAUTH_CONNECTIONS_PER_IP,
+  handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+  maxPreauthQueuedFrames: MAX_PREAUTH_QUEUED_FRAMES,
+  pingIntervalMs: PING_INTERVAL_MS,
+  pongTimeoutMs: PONG_TIMEOUT_MS,
+  tickIntervalMs: TICK_INTERVAL_MS,
+  healthRefreshMs: HEALTH_REFRESH_MS,
+  idempotencyTtlMs: IDEMPOTENCY_TTL_MS,
+  idempotencyMaxEntries: IDEMPOTENCY_MAX_ENTRIES,
+};

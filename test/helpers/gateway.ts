@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConfigOverrides } from '../../src/config/load.ts';
+import { type GatewayServer, startGatewayServer } from '../../src/gateway/server.ts';
+
+export type TestGateway = {
+  server: GatewayServer;
+  url: string;
+  httpUrl: string;
+  port: number;
+  /** The shared secret clients should use (the configured or generated token). */
+  token: string;
+  stateDir: string;
+  configPath: string;
+  close(): Promise<void>;
+};
+
+export type TestGatewayOptions = {
+  /** Written to `<state>/clawgate.json` before start. */
+  config?: Record<string, unknown>;
+  overrides?: ConfigOverrides;
+  env?: NodeJS.ProcessEnv;
+  /** Reuse a state dir (restart tests); by default a fresh temp dir, removed on close. */
+  stateDir?: string;
+  keepStateDir?: boolean;
+};
+
+export const TEST_TOKEN = 'test-token-0123456789abcdef';
+
+/** A real gateway on 127.0.0.1, port 0, with a temp state dir; silent; token auth with TEST_TOKEN by default. */
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'clawgate-test-'));
+  const configPath = join(stateDir, 'clawgate.json');
+  if (options.config) writeFileSync(configPath, JSON.stringify(options.config, null, 2));
+  const overrides: ConfigOverrides = { port: 0, ...options.overrides };
+  const usesOwnAuth =
+    options.overrides?.authMode !== undefined ||
+    options.overrides?.token !== undefined ||
+    (options.config?.gateway as { auth?: unknown } | undefined)?.auth !== undefined;
+  if (!usesOwnAuth) overrides.token = TEST_TOKEN;
+  const server = await startGatewayServer({
+    env: { CLAWGATE_STATE_DIR: stateDir, ...options.env },
+    overrides,
+    console: null,
+  });
+  let token = overrides.token ?? TEST_TOKEN;
+  if (!usesOwnAuth || overrides.token !== undefined) token = overrides.token ?? TEST_TOKEN;
+  else {
+    try {
+      token = readFileSync(join(stateDir, 'gateway.token'), 'utf8').trim();
+    } catch {
+      token = '';
+    }
+  }
+  return {
+    server,
+    url: server.url,
+    httpUrl: server.url.replace(/^ws/, 'http'),
+    port: server.port,
+    token,
+    stateDir,
+    configPath,
+    async close() {
+      await server.close();
+      if (!options.keepStateDir && !options.stateDir) rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
