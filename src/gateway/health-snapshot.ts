@@ -70,14 +70,14 @@ export function buildHealthSnapshot(
   config: GatewayConfig,
   sessionsPath: string,
   eventLoop: EventLoopHealth,
-  startedAtMs: number,
   now: number,
 ): HealthSnapshot {
+  const began = performance.now();
   const sessions = { path: sessionsPath, count: 0, recent: [] };
-  return {
+  const snapshot: HealthSnapshot = {
     ok: true,
     ts: now,
-    durationMs: Math.max(0, Math.round(performance.now() - startedAtMs)),
+    durationMs: 0,
     eventLoop,
     configReload: { hotReloadStatus: 'active' },
     channels: {},
@@ -94,4 +94,6 @@ export function buildHealthSnapshot(
     })),
     sessions,
   };
+  snapshot.durationMs = Math.round(performance.now() - began);
+  return snapshot;
 }

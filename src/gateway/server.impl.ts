@@ -71,7 +71,6 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
   const trace = new StartupTrace();
   const closers: Closer[] = [];
   const startedAt = Date.now();
-  const startedPerf = performance.now();
   let logger: Logger | undefined;
 
   try {
@@ -156,7 +155,6 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
           configState.config,
           sessionsPath,
           health.sampleEventLoop(),
-          startedPerf,
           Date.now(),
         );
         return healthCache;

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { startTestGateway } from '../helpers/gateway.ts';
+
+const run = promisify(execFile);
+const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+/** Records every module URL the process loads, via a resolve hook preloaded with --import. */
+const HOOK = `
+import { registerHooks } from 'node:module';
+import { appendFileSync } from 'node:fs';
+registerHooks({
+  resolve(specifier, context, next) {
+    const result = next(specifier, context);
+    appendFileSync(process.env.MODULE_LOG, result.url + '\\n');
+    return result;
+  },
+});
+`;
+
+test('clawgate call loads the small client, never the server, the schema layer or HTTP', async (t) => {
+  const gw = await startTestGateway();
+  t.after(() => gw.close());
+  const dir = mkdtempSync(join(tmpdir(), 'clawgate-lazy-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const hook = join(dir, 'hook.mjs');
+  const log = join(dir, 'modules.log');
+  writeFileSync(hook, HOOK);
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', hook, cli, 'call', 'health', '--url', gw.url, '--token', gw.token, '--json'],
+    {
+      env: { ...process.env, MODULE_LOG: log, CLAWGATE_STATE_DIR: dir },
+    },
+  );
+  assert.equal((JSON.parse(stdout) as { ok: boolean }).ok, true);
+  const loaded = readFileSync(log, 'utf8').split('\n');
+  const forbidden = loaded.filter((url) =>
+    /server\.impl|\/gateway\/http\/|typebox|generated\/schemas|\/gateway\/ws\/connection/.test(url),
+  );
+  assert.deepEqual(forbidden, []);
+  assert.ok(loaded.some((url) => url.includes('client/gateway-client.ts')));
+});
