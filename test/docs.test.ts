@@ -16,7 +16,12 @@ test('every error code and details.code is documented in docs/protocol.md', () =
 
 /** Dotted paths of every leaf key the config schema accepts (`gateway.auth.token`, …). */
 function configKeys(schema: TSchema, prefix = ''): string[] {
-  const node = schema as { type?: string; properties?: Record<string, TSchema>; anyOf?: TSchema[]; items?: TSchema };
+  const node = schema as {
+    type?: string;
+    properties?: Record<string, TSchema>;
+    anyOf?: TSchema[];
+    items?: TSchema;
+  };
   if (node.properties) {
     return Object.entries(node.properties).flatMap(([key, child]) => {
       const path = prefix ? `${prefix}.${key}` : key;
@@ -28,7 +33,9 @@ function configKeys(schema: TSchema, prefix = ''): string[] {
 }
 
 test('every config key is documented in docs/configuration.md', () => {
-  const keys = configKeys(ConfigFileSchema).filter((key) => key !== '$schema' && !key.startsWith('agents.list'));
+  const keys = configKeys(ConfigFileSchema).filter(
+    (key) => key !== '$schema' && !key.startsWith('agents.list'),
+  );
   assert.ok(keys.length > 30);
   for (const key of keys) {
     assert.ok(configDoc.includes(`\`${key}\``), `docs/configuration.md does not document ${key}`);

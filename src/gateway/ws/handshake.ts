@@ -33,12 +33,10 @@ const MAX_CLOSE_REASON_BYTES = 123;
 
 function closeReason(message: string): string {
   const buf = Buffer.from(message);
-  return buf.length <= MAX_CLOSE_REASON_BYTES
-    ? message
-    : buf
-        .subarray(0, MAX_CLOSE_REASON_BYTES - 3)
-        .toString('utf8')
-        .replace(/\uFFFD$/, '') + '...';
+  if (buf.length <= MAX_CLOSE_REASON_BYTES) return message;
+  // Cut on a byte budget, then drop a trailing partial UTF-8 character.
+  const cut = buf.subarray(0, MAX_CLOSE_REASON_BYTES - 3).toString('utf8').replace(/\uFFFD$/, '');
+  return `${cut}...`;
 }
 
 /** Answers the connect with an error and closes the socket; a handshake failure never leaves it open. */
@@ -187,9 +185,10 @@ async function connect(
 
   const secret = checkSharedSecret(auth, params.auth, client.trustedProxyUser);
   if (secret.kind === 'mismatch') {
+    // The failure that reaches the limit is still answered as a mismatch; the lockout applies from the next
+    // attempt, as OpenClaw's check-then-record limiter does.
     const failed = ctx.authLimiter.fail(limiter.key, limiter.exemptable);
-    if (failed.locked) throw rateLimited(failed.retryAfterMs);
-    if (failed.delayMs > 0) await sleep(failed.delayMs);
+    if (!failed.locked && failed.delayMs > 0) await sleep(failed.delayMs);
     throw secret.error;
   }
 
@@ -240,8 +239,7 @@ async function connect(
       const record = ctx.devices.matchToken(deviceId, role, deviceToken);
       if (!record) {
         const failed = ctx.authLimiter.fail(limiter.key, limiter.exemptable);
-        if (failed.locked) throw rateLimited(failed.retryAfterMs);
-        if (failed.delayMs > 0) await sleep(failed.delayMs);
+        if (!failed.locked && failed.delayMs > 0) await sleep(failed.delayMs);
         throw new GatewayError(
           'INVALID_REQUEST',
           'unauthorized: device token mismatch (re-pair or use the gateway token)',
