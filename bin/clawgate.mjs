@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-// Published installs run the compiled dist/ (Node does not strip types under node_modules); a source checkout
-// without a build runs the TypeScript directly.
+// Runs the built bundle (dist/, made by `npm install` / `npm run build`); a source checkout without a build
+// runs the TypeScript directly (Node strips types outside node_modules).
 import { existsSync } from 'node:fs';
 
-const dist = new URL('../dist/cli/main.js', import.meta.url);
-const { main } = existsSync(dist)
-  ? await import(dist.href)
-  : await import(new URL('../src/cli/main.ts', import.meta.url).href);
+const dist = new URL('../dist/cli.mjs', import.meta.url);
+const entry = existsSync(dist) ? dist : new URL('../src/cli/main.ts', import.meta.url);
+const { main } = await import(entry.href);
 await main(process.argv);

@@ -35,7 +35,8 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const paths = resolveStatePaths(options.env, options.configFlag);
   const { text, exists } = readConfigText(paths.configPath);
   const file = parseConfigText(text, paths.configPath);
-  await validateConfigFile(file, paths.configPath);
+  // No file means the built-in defaults, valid by construction: skip loading the schema layer at start-up.
+  if (Object.keys(file).length > 0) await validateConfigFile(file, paths.configPath);
   const config = buildConfig(file, options.env, options.overrides ?? {});
   return { config, paths, file, fileExists: exists, text, hash: hashConfigText(text) };
 }
