@@ -21,7 +21,9 @@ await esbuild.build({
   chunkNames: 'chunks/[name]-[hash]',
   // ws loads these native accelerators optionally; without them it uses its JS fallbacks.
   external: ['bufferutil', 'utf-8-validate'],
-  banner: { js: "import { createRequire as __cgCreateRequire } from 'node:module'; const require = __cgCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cgCreateRequire } from 'node:module'; const require = __cgCreateRequire(import.meta.url);",
+  },
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -35,7 +35,10 @@ function closeReason(message: string): string {
   const buf = Buffer.from(message);
   if (buf.length <= MAX_CLOSE_REASON_BYTES) return message;
   // Cut on a byte budget, then drop a trailing partial UTF-8 character.
-  const cut = buf.subarray(0, MAX_CLOSE_REASON_BYTES - 3).toString('utf8').replace(/\uFFFD$/, '');
+  const cut = buf
+    .subarray(0, MAX_CLOSE_REASON_BYTES - 3)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
   return `${cut}...`;
 }
 
