@@ -108,10 +108,6 @@ async function runGateway(flags: RunFlags): Promise<void> {
       password: flags.password,
     },
   });
-  process.stdout.write(`clawgate ready: ${server.url}\n`);
-  if (server.tokenHint) process.stdout.write(`clawgate ${server.tokenHint}\n`);
-  if (server.tlsFingerprint)
-    process.stdout.write(`clawgate TLS certificate SHA-256: ${server.tlsFingerprint}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -122,12 +118,20 @@ async function runGateway(flags: RunFlags): Promise<void> {
       process.exitCode = 0;
     });
   };
+  // Handlers go in before the ready line: a supervisor may signal the moment it reads it.
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  process.stdout.write(`clawgate ready: ${server.url}\n`);
+  if (server.tokenHint) process.stdout.write(`clawgate ${server.tokenHint}\n`);
+  if (server.tlsFingerprint)
+    process.stdout.write(`clawgate TLS certificate SHA-256: ${server.tlsFingerprint}\n`);
 }
 
 export function buildProgram(): Command {
+  // exitOverride must be set before subcommands are added: commander copies it to each one at creation, and a
+  // subcommand without it calls process.exit(1) itself, so a bad flag would exit 1 instead of 2.
   const program = new Command('clawgate')
+    .exitOverride()
     .description('The OpenClaw Gateway, rebuilt in TypeScript')
     .version(CLAWGATE_VERSION, '-v, --version')
     .showHelpAfterError('(run with --help for usage)');

@@ -355,7 +355,8 @@ async function applyConfigFile(
   );
   if (limitsChanged) restartTimers();
   const { auth, changed } = ctx.secrets.reload();
-  if (changed) ctx.closeStaleSecretSockets(auth.generation);
+  // Deferred one turn so the config.set/patch caller, usually one of those sockets, gets its answer first.
+  if (changed) setImmediate(() => ctx.closeStaleSecretSockets(auth.generation));
   ctx.refreshHealth();
   return { restartRequired };
 }

@@ -17,6 +17,7 @@ export type CurrentAuth = ResolvedAuth & {
 };
 
 type Watched = { path: string; stamp: string };
+type FileAuth = { mode?: ResolvedAuth['mode']; token?: string; password?: string };
 
 function stamp(path: string): string {
   try {
@@ -63,7 +64,20 @@ export class AuthSecretSource {
     this.#onError = options.onError;
     this.#current = { ...options.initial, generation: 1 };
     this.#fingerprint = fingerprint(options.initial);
-    this.#watched = this.#watchList(undefined);
+    // The `file:` secret the gateway started with must be watched from the start, not only after a reload.
+    let fileAuth: FileAuth | undefined;
+    try {
+      fileAuth = this.#readFileAuth();
+    } catch {
+      fileAuth = undefined;
+    }
+    this.#watched = this.#watchList(fileAuth);
+  }
+
+  #readFileAuth(): FileAuth {
+    const { text } = readConfigText(this.#configPath);
+    const file = parseConfigText(text, this.#configPath);
+    return ((file.gateway as Record<string, unknown> | undefined)?.auth ?? {}) as FileAuth;
   }
 
   #watchList(fileAuth: { token?: string; password?: string } | undefined): Watched[] {
@@ -82,13 +96,7 @@ export class AuthSecretSource {
   /** Re-resolves now (after config.set, or when a watcher fires). A broken file keeps the previous secret. */
   reload(): { auth: CurrentAuth; changed: boolean } {
     try {
-      const { text } = readConfigText(this.#configPath);
-      const file = parseConfigText(text, this.#configPath);
-      const fileAuth = ((file.gateway as Record<string, unknown> | undefined)?.auth ?? {}) as {
-        mode?: ResolvedAuth['mode'];
-        token?: string;
-        password?: string;
-      };
+      const fileAuth = this.#readFileAuth();
       this.#watched = this.#watchList(fileAuth);
       const next = resolveAuth(fileAuth, this.#env, this.#overrides);
       if (next.mode === 'token' && next.token === undefined)

@@ -28,7 +28,8 @@ function readiness(ctx: GatewayContext, req: IncomingMessage, res: ServerRespons
 }
 
 function startup(ctx: GatewayContext, _req: IncomingMessage, res: ServerResponse): void {
-  const status = ctx.readiness.draining ? 'draining' : ctx.readiness.ready ? 'started' : 'starting';
+  // Start-up is over once the sidecars are up; a component failing later affects /readyz, not this.
+  const status = ctx.readiness.draining ? 'draining' : ctx.readiness.started ? 'started' : 'starting';
   const body: Record<string, unknown> = {
     ok: status === 'started',
     status,

@@ -32,30 +32,31 @@ function setPath(obj: Obj, path: readonly string[], value: unknown): void {
   cur[path[path.length - 1] as string] = value;
 }
 
+const isSecretRef = (value: string) => value.startsWith('env:') || value.startsWith('file:');
+
+/** Where secrets sit in a config object: the shared secrets and every provider's apiKey. */
+function secretPaths(obj: Obj): string[][] {
+  const paths: string[][] = SECRET_PATHS.map((path) => [...path]);
+  const providers = getPath(obj, ['models', 'providers']);
+  if (isObj(providers))
+    for (const id of Object.keys(providers)) paths.push(['models', 'providers', id, 'apiKey']);
+  return paths;
+}
+
 function redact<T>(value: T): T {
   const copy = structuredClone(value) as Obj;
-  for (const path of SECRET_PATHS) {
+  for (const path of secretPaths(copy)) {
     const secret = getPath(copy, path);
-    if (typeof secret === 'string' && !secret.startsWith('env:') && !secret.startsWith('file:'))
-      setPath(copy, path, REDACTED);
-  }
-  for (const provider of Object.values((getPath(copy, ['models', 'providers']) as Obj | undefined) ?? {})) {
-    if (isObj(provider) && typeof provider.apiKey === 'string' && !provider.apiKey.includes(':'))
-      provider.apiKey = REDACTED;
+    if (typeof secret === 'string' && !isSecretRef(secret)) setPath(copy, path, REDACTED);
   }
   return copy as T;
 }
 
 function redactText(text: string, file: Obj): string {
   let out = text;
-  for (const path of SECRET_PATHS) {
+  for (const path of secretPaths(file)) {
     const secret = getPath(file, path);
-    if (
-      typeof secret === 'string' &&
-      secret.length > 0 &&
-      !secret.startsWith('env:') &&
-      !secret.startsWith('file:')
-    ) {
+    if (typeof secret === 'string' && secret.length > 0 && !isSecretRef(secret)) {
       out = out.split(secret).join(REDACTED);
     }
   }
@@ -64,7 +65,7 @@ function redactText(text: string, file: Obj): string {
 
 /** A client that echoes a redacted secret back means "keep it". */
 function restoreSecrets(next: Obj, current: Obj): void {
-  for (const path of SECRET_PATHS) {
+  for (const path of secretPaths(next)) {
     if (getPath(next, path) === REDACTED) setPath(next, path, getPath(current, path));
   }
 }

@@ -187,7 +187,13 @@ async function connect(
   if (changed) ctx.closeStaleSecretSockets(auth.generation);
 
   const secret = checkSharedSecret(auth, params.auth, client.trustedProxyUser);
-  if (secret.kind === 'mismatch') {
+  // A signed device may carry its device token in auth.token (the reference client sends a device token in both
+  // fields): as OpenClaw does, a token that is not the shared secret is then tried as the device token.
+  const explicitDeviceToken = params.auth?.deviceToken || undefined;
+  const deviceTokenCandidate = params.device
+    ? (explicitDeviceToken ?? (secret.kind === 'mismatch' ? params.auth?.token || undefined : undefined))
+    : undefined;
+  if (secret.kind === 'mismatch' && !deviceTokenCandidate) {
     // The failure that reaches the limit is still answered as a mismatch; the lockout applies from the next
     // attempt, as OpenClaw's check-then-record limiter does.
     const failed = ctx.authLimiter.fail(limiter.key, limiter.exemptable);
@@ -202,8 +208,8 @@ async function connect(
   let issuedDeviceToken: { token: string; issuedAtMs: number; scopes: string[] } | undefined;
 
   if (params.device) {
-    const deviceToken = params.auth?.deviceToken;
-    const signatureToken = params.auth?.token ?? deviceToken ?? params.auth?.bootstrapToken ?? '';
+    const signatureToken =
+      params.auth?.token ?? params.auth?.deviceToken ?? params.auth?.bootstrapToken ?? '';
     const verified = verifyDeviceProof(
       params.device,
       {
@@ -238,11 +244,13 @@ async function connect(
       authMethod = secret.method;
       const issued = ctx.devices.issueToken(device.deviceId, role, requested, ctx.now());
       issuedDeviceToken = { token: issued.token, issuedAtMs: issued.record.issuedAtMs, scopes: requested };
-    } else if (deviceToken) {
-      const record = ctx.devices.matchToken(deviceId, role, deviceToken);
+    } else if (deviceTokenCandidate) {
+      const record = ctx.devices.matchToken(deviceId, role, deviceTokenCandidate);
       if (!record) {
         const failed = ctx.authLimiter.fail(limiter.key, limiter.exemptable);
         if (!failed.locked && failed.delayMs > 0) await sleep(failed.delayMs);
+        // Only auth.token was offered: it was meant as the shared secret, so that is the failure to report.
+        if (secret.kind === 'mismatch' && !explicitDeviceToken) throw secret.error;
         throw new GatewayError(
           'INVALID_REQUEST',
           'unauthorized: device token mismatch (re-pair or use the gateway token)',
@@ -272,6 +280,8 @@ async function connect(
       throw missingSecretError(auth.mode);
     }
   } else {
+    // Without a device there is no device-token candidate: a mismatch was answered above.
+    if (secret.kind === 'mismatch') throw secret.error;
     if (secret.kind === 'absent') {
       if (params.auth?.deviceToken) {
         throw new GatewayError('NOT_PAIRED', 'device identity required to use a device token', {
