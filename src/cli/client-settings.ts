@@ -19,7 +19,7 @@ export function resolveClientSettings(flags: ClientFlags, env: NodeJS.ProcessEnv
     tls?: { enabled?: boolean };
     auth?: { token?: string; password?: string };
   };
-  const port = gateway.port ?? Number(env.CLAWGATE_GATEWAY_PORT ?? env.OPENCLAW_GATEWAY_PORT ?? DEFAULT_PORT);
+  const port = Number(env.CLAWGATE_GATEWAY_PORT ?? env.OPENCLAW_GATEWAY_PORT ?? gateway.port ?? DEFAULT_PORT);
   const url = flags.url ?? `${gateway.tls?.enabled ? 'wss' : 'ws'}://127.0.0.1:${port}`;
   const fileToken = gateway.auth?.token
     ? resolveSecretRef(gateway.auth.token, 'gateway.auth.token', env)

@@ -123,9 +123,11 @@ export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: Config
       });
     }
   }
+  // For the port alone the environment beats the file, as OpenClaw orders it (--port > env > config).
   const envPort = env.CLAWGATE_GATEWAY_PORT ?? env.OPENCLAW_GATEWAY_PORT;
-  if (envPort !== undefined && (file.gateway as Obj | undefined)?.port === undefined) {
-    config.gateway.port = parsePort(envPort, 'CLAWGATE_GATEWAY_PORT');
+  if (envPort !== undefined) {
+    const name = env.CLAWGATE_GATEWAY_PORT !== undefined ? 'CLAWGATE_GATEWAY_PORT' : 'OPENCLAW_GATEWAY_PORT';
+    config.gateway.port = parsePort(envPort, name);
   }
   if (overrides.port !== undefined) config.gateway.port = overrides.port;
   if (overrides.bind !== undefined) config.gateway.bind = overrides.bind;

@@ -1,3 +1,4 @@
+import type { ConfigOverrides } from '../config/load.ts';
 import type { StatePaths } from '../config/paths.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -33,6 +34,8 @@ export type GatewayContext = {
   readonly startedAt: number;
   readonly paths: StatePaths;
   readonly env: NodeJS.ProcessEnv;
+  /** The command-line flags the gateway started with; they still beat the file after config.set. */
+  readonly configOverrides: ConfigOverrides;
   readonly logger: Logger;
   readonly configState: ConfigState;
   readonly readiness: Readiness;

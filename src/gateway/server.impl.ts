@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, unwatchFile, watchFile } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -33,7 +33,7 @@ import { StartupTrace, startupTraceEnabled } from './startup-trace.ts';
 import { loadTlsRuntime } from './tls.ts';
 import { CLOSE } from './ws/close-codes.ts';
 import { createWsRuntime } from './ws/connection.ts';
-import { SHUTDOWN_GRACE_MS } from './ws/limits.ts';
+import { SECRET_POLL_INTERVAL_MS, SHUTDOWN_GRACE_MS } from './ws/limits.ts';
 
 export type StartGatewayOptions = {
   env?: NodeJS.ProcessEnv;
@@ -121,6 +121,7 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
       startedAt,
       paths,
       env,
+      configOverrides: options.overrides ?? {},
       logger: log,
       configState,
       readiness,
@@ -159,8 +160,7 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
         );
         return healthCache;
       },
-      applyConfigFile: async (file, text) =>
-        applyConfigFile(ctx, file, text, options.overrides ?? {}, () => timers?.restart()),
+      applyConfigFile: async (file, text) => applyConfigFile(ctx, file, text, () => timers?.restart()),
       closeStaleSecretSockets: (generation) => {
         for (const client of clients) {
           if (
@@ -219,22 +219,17 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
 
     // 6. Auth: the secret source goes live and watches for rotation.
     await trace.phase('auth', () => {
-      const onChange = () => {
+      // One coarse poll covers the config file, the token file and any `file:` secret: each check is a few
+      // stat calls, and sockets using a rotated secret are closed within a second even if nobody connects.
+      const poll = setInterval(() => {
         const { auth, changed } = ctx.secrets.current();
         if (changed) {
           log.info('gateway auth changed: closing sockets that used the old secret');
           ctx.closeStaleSecretSockets(auth.generation);
         }
-      };
-      watchFile(paths.configPath, { interval: 1000, persistent: false }, onChange);
-      watchFile(paths.tokenPath, { interval: 1000, persistent: false }, onChange);
-      closers.push({
-        name: 'auth-watch',
-        close: () => {
-          unwatchFile(paths.configPath, onChange);
-          unwatchFile(paths.tokenPath, onChange);
-        },
-      });
+      }, SECRET_POLL_INTERVAL_MS);
+      poll.unref();
+      closers.push({ name: 'auth-watch', close: () => clearInterval(poll) });
     });
 
     // 7. Post-attach runtime: cron, memory, hooks arrive with later issues; the schema layer is warmed here.
@@ -336,10 +331,9 @@ async function applyConfigFile(
   ctx: GatewayContext,
   file: Record<string, unknown>,
   text: string,
-  overrides: ConfigOverrides,
   restartTimers: () => void,
 ): Promise<{ restartRequired: string[] }> {
-  const next = buildConfig(file, ctx.env, overrides);
+  const next = buildConfig(file, ctx.env, ctx.configOverrides);
   const before = ctx.configState.config;
   if (next.gateway.auth.mode === 'token' && next.gateway.auth.token === undefined)
     next.gateway.auth.token = before.gateway.auth.token;

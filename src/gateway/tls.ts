@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GatewayConfig } from '../config/types.ts';
 
@@ -44,6 +44,8 @@ function readPem(path: string, key: string): string {
 }
 
 function generateSelfSigned(certPath: string, keyPath: string): void {
+  // Create the key file 0600 first: openssl keeps an existing file's mode, so the key is never world-readable.
+  closeSync(openSync(keyPath, 'w', 0o600));
   try {
     execFileSync(
       'openssl',

@@ -337,8 +337,11 @@ function presenceOf(frame: Frame): PresenceEntry[] {
   return (frame.payload as { presence: PresenceEntry[] }).presence;
 }
 
+/** A loopback backend client: keeps its admin scope and, unlike one-shot CLI calls, appears in presence. */
 async function admin(t: { after(fn: () => void): void }, gw: TestGateway) {
-  const { client, hello } = await connectClient(gw.url, gw.token);
+  const { client, hello } = await connectClient(gw.url, gw.token, {
+    client: { id: 'gateway-client', mode: 'backend' },
+  });
   t.after(() => client.close());
   assert.equal(hello.ok, true, JSON.stringify(hello.error));
   return { client, hello };

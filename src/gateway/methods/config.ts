@@ -144,7 +144,7 @@ async function writeConfig(ctx: GatewayContext, method: string, next: Obj) {
   const path = ctx.paths.configPath;
   try {
     await validateConfigFile(next, path);
-    buildConfig(next, ctx.env, {});
+    buildConfig(next, ctx.env, ctx.configOverrides);
   } catch (error) {
     if (error instanceof ConfigError) {
       throw new GatewayError('INVALID_REQUEST', `invalid ${method}: ${error.message}`, {

@@ -195,7 +195,8 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     client.handshakeTimer = undefined;
     raiseMaxPayload(client.ws, limits().maxPayloadBytes);
     const info = client.info;
-    if (info && client.role === 'operator' && info.mode !== 'probe') {
+    // One-shot CLI calls and probes stay out of presence (as in OpenClaw): each would otherwise broadcast twice.
+    if (info && client.role === 'operator' && info.mode !== 'probe' && info.mode !== 'cli') {
       const entry = {
         host: info.displayName ?? info.instanceId ?? info.id,
         ip: client.ip,

@@ -44,6 +44,8 @@ export const AUTH_RATE_LIMIT_LOCKOUT_MS = 300_000;
 /** Loopback is never locked out; instead each failure delays the answer, growing from/to these bounds. */
 export const AUTH_LOOPBACK_DELAY_MIN_MS = 250;
 export const AUTH_LOOPBACK_DELAY_MAX_MS = 5_000;
+/** How often the shared secret's files are checked for rotation (sockets on the old secret close 4001). */
+export const SECRET_POLL_INTERVAL_MS = 1_000;
 /** Time a shutting-down gateway gives sockets to close cleanly before terminating them. */
 export const SHUTDOWN_GRACE_MS = 2_000;
 
