@@ -32,11 +32,15 @@ export class RawClient {
   #waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
   #cursor = 0;
 
-  constructor(url: string, options: { headers?: Record<string, string>; origin?: string } = {}) {
+  constructor(
+    url: string,
+    options: { headers?: Record<string, string>; origin?: string; autoPong?: boolean } = {},
+  ) {
     this.ws = new WebSocket(url, {
       perMessageDeflate: false,
       headers: options.headers,
       origin: options.origin,
+      autoPong: options.autoPong ?? true,
     });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
@@ -147,7 +151,7 @@ export async function connectClient(
   url: string,
   token: string | undefined,
   overrides: ConnectOverrides = {},
-  options: { headers?: Record<string, string>; origin?: string } = {},
+  options: { headers?: Record<string, string>; origin?: string; autoPong?: boolean } = {},
 ): Promise<{ client: RawClient; hello: Frame }> {
   const client = new RawClient(url, options);
   await client.challenge();

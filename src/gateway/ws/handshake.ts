@@ -168,7 +168,8 @@ async function connect(
   if (role !== 'operator' && role !== 'node') {
     throw new HandshakeRejection(new GatewayError('INVALID_REQUEST', 'invalid role'), CLOSE.POLICY);
   }
-  if (!ctx.readiness.started && role !== 'node') {
+  // Nodes and probes may connect while start-up sidecars finish; everyone else is asked to retry.
+  if (!ctx.readiness.started && role !== 'node' && params.client.mode !== 'probe') {
     throw new HandshakeRejection(
       new GatewayError('UNAVAILABLE', 'gateway starting; retry shortly', {
         retryable: true,

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { createHook } from 'node:async_hooks';
+import { test } from 'node:test';
+import { startTestGateway } from '../../helpers/gateway.ts';
+import { connectClient, RawClient } from '../../helpers/raw-client.ts';
+
+test('a socket that stops answering pings is terminated by the sweep; one that answers stays', async (t) => {
+  const gw = await startTestGateway({
+    config: { gateway: { auth: { token: 'ping-test-token-0123456789' }, limits: { pingIntervalMs: 100 } } },
+  });
+  t.after(() => gw.close());
+  const { client: healthy } = await connectClient(gw.url, 'ping-test-token-0123456789');
+  t.after(() => healthy.close());
+  // This client reads everything but never answers a ping.
+  const { client: silent, hello } = await connectClient(
+    gw.url,
+    'ping-test-token-0123456789',
+    {},
+    { autoPong: false },
+  );
+  t.after(() => silent.close());
+  assert.equal(hello.ok, true);
+  const started = performance.now();
+  const closed = await silent.closed;
+  // Terminated without a close frame (1006), one or two sweeps after its first unanswered ping.
+  assert.equal(closed.code, 1006);
+  assert.ok(performance.now() - started < 2_000);
+  const res = await healthy.request('health');
+  assert.equal(res.ok, true, 'a client that answers pings is kept');
+});
+
+test('close() clears every timer and closes every socket and server the gateway made', async () => {
+  // Tracks resources created while the gateway lives, including unref'd timers (which
+  // process.getActiveResourcesInfo() does not list): each must be destroyed by close().
+  const tracked = ['Timeout', 'TCPSERVERWRAP', 'TCPWRAP', 'STATWATCHER', 'FSEVENTWRAP'];
+  const live = new Map<number, string>();
+  let recording = true;
+  const hook = createHook({
+    init(asyncId, type) {
+      if (recording && tracked.includes(type)) live.set(asyncId, type);
+    },
+    destroy(asyncId) {
+      live.delete(asyncId);
+    },
+  }).enable();
+  try {
+    const gw = await startTestGateway({
+      config: { gateway: { auth: { token: 'handle-test-token-012345' } } },
+    });
+    const client = new RawClient(gw.url);
+    await client.challenge();
+    client.send({
+      type: 'req',
+      id: 'c',
+      method: 'connect',
+      params: {
+        minProtocol: 4,
+        maxProtocol: 4,
+        client: { id: 'gateway-client', version: '1', platform: 'linux', mode: 'backend' },
+        scopes: ['operator.read'],
+        auth: { token: 'handle-test-token-012345' },
+      },
+    });
+    const hello = await client.response('c');
+    assert.equal(hello.ok, true, JSON.stringify(hello.error));
+    assert.equal((await client.request('health')).ok, true);
+    await gw.close();
+    await client.closed;
+    // What is created from here on belongs to this test's polling, not to the gateway.
+    recording = false;
+    // Destroy hooks run asynchronously after a handle closes: poll with a deadline.
+    const deadline = performance.now() + 3_000;
+    while (live.size > 0 && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual([...live.values()], []);
+  } finally {
+    hook.disable();
+  }
+});
