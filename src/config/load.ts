@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import JSON5 from 'json5';
+import { listAgents } from '../gateway/health-snapshot.ts';
 import { compileSchema, describeIssues, loadSchemas } from '../gateway/protocol/validators.ts';
 import { ConfigError } from './config-error.ts';
 import { defaultConfig } from './defaults.ts';
@@ -119,6 +120,7 @@ export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: Config
         return {
           ...(structuredClone(agentRest) as GatewayConfig['agents']['list'][number]),
           model: ref.primary,
+          ...(ref.fallbacks !== undefined ? { fallbacks: ref.fallbacks } : {}),
         };
       });
     }
@@ -136,6 +138,7 @@ export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: Config
   config.gateway.auth.token = auth.token;
   config.gateway.auth.password = auth.password;
   checkSecurity(config);
+  checkBindings(config);
   return config;
 }
 
@@ -206,6 +209,18 @@ function pickSecret(
     );
   }
   return value;
+}
+
+/** A binding to an agent that does not exist is refused rather than silently routed elsewhere (OpenClaw's advice). */
+function checkBindings(config: GatewayConfig): void {
+  if (config.bindings.length === 0) return;
+  const known = listAgents(config).map((agent) => agent.id);
+  config.bindings.forEach((binding, index) => {
+    if (known.includes(binding.agentId.toLowerCase())) return;
+    throw new ConfigError(
+      `bindings[${index}].agentId "${binding.agentId}" is not a configured agent (agents: ${known.join(', ')}): add it to agents.list or fix the binding`,
+    );
+  });
 }
 
 export const LOOPBACK_BINDS = new Set(['loopback', '127.0.0.1', '::1', 'localhost']);

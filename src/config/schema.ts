@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { DM_SCOPES, GROUP_SCOPES, PEER_KINDS } from './types.ts';
 
 const closed = (properties: Record<string, TSchema>) =>
   Type.Object(properties, { additionalProperties: false });
@@ -20,12 +21,18 @@ const LimitsSchema = closed({
   healthRefreshMs: opt(Ms),
   idempotencyTtlMs: opt(Ms),
   idempotencyMaxEntries: opt(Count),
+  attachmentMaxBytes: opt(Count),
+  attachmentMaxImageBytes: opt(Count),
+  mainLaneConcurrency: opt(Count),
 });
+
+const oneOf = (values: readonly string[]) => Type.Union(values.map((value) => Type.Literal(value)));
+const AgentId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' });
 
 const ModelRef = closed({ primary: opt(NonEmpty), fallbacks: opt(Type.Array(NonEmpty)) });
 
 const AgentSchema = closed({
-  id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' }),
+  id: AgentId,
   name: opt(NonEmpty),
   default: opt(Type.Boolean()),
   model: opt(Type.Union([NonEmpty, ModelRef])),
@@ -45,6 +52,22 @@ const ProviderSchema = closed({
       closed({ id: NonEmpty, name: opt(NonEmpty), contextWindow: opt(Type.Integer({ minimum: 1 })) }),
     ),
   ),
+});
+
+/** OpenClaw's route binding; an `agentId` naming no configured agent is refused by `buildConfig`. */
+const BindingSchema = closed({
+  agentId: AgentId,
+  comment: opt(Type.String()),
+  type: opt(Type.Literal('route')),
+  match: closed({
+    channel: NonEmpty,
+    accountId: opt(NonEmpty),
+    peer: opt(closed({ kind: oneOf(PEER_KINDS), id: NonEmpty })),
+    guildId: opt(NonEmpty),
+    teamId: opt(NonEmpty),
+    roles: opt(Type.Array(NonEmpty)),
+  }),
+  session: opt(closed({ dmScope: opt(oneOf(DM_SCOPES)), groupScope: opt(oneOf(GROUP_SCOPES)) })),
 });
 
 /** The config file (`clawgate.json`, JSON5). Every object is closed so a misspelt key is named, not ignored. */
@@ -114,11 +137,17 @@ export const ConfigFileSchema = closed({
     closed({
       mainKey: opt(Type.String({ minLength: 1, maxLength: 64 })),
       scope: opt(Type.Union([Type.Literal('per-sender'), Type.Literal('global')])),
-      dmScope: opt(NonEmpty),
-      groupScope: opt(NonEmpty),
+      dmScope: opt(oneOf(DM_SCOPES)),
+      groupScope: opt(oneOf(GROUP_SCOPES)),
     }),
   ),
-  models: opt(closed({ providers: opt(Type.Record(Type.String(), ProviderSchema)) })),
+  bindings: opt(Type.Array(BindingSchema)),
+  models: opt(
+    closed({
+      providers: opt(Type.Record(Type.String(), ProviderSchema)),
+      echo: opt(closed({ wordDelayMs: opt(Type.Integer({ minimum: 0, maximum: 10_000 })) })),
+    }),
+  ),
   logging: opt(
     closed({
       level: opt(

@@ -8,6 +8,8 @@ export type AgentConfig = {
   name?: string;
   default?: boolean;
   model?: string;
+  /** Set only when the file gives `model: {primary?, fallbacks}`; a string model means no fallbacks (OpenClaw). */
+  fallbacks?: string[];
   workspace?: string;
   systemPrompt?: string;
   identity?: { name?: string; theme?: string; emoji?: string; avatar?: string };
@@ -19,6 +21,35 @@ export type ProviderConfig = {
   apiKey?: string;
   api?: 'openai-completions' | 'anthropic-messages';
   models?: ProviderModelConfig[];
+};
+
+/** `session.dmScope`: how direct messages map to sessions (OpenClaw's values). */
+export const DM_SCOPES = ['main', 'per-peer', 'per-channel-peer', 'per-account-channel-peer'] as const;
+export type DmScope = (typeof DM_SCOPES)[number];
+/** `session.groupScope`: groups, rooms and channels keep their own session, or join the main one. */
+export const GROUP_SCOPES = ['per-group', 'main'] as const;
+export type GroupScope = (typeof GROUP_SCOPES)[number];
+export const PEER_KINDS = ['direct', 'group', 'channel'] as const;
+export type PeerKind = (typeof PEER_KINDS)[number];
+
+/** One `bindings[]` entry: inbound messages matching `match` are answered by `agentId` (OpenClaw's shape). */
+export type BindingConfig = {
+  agentId: string;
+  comment?: string;
+  /** Only ordinary `route` bindings are supported (OpenClaw's `acp` bindings are not). */
+  type?: 'route';
+  match: {
+    channel: string;
+    /** Omitted: the channel's default account only; `"*"`: any account. */
+    accountId?: string;
+    /** `id: "*"` matches every peer of that kind. */
+    peer?: { kind: PeerKind; id: string };
+    guildId?: string;
+    teamId?: string;
+    roles?: string[];
+  };
+  /** Overrides `session.dmScope` / `session.groupScope` for messages this binding routes. */
+  session?: { dmScope?: DmScope; groupScope?: GroupScope };
 };
 
 /** The config after defaults, env and flags are applied: what the gateway runs with. */
@@ -43,8 +74,9 @@ export type GatewayConfig = {
     defaults: { model: string; fallbacks: string[]; workspace?: string; systemPrompt?: string };
     list: AgentConfig[];
   };
-  session: { mainKey: string; scope: 'per-sender' | 'global'; dmScope: string; groupScope: string };
-  models: { providers: Record<string, ProviderConfig> };
+  bindings: BindingConfig[];
+  session: { mainKey: string; scope: 'per-sender' | 'global'; dmScope: DmScope; groupScope: GroupScope };
+  models: { providers: Record<string, ProviderConfig>; echo?: { wordDelayMs?: number } };
   logging: { level: LogLevel; file?: string };
   discovery: { mdns: { mode: 'off' | 'minimal' | 'full' } };
 };

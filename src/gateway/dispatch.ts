@@ -2,6 +2,7 @@ import type { TSchema } from 'typebox';
 import { methodRequirement } from './authz/method-scopes.ts';
 import { scopeSatisfied } from './authz/scopes.ts';
 import type { GatewayContext } from './context.ts';
+import type { MethodContext } from './methods/types.ts';
 import { checkRequestFrame, errorResponse, okResponse } from './protocol/frames.ts';
 import { GatewayError } from './protocol/gateway-error.ts';
 import { compileSchema, describeIssues, loadSchemas } from './protocol/validators.ts';
@@ -44,9 +45,17 @@ export async function handleClientFrame(
     return;
   }
   const { id, method } = check.frame;
+  let after: (() => void) | undefined;
   try {
-    const payload = await dispatch(ctx, client, method, check.frame.params);
+    const payload = await dispatch(ctx, client, method, check.frame.params, {
+      requestId: id,
+      afterResponse: (callback) => {
+        after = callback;
+      },
+      respondAgain: (again) => send(client, okResponse(id, again)),
+    });
     send(client, okResponse(id, payload));
+    after?.();
   } catch (error) {
     if (error instanceof GatewayError) {
       send(client, errorResponse(id, error.toShape()));
@@ -60,11 +69,14 @@ export async function handleClientFrame(
   }
 }
 
+type ResponseHooks = Pick<MethodContext, 'requestId' | 'afterResponse' | 'respondAgain'>;
+
 async function dispatch(
   ctx: GatewayContext,
   client: GatewayWsClient,
   method: string,
   params: unknown,
+  hooks: ResponseHooks,
 ): Promise<unknown> {
   authorize(client, method);
   const entry = ctx.methods.get(method);
@@ -78,7 +90,7 @@ async function dispatch(
   }
   const value = params ?? {};
   await validateParams(method, entry.options.schema, value);
-  return entry.handler(value, { gateway: ctx, client });
+  return entry.handler(value, { gateway: ctx, client, ...hooks });
 }
 
 async function validateParams(method: string, own: TSchema | undefined, value: unknown): Promise<void> {

@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { resolveModel } from '../agents/providers/registry.ts';
 import { ensureGatewayToken } from '../config/gateway-token.ts';
 import {
   buildConfig,
@@ -13,17 +14,25 @@ import {
   loadConfig,
 } from '../config/load.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
+import { resolveAgent } from '../routing/agents.ts';
+import { mainSessionKey } from '../routing/session-key.ts';
 import { writeFileAtomic } from '../storage/atomic-file.ts';
+import { SqliteStore } from '../storage/sqlite-store.ts';
 import { CLAWGATE_VERSION } from '../version.ts';
 import { DeviceStore } from './auth/device-store.ts';
 import { FailedAuthLimiter } from './auth/rate-limit.ts';
 import { AuthSecretSource } from './auth/secret-source.ts';
 import { InProcessBroadcast } from './broadcast.ts';
+import { ChatService } from './chat/chat-service.ts';
+import { SessionEvents } from './chat/session-events.ts';
+import { SessionService } from './chat/session-service.ts';
 import type { ConfigState, GatewayContext } from './context.ts';
 import { buildHealthSnapshot, type HealthSnapshot } from './health-snapshot.ts';
 import { HealthState } from './health-state.ts';
+import { prepareControlUi } from './http/control-ui.ts';
 import { handleHttpRequest } from './http/router.ts';
 import { loadOrCreateGatewayIdentity } from './identity.ts';
+import { Lanes } from './lanes.ts';
 import { registerCoreMethods } from './methods/index.ts';
 import { MethodRegistry } from './methods/registry.ts';
 import { PresenceRegistry } from './presence.ts';
@@ -103,6 +112,10 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
     const tls = await trace.phase('tls', () => loadTlsRuntime(config, paths.stateDir));
     if (tls) log.info('TLS enabled', { fingerprint256: tls.fingerprint256, generated: tls.generated });
 
+    // The session store opens with the config: a corrupt or newer database stops start-up with a clear error.
+    const store = SqliteStore.open(paths.stateDir);
+    closers.push({ name: 'store', close: () => store.close() });
+
     const readiness = new Readiness();
     const health = new HealthState();
     closers.push({ name: 'health-state', close: () => health.close() });
@@ -120,6 +133,32 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
     let timers: { stop(): void; restart(): void } | undefined;
     const sessionsPath = join(paths.stateDir, 'sessions');
 
+    const events = new InProcessBroadcast({
+      clients,
+      health,
+      maxBufferedBytes: () => configState.config.gateway.limits.maxBufferedBytes,
+      onSlowConsumer: (client) => client.ws.close(CLOSE.POLICY, 'slow consumer'),
+    });
+    const lanes = new Lanes({ main: config.gateway.limits.mainLaneConcurrency });
+    const mainKeyOf = (agentId: string) =>
+      mainSessionKey(agentId, configState.config.session.mainKey, configState.config.session.scope);
+    const sessionEvents = new SessionEvents(events, Date.now, mainKeyOf);
+    const chat = new ChatService({
+      store,
+      events,
+      lanes,
+      logger: log,
+      now: Date.now,
+      config: () => configState.config,
+      resolveModel: (ref) => resolveModel(ref, configState.config, env),
+      agentSettings: (agentId) => {
+        const agent = resolveAgent(configState.config, agentId);
+        return { models: [agent.model, ...agent.fallbacks], systemPrompt: agent.systemPrompt };
+      },
+      sessionEvents,
+    });
+    const sessions = new SessionService(store, sessionEvents, chat, Date.now);
+
     const ctx: GatewayContext = {
       version: CLAWGATE_VERSION,
       bootId,
@@ -133,12 +172,12 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
       health,
       presence: new PresenceRegistry(CLAWGATE_VERSION, bootId, startedAt),
       clients,
-      events: new InProcessBroadcast({
-        clients,
-        health,
-        maxBufferedBytes: () => configState.config.gateway.limits.maxBufferedBytes,
-        onSlowConsumer: (client) => client.ws.close(CLOSE.POLICY, 'slow consumer'),
-      }),
+      events,
+      store,
+      chat,
+      sessions,
+      sessionEvents,
+      lanes,
       devices: new DeviceStore(join(paths.stateDir, 'devices.json')),
       secrets: new AuthSecretSource({
         configPath: paths.configPath,
@@ -212,6 +251,7 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
     });
     closers.push({ name: 'ws-runtime', close: () => wsRuntime?.close() });
     ctx.boundPort = (server.address() as AddressInfo).port;
+    await prepareControlUi(ctx); // a bad gateway.controlUi.root is a logged warning, not a failed start
 
     // 4. Early runtime: maintenance timers (tick, health refresh). Discovery and Tailscale exposure arrive later.
     await trace.phase('early-runtime', () => {
@@ -266,6 +306,8 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
       close(reason = 'gateway stopping') {
         closing ??= (async () => {
           readiness.startDraining();
+          // Running turns are aborted and their partial replies committed before clients are told to go.
+          await chat.close();
           ctx.events.broadcast('shutdown', { reason });
           await wsRuntime?.closeAll(CLOSE.RESTART, 'service restart', SHUTDOWN_GRACE_MS);
           await runClosers(closers, log);
@@ -351,6 +393,7 @@ async function applyConfigFile(
     (key) => before.gateway.limits[key as 'tickIntervalMs'] !== next.gateway.limits[key as 'tickIntervalMs'],
   );
   if (limitsChanged) restartTimers();
+  ctx.lanes.setLimit('main', next.gateway.limits.mainLaneConcurrency);
   const { auth, changed } = ctx.secrets.reload();
   // Deferred one turn so the config.set/patch caller, usually one of those sockets, gets its answer first.
   if (changed) setImmediate(() => ctx.closeStaleSecretSockets(auth.generation));

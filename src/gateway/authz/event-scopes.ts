@@ -42,4 +42,8 @@ export const GATEWAY_EVENTS = [
   'config.changed',
   'device.pair.requested',
   'device.pair.resolved',
+  'chat',
+  'agent',
+  'sessions.changed',
+  'session.message',
 ] as const;

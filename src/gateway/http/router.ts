@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayContext } from '../context.ts';
+import { handleControlUi } from './control-ui.ts';
 import { handleProbe } from './probes.ts';
 import { sendJson } from './respond.ts';
 
@@ -8,6 +9,7 @@ export function handleHttpRequest(ctx: GatewayContext, req: IncomingMessage, res
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   try {
     if (handleProbe(ctx, req, res, path)) return;
+    if (handleControlUi(ctx, req, res, path)) return;
     sendJson(res, 404, { error: { message: 'Not Found', type: 'not_found' } });
   } catch (error) {
     ctx.logger.error('http request failed', { path, error: (error as Error).stack });

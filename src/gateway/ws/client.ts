@@ -49,6 +49,10 @@ export class GatewayWsClient {
   wrongRoleCalls = 0;
   handshakeTimer: NodeJS.Timeout | undefined;
   closed = false;
+  /** `sessions.subscribe`: receives `sessions.changed` (and every session's messages). */
+  sessionsSubscribed = false;
+  /** `sessions.messages.subscribe`: session keys whose `session.message` events this client receives. */
+  messageSubscriptions = new Set<string>();
 
   constructor(init: {
     connId: string;

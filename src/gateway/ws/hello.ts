@@ -1,4 +1,5 @@
 import type { AuthMode } from '../../config/types.ts';
+import { mainSessionKey } from '../../routing/session-key.ts';
 import { GATEWAY_EVENTS } from '../authz/event-scopes.ts';
 import { scopeSatisfied } from '../authz/scopes.ts';
 import type { GatewayContext } from '../context.ts';
@@ -19,7 +20,7 @@ export function sessionDefaults(ctx: GatewayContext) {
   return {
     defaultAgentId: agentId,
     mainKey,
-    mainSessionKey: config.session.scope === 'global' ? 'global' : `agent:${agentId}:${mainKey}`,
+    mainSessionKey: mainSessionKey(agentId, mainKey, config.session.scope),
     scope: config.session.scope,
   };
 }
@@ -53,6 +54,7 @@ export function buildHelloOk(ctx: GatewayContext, client: GatewayWsClient, extra
       maxPayload: limits.maxPayloadBytes,
       maxBufferedBytes: limits.maxBufferedBytes,
       tickIntervalMs: limits.tickIntervalMs,
+      attachments: { maxBytes: limits.attachmentMaxBytes, maxImageBytes: limits.attachmentMaxImageBytes },
     },
   };
 }

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 /**
  * Every limit the gateway enforces, in one place. Values match OpenClaw's (protocol.md §7) so clients tuned
  * against it behave the same here; each one is overridable under `gateway.limits.*` in the config file.
@@ -44,6 +46,9 @@ export const AUTH_RATE_LIMIT_LOCKOUT_MS = 300_000;
 /** Loopback is never locked out; instead each failure delays the answer, growing from/to these bounds. */
 export const AUTH_LOOPBACK_DELAY_MIN_MS = 250;
 export const AUTH_LOOPBACK_DELAY_MAX_MS = 5_000;
+/** Attachments of one chat message (decoded bytes), advertised as `policy.attachments` (OpenClaw's values). */
+export const ATTACHMENT_MAX_BYTES = 19_464_192;
+export const ATTACHMENT_MAX_IMAGE_BYTES = 6_291_456;
 /** How often the shared secret's files are checked for rotation (sockets on the old secret close 4001). */
 export const SECRET_POLL_INTERVAL_MS = 1_000;
 /** Time a shutting-down gateway gives sockets to close cleanly before terminating them. */
@@ -63,6 +68,10 @@ export type GatewayLimits = {
   healthRefreshMs: number;
   idempotencyTtlMs: number;
   idempotencyMaxEntries: number;
+  attachmentMaxBytes: number;
+  attachmentMaxImageBytes: number;
+  /** Concurrent turns in the main lane (default max(8, 4 × cores)). */
+  mainLaneConcurrency: number;
 };
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -78,4 +87,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   healthRefreshMs: HEALTH_REFRESH_MS,
   idempotencyTtlMs: IDEMPOTENCY_TTL_MS,
   idempotencyMaxEntries: IDEMPOTENCY_MAX_ENTRIES,
+  attachmentMaxBytes: ATTACHMENT_MAX_BYTES,
+  attachmentMaxImageBytes: ATTACHMENT_MAX_IMAGE_BYTES,
+  mainLaneConcurrency: Math.max(8, 4 * availableParallelism()),
 };

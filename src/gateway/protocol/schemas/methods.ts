@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { CHAT_PARAM_SCHEMAS } from './chat.ts';
 
 const NonEmpty = Type.String({ minLength: 1 });
 const Empty = Type.Object({}, { additionalProperties: false });
@@ -80,6 +81,7 @@ export const METHOD_PARAM_SCHEMAS = {
     { additionalProperties: false },
   ),
   'device.token.revoke': Type.Object({ deviceId: NonEmpty, role: NonEmpty }, { additionalProperties: false }),
+  ...CHAT_PARAM_SCHEMAS,
 } satisfies Record<string, TSchema>;
 
 export type MethodWithSchema = keyof typeof METHOD_PARAM_SCHEMAS;

@@ -1,0 +1,150 @@
+import type { Anthropic } from '@anthropic-ai/sdk';
+import { type ErrorContext, RequestGuard, streamEndedError, toProviderError } from './errors.ts';
+import { type HttpProviderOptions, PROVIDER_IDLE_TIMEOUT_MS, PROVIDER_REQUEST_TIMEOUT_MS } from './openai.ts';
+import { type CompletionRequest, type LlmProvider, ProviderError, type StreamEvent } from './types.ts';
+
+export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
+/** The Messages API requires `max_tokens`; used when the request names none. */
+export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+
+const STOP_REASONS: Record<string, string> = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  max_tokens: 'length',
+  model_context_window_exceeded: 'length',
+  refusal: 'refusal',
+  tool_use: 'tool_use',
+};
+
+type Usage = {
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  cache_creation_input_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+};
+
+/**
+ * The Anthropic Messages API through the official `@anthropic-ai/sdk`, imported on first use. Input tokens
+ * count cache reads and writes too, so they are the whole prompt.
+ */
+export class AnthropicMessagesProvider implements LlmProvider {
+  readonly id: string;
+  readonly api = 'anthropic-messages' as const;
+  readonly baseUrl: string;
+  readonly #apiKey: string;
+  readonly #timeoutMs: number;
+  readonly #idleTimeoutMs: number;
+  #client: Promise<Anthropic> | undefined;
+
+  constructor(options: HttpProviderOptions) {
+    this.id = options.id;
+    this.baseUrl = options.baseUrl;
+    this.#apiKey = options.apiKey;
+    this.#timeoutMs = options.timeoutMs ?? PROVIDER_REQUEST_TIMEOUT_MS;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? PROVIDER_IDLE_TIMEOUT_MS;
+  }
+
+  async *stream(request: CompletionRequest): AsyncIterable<StreamEvent> {
+    const guard = new RequestGuard(request.signal, this.#idleTimeoutMs);
+    const ctx: ErrorContext = {
+      provider: this.id,
+      baseUrl: this.baseUrl,
+      model: request.model,
+      phase: 'connect',
+      guard,
+    };
+    try {
+      if (guard.signal.aborted) throw guard.signal.reason;
+      const client = await this.#load();
+      const stream = await client.messages.create(
+        {
+          model: request.model,
+          max_tokens: request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+          ...(request.system ? { system: request.system } : {}),
+          messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+          stream: true,
+        },
+        { signal: guard.signal },
+      );
+      ctx.phase = 'stream';
+      guard.touch();
+      const usage: Usage = {};
+      let stopReason: string | undefined;
+      let stopped = false;
+      for await (const event of stream) {
+        guard.touch();
+        switch (event.type) {
+          case 'message_start':
+            Object.assign(usage, definedOnly(event.message.usage));
+            break;
+          case 'content_block_delta':
+            if (event.delta.type === 'text_delta' && event.delta.text)
+              yield { type: 'text', delta: event.delta.text };
+            break;
+          case 'message_delta':
+            Object.assign(usage, definedOnly(event.usage));
+            stopReason = event.delta.stop_reason ?? stopReason;
+            break;
+          case 'message_stop':
+            stopped = true;
+            break;
+        }
+      }
+      // The SDK ends the iteration quietly on an abort, and on a body that closes without `message_stop`.
+      if (guard.signal.aborted) throw guard.signal.reason;
+      if (!stopped) throw streamEndedError(ctx, 'no message_stop before the response closed');
+      yield {
+        type: 'usage',
+        input:
+          (usage.input_tokens ?? 0) +
+          (usage.cache_creation_input_tokens ?? 0) +
+          (usage.cache_read_input_tokens ?? 0),
+        output: usage.output_tokens ?? 0,
+      };
+      yield { type: 'done', stopReason: stopReason ? (STOP_REASONS[stopReason] ?? stopReason) : 'stop' };
+    } catch (error) {
+      throw toProviderError(error, ctx);
+    } finally {
+      guard.dispose();
+    }
+  }
+
+  #load(): Promise<Anthropic> {
+    this.#client ??= import('@anthropic-ai/sdk').then(
+      ({ Anthropic: Client }) =>
+        new Client({
+          apiKey: this.#apiKey,
+          baseURL: this.baseUrl,
+          maxRetries: 0,
+          timeout: this.#timeoutMs,
+          logLevel: 'off',
+        }),
+      (error: unknown) => {
+        this.#client = undefined;
+        throw new ProviderError(
+          'unknown',
+          `The @anthropic-ai/sdk package could not be loaded: ${String(error)}`,
+          {
+            cause: error,
+          },
+        );
+      },
+    );
+    return this.#client;
+  }
+}
+
+/** Usage fields that are present: `message_delta` sends null for what it does not update. */
+function definedOnly(usage: Usage | null | undefined): Usage {
+  const out: Usage = {};
+  if (!usage) return out;
+  for (const key of [
+    'input_tokens',
+    'output_tokens',
+    'cache_creation_input_tokens',
+    'cache_read_input_tokens',
+  ] as const) {
+    if (typeof usage[key] === 'number') out[key] = usage[key];
+  }
+  return out;
+}

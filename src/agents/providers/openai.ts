@@ -1,0 +1,130 @@
+import type { OpenAI } from 'openai';
+import { type ErrorContext, RequestGuard, streamEndedError, toProviderError } from './errors.ts';
+import { type CompletionRequest, type LlmProvider, ProviderError, type StreamEvent } from './types.ts';
+
+export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+/** How long to wait for the response headers (the SDK's `timeout`). Local servers may load a model first. */
+export const PROVIDER_REQUEST_TIMEOUT_MS = 120_000;
+/** How long a started stream may go without a chunk before it is cancelled (kind `timeout`). */
+export const PROVIDER_IDLE_TIMEOUT_MS = 300_000;
+
+export type HttpProviderOptions = {
+  id: string;
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer …` (OpenAI) or `x-api-key` (Anthropic). */
+  apiKey: string;
+  timeoutMs?: number;
+  idleTimeoutMs?: number;
+};
+
+const FINISH_REASONS: Record<string, string> = {
+  stop: 'stop',
+  length: 'length',
+  content_filter: 'refusal',
+  tool_calls: 'tool_use',
+  function_call: 'tool_use',
+};
+
+/**
+ * Any OpenAI-compatible chat completions endpoint (OpenAI, Ollama, vLLM, LM Studio, OpenRouter, llama.cpp)
+ * through the official `openai` package, imported on first use so the gateway never loads it at start-up.
+ */
+export class OpenAiCompletionsProvider implements LlmProvider {
+  readonly id: string;
+  readonly api = 'openai-completions' as const;
+  readonly baseUrl: string;
+  readonly #apiKey: string;
+  readonly #timeoutMs: number;
+  readonly #idleTimeoutMs: number;
+  #client: Promise<OpenAI> | undefined;
+
+  constructor(options: HttpProviderOptions) {
+    this.id = options.id;
+    this.baseUrl = options.baseUrl;
+    this.#apiKey = options.apiKey;
+    this.#timeoutMs = options.timeoutMs ?? PROVIDER_REQUEST_TIMEOUT_MS;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? PROVIDER_IDLE_TIMEOUT_MS;
+  }
+
+  async *stream(request: CompletionRequest): AsyncIterable<StreamEvent> {
+    const guard = new RequestGuard(request.signal, this.#idleTimeoutMs);
+    const ctx: ErrorContext = {
+      provider: this.id,
+      baseUrl: this.baseUrl,
+      model: request.model,
+      phase: 'connect',
+      guard,
+    };
+    try {
+      if (guard.signal.aborted) throw guard.signal.reason;
+      const client = await this.#load();
+      const messages: OpenAI.Chat.ChatCompletionMessageParam[] = request.system
+        ? [{ role: 'system', content: request.system }, ...request.messages]
+        : [...request.messages];
+      const stream = await client.chat.completions.create(
+        {
+          model: request.model,
+          messages,
+          stream: true,
+          stream_options: { include_usage: true },
+          ...(request.maxTokens === undefined ? {} : this.#maxTokens(request.maxTokens)),
+        },
+        { signal: guard.signal },
+      );
+      ctx.phase = 'stream';
+      guard.touch();
+      let finish: string | undefined;
+      let usage: OpenAI.CompletionUsage | undefined;
+      for await (const chunk of stream) {
+        guard.touch();
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices?.[0];
+        const delta = choice?.delta?.content;
+        if (delta) yield { type: 'text', delta };
+        if (choice?.finish_reason) finish = choice.finish_reason;
+      }
+      // The SDK ends the iteration quietly on an abort, and on a body that closes without `[DONE]`.
+      if (guard.signal.aborted) throw guard.signal.reason;
+      if (finish === undefined) throw streamEndedError(ctx, 'no finish_reason before the response closed');
+      if (usage)
+        yield { type: 'usage', input: usage.prompt_tokens ?? 0, output: usage.completion_tokens ?? 0 };
+      yield { type: 'done', stopReason: FINISH_REASONS[finish] ?? finish };
+    } catch (error) {
+      throw toProviderError(error, ctx);
+    } finally {
+      guard.dispose();
+    }
+  }
+
+  /** OpenAI's own API wants `max_completion_tokens` (reasoning models reject `max_tokens`); servers that
+   * copy the API mostly know only `max_tokens`. */
+  #maxTokens(value: number): { max_tokens: number } | { max_completion_tokens: number } {
+    return this.baseUrl.startsWith(OPENAI_DEFAULT_BASE_URL)
+      ? { max_completion_tokens: value }
+      : { max_tokens: value };
+  }
+
+  #load(): Promise<OpenAI> {
+    this.#client ??= import('openai').then(
+      ({ OpenAI: Client }) =>
+        new Client({
+          apiKey: this.#apiKey,
+          baseURL: this.baseUrl,
+          // Never take the organisation, project or admin key from the gateway's OPENAI_* environment.
+          organization: null,
+          project: null,
+          adminAPIKey: null,
+          maxRetries: 0,
+          timeout: this.#timeoutMs,
+          logLevel: 'off',
+        }),
+      (error: unknown) => {
+        this.#client = undefined;
+        throw new ProviderError('unknown', `The openai package could not be loaded: ${String(error)}`, {
+          cause: error,
+        });
+      },
+    );
+    return this.#client;
+  }
+}

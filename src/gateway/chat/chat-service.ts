@@ -1,0 +1,418 @@
+import type { LlmProvider, ProviderMessage } from '../../agents/providers/types.ts';
+import { ProviderError } from '../../agents/providers/types.ts';
+import { runModelTurn, TurnError } from '../../agents/runner.ts';
+import type { GatewayConfig } from '../../config/types.ts';
+import type { Logger } from '../../logging/logger.ts';
+import type { GatewayStore, StoredMessage, Usage } from '../../sessions/store.ts';
+import type { Broadcast } from '../broadcast.ts';
+import type { LaneName, Lanes } from '../lanes.ts';
+import { GatewayError } from '../protocol/gateway-error.ts';
+import type { SessionEvents } from './session-events.ts';
+import { assistantMessage } from './wire-message.ts';
+
+/** Messages of context sent to the model: the newest this many of the current transcript. */
+export const MAX_CONTEXT_MESSAGES = 50;
+/** How long a finished run's idempotency key answers `ok` instead of starting a second run. */
+export const RUN_IDEMPOTENCY_TTL_MS = 300_000;
+
+export type ModelTarget = { provider: LlmProvider; providerId: string; model: string };
+
+export type ChatDeps = {
+  store: GatewayStore;
+  events: Broadcast;
+  lanes: Lanes;
+  logger: Logger;
+  now(): number;
+  config(): GatewayConfig;
+  /** `provider/model` → a provider instance; throws for an unknown provider. */
+  resolveModel(ref: string): ModelTarget;
+  /** The agent's model chain (primary first) and system prompt. */
+  agentSettings(agentId: string): { models: string[]; systemPrompt?: string };
+  sessionEvents: SessionEvents;
+};
+
+export type SendInput = {
+  sessionKey: string;
+  agentId: string;
+  message: string;
+  idempotencyKey: string;
+  timeoutMs?: number;
+  lane?: LaneName;
+};
+
+export type SendResult = { runId: string; status: 'started' | 'in_flight' | 'ok' };
+
+export type RunOutcome = {
+  runId: string;
+  status: 'ok' | 'error' | 'aborted';
+  message?: StoredMessage;
+  errorMessage?: string;
+  stopReason?: string;
+};
+
+type ActiveRun = {
+  runId: string;
+  sessionKey: string;
+  agentId: string;
+  controller: AbortController;
+  abortReason: 'rpc' | 'timeout' | 'shutdown' | undefined;
+  chatSeq: number;
+  agentSeq: number;
+  done: Promise<RunOutcome>;
+};
+
+type Finished = { outcome: RunOutcome; expiresAt: number };
+
+/**
+ * The chat pipeline (seed: chat.send → resolveAgentRoute → embedded agent → LLM transport). It owns the runs:
+ * the user message is committed before the provider is called, the reply streams out as `chat`/`agent`
+ * events, and the assistant message — final, partial on abort, or partial with the error — is committed when
+ * the turn ends. A turn never waits on a socket: every event goes through the non-blocking broadcast.
+ */
+export class ChatService {
+  #deps: ChatDeps;
+  #runs = new Map<string, ActiveRun>();
+  #finished = new Map<string, Finished>();
+  #closing = false;
+
+  constructor(deps: ChatDeps) {
+    this.#deps = deps;
+  }
+
+  activeRunIds(sessionKey?: string): string[] {
+    return [...this.#runs.values()]
+      .filter((run) => !sessionKey || run.sessionKey === sessionKey)
+      .map((r) => r.runId);
+  }
+
+  /** Starts a turn (or reports the one already started under this idempotency key). */
+  async send(input: SendInput): Promise<SendResult & { done: Promise<RunOutcome> }> {
+    const runId = input.idempotencyKey;
+    const active = this.#runs.get(runId);
+    if (active) return { runId, status: 'in_flight', done: active.done };
+    const finished = this.#recentOutcome(runId);
+    if (finished) return { runId, status: 'ok', done: Promise.resolve(finished) };
+    if (this.#closing) {
+      throw new GatewayError('UNAVAILABLE', 'gateway is shutting down; retry after restart', {
+        retryable: true,
+      });
+    }
+    const { store, now } = this.#deps;
+    const session = await store.ensureSession(input.sessionKey, input.agentId, now());
+    const userMessage = await store.appendMessage({
+      sessionKey: session.key,
+      role: 'user',
+      content: input.message,
+      timestamp: now(),
+      runId,
+    });
+    await store.startRun({
+      runId,
+      sessionKey: session.key,
+      sessionId: userMessage.sessionId,
+      agentId: input.agentId,
+      startedAt: now(),
+    });
+    const run: ActiveRun = {
+      runId,
+      sessionKey: session.key,
+      agentId: input.agentId,
+      controller: new AbortController(),
+      abortReason: undefined,
+      chatSeq: 0,
+      agentSeq: 0,
+      done: Promise.resolve(undefined as unknown as RunOutcome),
+    };
+    this.#runs.set(runId, run);
+    const lane = input.lane ?? 'main';
+    // The response goes out first, then sessions.changed and the user's session.message, then the run's own
+    // events: OpenClaw's order, which clients rely on to place the reply under the message.
+    run.done = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.#afterAccepted(run, userMessage))
+      .then(() => this.#deps.lanes.run(lane, session.key, () => this.#execute(run, input, userMessage)))
+      .finally(() => this.#runs.delete(runId));
+    return { runId, status: 'started', done: run.done };
+  }
+
+  async #afterAccepted(run: ActiveRun, userMessage: StoredMessage): Promise<void> {
+    const session = await this.#deps.store.getSession(run.sessionKey);
+    if (session) this.#deps.sessionEvents.changed(session, 'message', run.runId);
+    this.#deps.sessionEvents.message(run.agentId, userMessage, session);
+  }
+
+  #recentOutcome(runId: string): RunOutcome | undefined {
+    const entry = this.#finished.get(runId);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.#deps.now()) {
+      this.#finished.delete(runId);
+      return undefined;
+    }
+    return entry.outcome;
+  }
+
+  #remember(outcome: RunOutcome): void {
+    const now = this.#deps.now();
+    this.#finished.set(outcome.runId, { outcome, expiresAt: now + RUN_IDEMPOTENCY_TTL_MS });
+    // Expired entries go on each insert; the map never outgrows the recent window.
+    for (const [key, entry] of this.#finished) {
+      if (entry.expiresAt > now) break;
+      this.#finished.delete(key);
+    }
+  }
+
+  /** Aborts the session's runs (or one run); returns the run ids aborted. */
+  abort(sessionKey: string, runId?: string, reason: ActiveRun['abortReason'] = 'rpc'): string[] {
+    const aborted: string[] = [];
+    for (const run of this.#runs.values()) {
+      if (run.sessionKey !== sessionKey || (runId && run.runId !== runId)) continue;
+      run.abortReason ??= reason;
+      run.controller.abort();
+      aborted.push(run.runId);
+    }
+    return aborted;
+  }
+
+  /** Waits for a run to end, up to `timeoutMs`; undefined on timeout or an unknown run. */
+  async wait(runId: string, timeoutMs: number): Promise<RunOutcome | undefined> {
+    const finished = this.#recentOutcome(runId);
+    if (finished) return finished;
+    const run = this.#runs.get(runId);
+    if (!run) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+    });
+    try {
+      return await Promise.race([run.done, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Shutdown: aborts every run and waits until each has committed what it streamed. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const runs = [...this.#runs.values()];
+    for (const run of runs) {
+      run.abortReason ??= 'shutdown';
+      run.controller.abort();
+    }
+    await Promise.allSettled(runs.map((run) => run.done));
+  }
+
+  #emitChat(run: ActiveRun, state: string, extra: Record<string, unknown>): void {
+    run.chatSeq += 1;
+    this.#deps.events.broadcast(
+      'chat',
+      {
+        runId: run.runId,
+        sessionKey: run.sessionKey,
+        agentId: run.agentId,
+        seq: run.chatSeq,
+        state,
+        ...extra,
+      },
+      { dropIfSlow: state === 'delta' || state === 'status' },
+    );
+  }
+
+  #emitAgent(run: ActiveRun, stream: string, data: Record<string, unknown>): void {
+    run.agentSeq += 1;
+    this.#deps.events.broadcast(
+      'agent',
+      { runId: run.runId, seq: run.agentSeq, stream, ts: this.#deps.now(), data },
+      { dropIfSlow: stream === 'assistant' },
+    );
+  }
+
+  async #history(sessionKey: string, excludeId: string | undefined): Promise<ProviderMessage[]> {
+    const messages = await this.#deps.store.listMessages(sessionKey, { limit: MAX_CONTEXT_MESSAGES });
+    const history: ProviderMessage[] = [];
+    for (const message of messages) {
+      if (message.role === 'system' || message.id === excludeId) continue;
+      const text =
+        typeof message.content === 'string' ? message.content : message.content.map((b) => b.text).join('');
+      if (text === '') continue;
+      history.push({ role: message.role, content: text });
+    }
+    return history;
+  }
+
+  async #execute(run: ActiveRun, input: SendInput, userMessage: StoredMessage): Promise<RunOutcome> {
+    const { store, now, logger } = this.#deps;
+    const { signal } = run.controller;
+    let timer: NodeJS.Timeout | undefined;
+    if (input.timeoutMs && input.timeoutMs > 0) {
+      timer = setTimeout(() => {
+        run.abortReason ??= 'timeout';
+        run.controller.abort();
+      }, input.timeoutMs);
+    }
+    const startedAt = now();
+    let text = '';
+    let usage: Usage | undefined;
+    let stopReason = 'stop';
+    let error: ProviderError | undefined;
+    let target: ModelTarget | undefined;
+    try {
+      this.#emitAgent(run, 'lifecycle', { phase: 'start', startedAt });
+      this.#emitChat(run, 'status', { phase: 'preparing_context' });
+      const settings = this.#deps.agentSettings(run.agentId);
+      const history = await this.#history(run.sessionKey, undefined);
+      if (history.at(-1)?.content !== userMessage.content)
+        history.push({ role: 'user', content: String(userMessage.content) });
+      this.#emitChat(run, 'status', { phase: 'starting_model' });
+      // A model chosen for the session (sessions.patch) goes first; the agent's chain follows as fallbacks.
+      const sessionModel = (await store.getSession(run.sessionKey))?.model;
+      const chain = sessionModel
+        ? [sessionModel, ...settings.models.filter((m) => m !== sessionModel)]
+        : settings.models;
+      for (let index = 0; index < chain.length; index += 1) {
+        const ref = chain[index] as string;
+        try {
+          target = this.#deps.resolveModel(ref);
+        } catch (resolveError) {
+          error = new ProviderError('unknown', (resolveError as Error).message);
+          break;
+        }
+        this.#emitAgent(run, 'lifecycle', {
+          phase: 'model',
+          provider: target.providerId,
+          model: target.model,
+        });
+        try {
+          const result = await runModelTurn(
+            target.provider,
+            { model: target.model, system: settings.systemPrompt, messages: history, signal },
+            {
+              onDelta: (delta, full) => {
+                text = full;
+                const timestamp = now();
+                this.#emitAgent(run, 'assistant', { text: full, delta });
+                this.#emitChat(run, 'delta', {
+                  deltaText: delta,
+                  message: assistantMessage(full, timestamp),
+                });
+              },
+              onUsage: (u) => {
+                usage = { input: u.input, output: u.output, total: u.input + u.output };
+                this.#emitAgent(run, 'usage', { ...usage });
+              },
+            },
+          );
+          text = result.text;
+          stopReason = result.stopReason;
+          if (result.usage)
+            usage = {
+              input: result.usage.input,
+              output: result.usage.output,
+              total: result.usage.input + result.usage.output,
+            };
+          error = undefined;
+          break;
+        } catch (turnError) {
+          const failure = turnError instanceof TurnError ? turnError : undefined;
+          error = failure?.providerError ?? new ProviderError('unknown', (turnError as Error).message);
+          text = failure?.partialText ?? text;
+          const next = chain[index + 1];
+          // Fall back only when nothing reached the client yet and the failure is worth retrying elsewhere.
+          if (next && error.retryable && text === '' && !signal.aborted) {
+            this.#emitAgent(run, 'lifecycle', {
+              phase: 'fallback_step',
+              from: ref,
+              to: next,
+              error: error.message,
+            });
+            continue;
+          }
+          break;
+        }
+      }
+    } catch (unexpected) {
+      error = new ProviderError('unknown', (unexpected as Error).message);
+      logger.error('chat run failed unexpectedly', { runId: run.runId, error: (unexpected as Error).stack });
+    } finally {
+      clearTimeout(timer);
+    }
+
+    const aborted = signal.aborted && run.abortReason !== 'timeout';
+    const timedOut = run.abortReason === 'timeout';
+    const status: RunOutcome['status'] = aborted ? 'aborted' : error || timedOut ? 'error' : 'ok';
+    const finalStop = aborted
+      ? run.abortReason === 'rpc'
+        ? 'rpc'
+        : 'aborted'
+      : status === 'error'
+        ? 'error'
+        : stopReason;
+    const errorMessage = timedOut
+      ? `the run timed out after ${input.timeoutMs} ms`
+      : status === 'error'
+        ? (error?.message ?? 'the run failed')
+        : undefined;
+
+    // Commit what the client saw before telling it the turn ended: a partial reply is kept with its stop reason.
+    let message: StoredMessage | undefined;
+    try {
+      message = await store.appendMessage({
+        sessionKey: run.sessionKey,
+        role: 'assistant',
+        content: [{ type: 'text', text }],
+        timestamp: now(),
+        runId: run.runId,
+        ...(target ? { provider: target.providerId, model: target.model } : {}),
+        ...(usage ? { usage } : {}),
+        stopReason: finalStop,
+        ...(errorMessage ? { errorMessage } : {}),
+      });
+      await store.finishRun(run.runId, status, now(), errorMessage);
+    } catch (storeError) {
+      logger.error('could not commit the assistant message', {
+        runId: run.runId,
+        error: (storeError as Error).stack,
+      });
+    }
+
+    const wire = assistantMessage(text, message?.timestamp ?? now());
+    if (status === 'ok') {
+      this.#emitAgent(run, 'lifecycle', { phase: 'end', endedAt: now() });
+      this.#emitChat(run, 'final', { stopReason: finalStop, message: wire, ...(usage ? { usage } : {}) });
+    } else if (status === 'aborted') {
+      this.#emitAgent(run, 'lifecycle', { phase: 'end', endedAt: now(), aborted: true });
+      this.#emitChat(run, 'aborted', { stopReason: finalStop, ...(text ? { message: wire } : {}) });
+    } else {
+      const errorKind = timedOut ? 'timeout' : errorKindOf(error);
+      this.#emitAgent(run, 'lifecycle', { phase: 'error', endedAt: now(), error: errorMessage });
+      this.#emitChat(run, 'error', {
+        errorMessage,
+        errorKind,
+        stopReason: 'error',
+        ...(text ? { message: wire } : {}),
+        ...(usage ? { usage } : {}),
+      });
+    }
+    if (message) {
+      const session = await store.getSession(run.sessionKey);
+      this.#deps.sessionEvents.message(run.agentId, message, session);
+      if (session) this.#deps.sessionEvents.changed(session, 'message', run.runId);
+    }
+    const outcome: RunOutcome = { runId: run.runId, status, message, errorMessage, stopReason: finalStop };
+    this.#remember(outcome);
+    return outcome;
+  }
+}
+
+function errorKindOf(error: ProviderError | undefined): string {
+  switch (error?.kind) {
+    case 'rate_limit':
+      return 'rate_limit';
+    case 'timeout':
+      return 'timeout';
+    case 'context_length':
+      return 'context_length';
+    case 'refusal':
+      return 'refusal';
+    default:
+      return 'unknown';
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The store interface handlers and the runner use. SQLite (src/storage/sqlite-store.ts) is the default; the
+ * methods return promises so a networked store (PostgreSQL) can implement the same interface unchanged.
+ * Every write is durable (committed) when its promise resolves.
+ */
+
+export type Usage = { input: number; output: number; total: number };
+export type TextBlock = { type: 'text'; text: string };
+export type MessageRole = 'user' | 'assistant' | 'system';
+
+export type StoredMessage = {
+  id: string;
+  sessionKey: string;
+  /** The transcript generation: `sessions.reset` starts a new one under the same key. */
+  sessionId: string;
+  /** 1, 2, 3… within the session key, across resets; the cursor `chat.history` pages by. */
+  seq: number;
+  role: MessageRole;
+  /** User messages keep the text as sent; assistant messages are content blocks (OpenClaw's shapes). */
+  content: string | TextBlock[];
+  timestamp: number;
+  runId?: string;
+  provider?: string;
+  model?: string;
+  usage?: Usage;
+  /** `stop`, `length`, `aborted`, `error`, … */
+  stopReason?: string;
+  errorMessage?: string;
+};
+
+export type NewMessage = Omit<StoredMessage, 'id' | 'seq' | 'sessionId'> & { id?: string };
+
+export type SessionRecord = {
+  key: string;
+  agentId: string;
+  sessionId: string;
+  createdAt: number;
+  updatedAt: number;
+  label?: string;
+  model?: string;
+  thinkingLevel?: string;
+  archived: boolean;
+  /** Messages in the current sessionId. */
+  messageCount: number;
+  lastMessageAt?: number;
+  usage: Usage;
+};
+
+export type SessionPatch = Partial<Pick<SessionRecord, 'label' | 'model' | 'thinkingLevel' | 'archived'>>;
+
+export type RunStatus = 'running' | 'ok' | 'error' | 'aborted';
+export type RunRecord = {
+  runId: string;
+  sessionKey: string;
+  sessionId: string;
+  agentId: string;
+  status: RunStatus;
+  startedAt: number;
+  endedAt?: number;
+  error?: string;
+};
+
+export type IdempotencyRecord = {
+  key: string;
+  method: string;
+  status: 'running' | 'done';
+  result?: unknown;
+  expiresAt: number;
+};
+
+export type ListSessionsOptions = {
+  agentId?: string;
+  limit?: number;
+  includeArchived?: boolean;
+  search?: string;
+};
+export type ListMessagesOptions = {
+  limit: number;
+  beforeSeq?: number;
+  afterSeq?: number;
+  sessionId?: string;
+};
+
+export interface GatewayStore {
+  /** The session under `key`, created (with a new sessionId) if absent. */
+  ensureSession(key: string, agentId: string, now: number): Promise<SessionRecord>;
+  getSession(key: string): Promise<SessionRecord | undefined>;
+  /** Most recently updated first. */
+  listSessions(options: ListSessionsOptions): Promise<SessionRecord[]>;
+  patchSession(key: string, patch: SessionPatch, now: number): Promise<SessionRecord | undefined>;
+  /** A new sessionId under the same key: the transcript starts empty, the old messages are kept. */
+  resetSession(key: string, now: number): Promise<SessionRecord | undefined>;
+  /** Removes the session and all its messages and runs. */
+  deleteSession(key: string): Promise<boolean>;
+
+  /** Appends to the session's current transcript; committed when it resolves. Updates counts and usage. */
+  appendMessage(message: NewMessage): Promise<StoredMessage>;
+  /** Messages of the current sessionId (or `sessionId`), ascending by seq; `limit` newest within the range. */
+  listMessages(sessionKey: string, options: ListMessagesOptions): Promise<StoredMessage[]>;
+
+  startRun(run: Omit<RunRecord, 'status' | 'endedAt' | 'error'>): Promise<void>;
+  finishRun(
+    runId: string,
+    status: Exclude<RunStatus, 'running'>,
+    endedAt: number,
+    error?: string,
+  ): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+
+  getIdempotency(key: string, now: number): Promise<IdempotencyRecord | undefined>;
+  putIdempotency(record: IdempotencyRecord): Promise<void>;
+
+  close(): void;
+}

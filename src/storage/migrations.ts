@@ -1,0 +1,72 @@
+/**
+ * The schema of `clawgate.db`, as an ordered list of steps. `PRAGMA user_version` holds the last one applied;
+ * opening the database applies the rest in one transaction. Never edit a released step: append a new one.
+ */
+export type Migration = { version: number; sql: string };
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE sessions (
+        key TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        label TEXT,
+        model TEXT,
+        thinking_level TEXT,
+        archived INTEGER NOT NULL DEFAULT 0,
+        message_count INTEGER NOT NULL DEFAULT 0,
+        last_message_at INTEGER,
+        usage_input INTEGER NOT NULL DEFAULT 0,
+        usage_output INTEGER NOT NULL DEFAULT 0,
+        usage_total INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX sessions_by_updated ON sessions (updated_at DESC, key);
+
+      -- seq numbers a key's messages across resets; content and usage are JSON text.
+      CREATE TABLE messages (
+        id TEXT PRIMARY KEY,
+        session_key TEXT NOT NULL REFERENCES sessions (key) ON DELETE CASCADE,
+        session_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        role TEXT NOT NULL,
+        content TEXT NOT NULL,
+        timestamp INTEGER NOT NULL,
+        run_id TEXT,
+        provider TEXT,
+        model TEXT,
+        usage TEXT,
+        stop_reason TEXT,
+        error_message TEXT,
+        -- Also the paging index: a transcript generation is a contiguous run of seqs, the newest one on top.
+        UNIQUE (session_key, seq)
+      ) STRICT;
+
+      CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        session_key TEXT NOT NULL REFERENCES sessions (key) ON DELETE CASCADE,
+        session_id TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        error TEXT
+      ) STRICT;
+      CREATE INDEX runs_by_session ON runs (session_key);
+
+      CREATE TABLE idempotency (
+        key TEXT PRIMARY KEY,
+        method TEXT NOT NULL,
+        status TEXT NOT NULL,
+        result TEXT,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX idempotency_by_expiry ON idempotency (expires_at);
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,0 +1,437 @@
+import { randomUUID } from 'node:crypto';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import type {
+  GatewayStore,
+  IdempotencyRecord,
+  ListMessagesOptions,
+  ListSessionsOptions,
+  NewMessage,
+  RunRecord,
+  RunStatus,
+  SessionPatch,
+  SessionRecord,
+  StoredMessage,
+  Usage,
+} from '../sessions/store.ts';
+import { openDatabase } from './database.ts';
+
+/** Expired idempotency records are swept at most this often (by the caller's clock), not on every lookup. */
+export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 60_000;
+const DEFAULT_AGENT_ID = 'main';
+
+type SessionRow = {
+  key: string;
+  agent_id: string;
+  session_id: string;
+  created_at: number;
+  updated_at: number;
+  label: string | null;
+  model: string | null;
+  thinking_level: string | null;
+  archived: number;
+  message_count: number;
+  last_message_at: number | null;
+  usage_input: number;
+  usage_output: number;
+  usage_total: number;
+};
+
+type MessageRow = {
+  id: string;
+  session_key: string;
+  session_id: string;
+  seq: number;
+  role: StoredMessage['role'];
+  content: string;
+  timestamp: number;
+  run_id: string | null;
+  provider: string | null;
+  model: string | null;
+  usage: string | null;
+  stop_reason: string | null;
+  error_message: string | null;
+};
+
+type RunRow = {
+  run_id: string;
+  session_key: string;
+  session_id: string;
+  agent_id: string;
+  status: RunStatus;
+  started_at: number;
+  ended_at: number | null;
+  error: string | null;
+};
+
+type IdempotencyRow = {
+  key: string;
+  method: string;
+  status: IdempotencyRecord['status'];
+  result: string | null;
+  expires_at: number;
+};
+
+const SESSION_COLUMNS =
+  'key, agent_id, session_id, created_at, updated_at, label, model, thinking_level, archived, message_count, ' +
+  'last_message_at, usage_input, usage_output, usage_total';
+const MESSAGE_COLUMNS =
+  'id, session_key, session_id, seq, role, content, timestamp, run_id, provider, model, usage, stop_reason, ' +
+  'error_message';
+
+/** Every statement the store runs, prepared once at open. */
+function prepareStatements(db: DatabaseSync) {
+  return {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+    insertSession: db.prepare(
+      'INSERT INTO sessions (key, agent_id, session_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (key) DO NOTHING',
+    ),
+    getSession: db.prepare(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE key = ?`),
+    listSessions: db.prepare(
+      `SELECT ${SESSION_COLUMNS} FROM sessions
+       WHERE (:agentId IS NULL OR agent_id = :agentId)
+         AND (:includeArchived OR archived = 0)
+         AND (:pattern IS NULL OR key LIKE :pattern ESCAPE '\\' OR label LIKE :pattern ESCAPE '\\')
+       ORDER BY updated_at DESC, key
+       LIMIT :limit`,
+    ),
+    patchSession: db.prepare(
+      'UPDATE sessions SET label = ?, model = ?, thinking_level = ?, archived = ?, updated_at = ? WHERE key = ?',
+    ),
+    resetSession: db.prepare(
+      'UPDATE sessions SET session_id = ?, updated_at = ?, message_count = 0, last_message_at = NULL, ' +
+        'usage_input = 0, usage_output = 0, usage_total = 0 WHERE key = ?',
+    ),
+    // Messages and runs go with it (ON DELETE CASCADE).
+    deleteSession: db.prepare('DELETE FROM sessions WHERE key = ?'),
+    nextSeq: db.prepare('SELECT coalesce(max(seq), 0) + 1 AS seq FROM messages WHERE session_key = ?'),
+    insertMessage: db.prepare(
+      `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    countMessage: db.prepare(
+      'UPDATE sessions SET message_count = message_count + 1, last_message_at = ?, updated_at = max(updated_at, ?), ' +
+        'usage_input = usage_input + ?, usage_output = usage_output + ?, usage_total = usage_total + ? ' +
+        'WHERE key = ?',
+    ),
+    // The newest `limit` rows of the range, newest first; the caller reverses them.
+    listMessages: db.prepare(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages
+       WHERE session_key = ? AND session_id = ? AND seq > ? AND seq < ?
+       ORDER BY seq DESC LIMIT ?`,
+    ),
+    insertRun: db.prepare(
+      'INSERT INTO runs (run_id, session_key, session_id, agent_id, status, started_at) ' +
+        "VALUES (?, ?, ?, ?, 'running', ?)",
+    ),
+    finishRun: db.prepare('UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE run_id = ?'),
+    getRun: db.prepare(
+      'SELECT run_id, session_key, session_id, agent_id, status, started_at, ended_at, error FROM runs ' +
+        'WHERE run_id = ?',
+    ),
+    getIdempotency: db.prepare(
+      'SELECT key, method, status, result, expires_at FROM idempotency WHERE key = ?',
+    ),
+    putIdempotency: db.prepare(
+      'INSERT INTO idempotency (key, method, status, result, expires_at) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (key) DO UPDATE SET method = excluded.method, status = excluded.status, ' +
+        'result = excluded.result, expires_at = excluded.expires_at',
+    ),
+    sweepIdempotency: db.prepare('DELETE FROM idempotency WHERE expires_at <= ?'),
+  } satisfies Record<string, StatementSync>;
+}
+
+/**
+ * GatewayStore on one SQLite file (see database.ts for the pragmas). node:sqlite is synchronous, so each method
+ * does all its work, including the commit and its fsync, before the promise it returns settles.
+ */
+export class SqliteStore implements GatewayStore {
+  readonly #db: DatabaseSync;
+  readonly #sql: ReturnType<typeof prepareStatements>;
+  #lastSweepAt = Number.NEGATIVE_INFINITY;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.#sql = prepareStatements(db);
+  }
+
+  /** Opens `<stateDir>/clawgate.db`; throws StorageError (database.ts) for a file it must not touch. */
+  static open(stateDir: string): SqliteStore {
+    return new SqliteStore(openDatabase(stateDir));
+  }
+
+  /** The underlying connection, for diagnostics and tests. */
+  get database(): DatabaseSync {
+    return this.#db;
+  }
+
+  async ensureSession(key: string, agentId: string, now: number): Promise<SessionRecord> {
+    return this.#transaction(() => this.#ensureSession(key, agentId, now));
+  }
+
+  async getSession(key: string): Promise<SessionRecord | undefined> {
+    const row = this.#sql.getSession.get(key) as SessionRow | undefined;
+    return row && toSession(row);
+  }
+
+  async listSessions(options: ListSessionsOptions): Promise<SessionRecord[]> {
+    const rows = this.#sql.listSessions.all({
+      agentId: options.agentId ?? null,
+      includeArchived: options.includeArchived ? 1 : 0,
+      pattern: options.search ? `%${escapeLike(options.search)}%` : null,
+      // LIMIT -1 is SQLite for "no limit".
+      limit: options.limit ?? -1,
+    }) as SessionRow[];
+    return rows.map(toSession);
+  }
+
+  /** A field present in `patch` with the value `undefined` is cleared; an absent field is left as it is. */
+  async patchSession(key: string, patch: SessionPatch, now: number): Promise<SessionRecord | undefined> {
+    return this.#transaction(() => {
+      const row = this.#sql.getSession.get(key) as SessionRow | undefined;
+      if (!row) return undefined;
+      const pick = <K extends keyof SessionPatch>(field: K, current: SessionPatch[K]) =>
+        Object.hasOwn(patch, field) ? patch[field] : current;
+      this.#sql.patchSession.run(
+        pick('label', row.label ?? undefined) ?? null,
+        pick('model', row.model ?? undefined) ?? null,
+        pick('thinkingLevel', row.thinking_level ?? undefined) ?? null,
+        pick('archived', row.archived === 1) ? 1 : 0,
+        now,
+        key,
+      );
+      return toSession(this.#sql.getSession.get(key) as SessionRow);
+    });
+  }
+
+  async resetSession(key: string, now: number): Promise<SessionRecord | undefined> {
+    return this.#transaction(() => {
+      if (this.#sql.resetSession.run(randomUUID(), now, key).changes === 0) return undefined;
+      return toSession(this.#sql.getSession.get(key) as SessionRow);
+    });
+  }
+
+  async deleteSession(key: string): Promise<boolean> {
+    return this.#transaction(() => this.#sql.deleteSession.run(key).changes > 0);
+  }
+
+  async appendMessage(message: NewMessage): Promise<StoredMessage> {
+    return this.#transaction(() => {
+      const session = this.#ensureSession(
+        message.sessionKey,
+        agentIdOf(message.sessionKey),
+        message.timestamp,
+      );
+      const { seq } = this.#sql.nextSeq.get(message.sessionKey) as { seq: number };
+      const stored = toStored(message, session.sessionId, seq);
+      this.#sql.insertMessage.run(
+        stored.id,
+        stored.sessionKey,
+        stored.sessionId,
+        seq,
+        stored.role,
+        JSON.stringify(stored.content),
+        stored.timestamp,
+        ...optional(stored.runId, stored.provider, stored.model),
+        stored.usage ? JSON.stringify(stored.usage) : null,
+        ...optional(stored.stopReason, stored.errorMessage),
+      );
+      const usage = stored.usage;
+      this.#sql.countMessage.run(
+        stored.timestamp,
+        stored.timestamp,
+        usage?.input ?? 0,
+        usage?.output ?? 0,
+        usage?.total ?? 0,
+        stored.sessionKey,
+      );
+      return stored;
+    });
+  }
+
+  async listMessages(sessionKey: string, options: ListMessagesOptions): Promise<StoredMessage[]> {
+    if (options.limit <= 0) return [];
+    let sessionId = options.sessionId;
+    if (sessionId === undefined) {
+      const session = this.#sql.getSession.get(sessionKey) as SessionRow | undefined;
+      if (!session) return [];
+      sessionId = session.session_id;
+    }
+    const rows = this.#sql.listMessages.all(
+      sessionKey,
+      sessionId,
+      options.afterSeq ?? 0,
+      options.beforeSeq ?? Number.MAX_SAFE_INTEGER,
+      options.limit,
+    ) as MessageRow[];
+    return rows.reverse().map(toMessage);
+  }
+
+  /** Creates the session row if the run's session was deleted meanwhile, so the run is never orphaned. */
+  async startRun(run: Omit<RunRecord, 'status' | 'endedAt' | 'error'>): Promise<void> {
+    this.#transaction(() => {
+      this.#sql.insertSession.run(run.sessionKey, run.agentId, run.sessionId, run.startedAt, run.startedAt);
+      this.#sql.insertRun.run(run.runId, run.sessionKey, run.sessionId, run.agentId, run.startedAt);
+    });
+  }
+
+  async finishRun(
+    runId: string,
+    status: Exclude<RunStatus, 'running'>,
+    endedAt: number,
+    error?: string,
+  ): Promise<void> {
+    this.#sql.finishRun.run(status, endedAt, error ?? null, runId);
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const row = this.#sql.getRun.get(runId) as RunRow | undefined;
+    return row && toRun(row);
+  }
+
+  async getIdempotency(key: string, now: number): Promise<IdempotencyRecord | undefined> {
+    // Records are only ever looked up by key, so without a sweep every expired one would stay forever.
+    if (now - this.#lastSweepAt >= IDEMPOTENCY_SWEEP_INTERVAL_MS) {
+      this.#sql.sweepIdempotency.run(now);
+      this.#lastSweepAt = now;
+    }
+    const row = this.#sql.getIdempotency.get(key) as IdempotencyRow | undefined;
+    if (!row) return undefined;
+    if (row.expires_at <= now) {
+      this.#sql.sweepIdempotency.run(now);
+      this.#lastSweepAt = now;
+      return undefined;
+    }
+    return toIdempotency(row);
+  }
+
+  async putIdempotency(record: IdempotencyRecord): Promise<void> {
+    this.#sql.putIdempotency.run(
+      record.key,
+      record.method,
+      record.status,
+      record.result === undefined ? null : JSON.stringify(record.result),
+      record.expiresAt,
+    );
+  }
+
+  /** Idempotent. Pending work has already committed: every method finishes synchronously. */
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  #ensureSession(key: string, agentId: string, now: number): SessionRecord {
+    this.#sql.insertSession.run(key, agentId, randomUUID(), now, now);
+    return toSession(this.#sql.getSession.get(key) as SessionRow);
+  }
+
+  /** BEGIN IMMEDIATE takes the write lock up front, so a read-then-write cannot fail half-way on SQLITE_BUSY. */
+  #transaction<T>(work: () => T): T {
+    this.#sql.begin.run();
+    try {
+      const result = work();
+      this.#sql.commit.run();
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#sql.rollback.run();
+      throw error;
+    }
+  }
+}
+
+/** `agent:<id>:<rest>` → `<id>`; any other key belongs to the default agent. */
+function agentIdOf(sessionKey: string): string {
+  const match = /^agent:([^:]+):/.exec(sessionKey);
+  return match ? match[1] : DEFAULT_AGENT_ID;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+function optional(...values: (string | undefined)[]): SQLInputValue[] {
+  return values.map((value) => value ?? null);
+}
+
+function toSession(row: SessionRow): SessionRecord {
+  const session: SessionRecord = {
+    key: row.key,
+    agentId: row.agent_id,
+    sessionId: row.session_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    archived: row.archived === 1,
+    messageCount: row.message_count,
+    usage: { input: row.usage_input, output: row.usage_output, total: row.usage_total },
+  };
+  if (row.label !== null) session.label = row.label;
+  if (row.model !== null) session.model = row.model;
+  if (row.thinking_level !== null) session.thinkingLevel = row.thinking_level;
+  if (row.last_message_at !== null) session.lastMessageAt = row.last_message_at;
+  return session;
+}
+
+/** The stored shape of a new message: only the interface's fields, and no key whose value is undefined. */
+function toStored(message: NewMessage, sessionId: string, seq: number): StoredMessage {
+  const stored: StoredMessage = {
+    id: message.id ?? randomUUID(),
+    sessionKey: message.sessionKey,
+    sessionId,
+    seq,
+    role: message.role,
+    content: message.content,
+    timestamp: message.timestamp,
+  };
+  if (message.runId !== undefined) stored.runId = message.runId;
+  if (message.provider !== undefined) stored.provider = message.provider;
+  if (message.model !== undefined) stored.model = message.model;
+  if (message.usage !== undefined) stored.usage = message.usage;
+  if (message.stopReason !== undefined) stored.stopReason = message.stopReason;
+  if (message.errorMessage !== undefined) stored.errorMessage = message.errorMessage;
+  return stored;
+}
+
+function toMessage(row: MessageRow): StoredMessage {
+  const message: StoredMessage = {
+    id: row.id,
+    sessionKey: row.session_key,
+    sessionId: row.session_id,
+    seq: row.seq,
+    role: row.role,
+    content: JSON.parse(row.content) as StoredMessage['content'],
+    timestamp: row.timestamp,
+  };
+  if (row.run_id !== null) message.runId = row.run_id;
+  if (row.provider !== null) message.provider = row.provider;
+  if (row.model !== null) message.model = row.model;
+  if (row.usage !== null) message.usage = JSON.parse(row.usage) as Usage;
+  if (row.stop_reason !== null) message.stopReason = row.stop_reason;
+  if (row.error_message !== null) message.errorMessage = row.error_message;
+  return message;
+}
+
+function toRun(row: RunRow): RunRecord {
+  const run: RunRecord = {
+    runId: row.run_id,
+    sessionKey: row.session_key,
+    sessionId: row.session_id,
+    agentId: row.agent_id,
+    status: row.status,
+    startedAt: row.started_at,
+  };
+  if (row.ended_at !== null) run.endedAt = row.ended_at;
+  if (row.error !== null) run.error = row.error;
+  return run;
+}
+
+function toIdempotency(row: IdempotencyRow): IdempotencyRecord {
+  const record: IdempotencyRecord = {
+    key: row.key,
+    method: row.method,
+    status: row.status,
+    expiresAt: row.expires_at,
+  };
+  if (row.result !== null) record.result = JSON.parse(row.result);
+  return record;
+}

@@ -1,0 +1,240 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { test } from 'node:test';
+import {
+  APPLICATION_ID,
+  BUSY_TIMEOUT_MS,
+  DATABASE_FILE_NAME,
+  openDatabase,
+  StorageError,
+} from '../../src/storage/database.ts';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/storage/migrations.ts';
+import { SqliteStore } from '../../src/storage/sqlite-store.ts';
+import { runStoreSuite } from './store-suite.ts';
+
+type TestContext = { after(fn: () => unknown): void };
+
+function tempStateDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'clawgate-sqlite-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function pragma(db: DatabaseSync, name: string): unknown {
+  return Object.values(db.prepare(`PRAGMA ${name}`).get() as Record<string, unknown>)[0];
+}
+
+/** Every file in the directory with a hash of its bytes: a failed open must leave this exactly as it was. */
+function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(dir).sort()) {
+    files[name] = createHash('sha256')
+      .update(readFileSync(join(dir, name)))
+      .digest('hex');
+  }
+  return files;
+}
+
+function openFails(dir: string): StorageError {
+  try {
+    SqliteStore.open(dir).close();
+  } catch (error) {
+    assert.ok(error instanceof StorageError, `expected a StorageError, got ${error}`);
+    return error;
+  }
+  assert.fail('open succeeded');
+}
+
+runStoreSuite('SqliteStore', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clawgate-sqlite-'));
+  const store = SqliteStore.open(dir);
+  return {
+    store,
+    cleanup: () => {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+test('open sets WAL, synchronous=FULL, the busy timeout and foreign keys, and migrates to the latest', (t) => {
+  const dir = tempStateDir(t);
+  const store = SqliteStore.open(dir);
+  t.after(() => store.close());
+  const db = store.database;
+  assert.equal(pragma(db, 'journal_mode'), 'wal');
+  assert.equal(pragma(db, 'synchronous'), 2, 'FULL');
+  assert.equal(pragma(db, 'busy_timeout'), BUSY_TIMEOUT_MS);
+  assert.equal(pragma(db, 'foreign_keys'), 1);
+  assert.equal(pragma(db, 'user_version'), LATEST_SCHEMA_VERSION);
+  assert.equal(pragma(db, 'application_id'), APPLICATION_ID);
+  assert.deepEqual(
+    MIGRATIONS.map((m) => m.version),
+    Array.from({ length: MIGRATIONS.length }, (_, i) => i + 1),
+    'migration versions are 1..n in order',
+  );
+  const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all();
+  assert.deepEqual(
+    tables.map((row) => row.name),
+    ['idempotency', 'messages', 'runs', 'sessions'],
+  );
+  const path = join(dir, DATABASE_FILE_NAME);
+  assert.equal(statSync(path).mode & 0o777, 0o600, 'transcripts are private to the owner');
+  assert.equal(statSync(`${path}-wal`).mode & 0o777, 0o600);
+});
+
+test('a reopened database has everything committed before close', async (t) => {
+  const dir = tempStateDir(t);
+  const first = SqliteStore.open(dir);
+  const message = await first.appendMessage({
+    sessionKey: 'agent:main:main',
+    role: 'assistant',
+    content: [{ type: 'text', text: 'kept' }],
+    timestamp: 1,
+    usage: { input: 1, output: 2, total: 3 },
+  });
+  await first.patchSession('agent:main:main', { label: 'L' }, 2);
+  await first.putIdempotency({
+    key: 'k',
+    method: 'chat.send',
+    status: 'done',
+    result: { ok: true },
+    expiresAt: 99,
+  });
+  const session = await first.getSession('agent:main:main');
+  first.close();
+
+  const second = SqliteStore.open(dir);
+  t.after(() => second.close());
+  assert.deepEqual(await second.getSession('agent:main:main'), session);
+  assert.deepEqual(await second.listMessages('agent:main:main', { limit: 5 }), [message]);
+  assert.deepEqual(await second.getIdempotency('k', 50), {
+    key: 'k',
+    method: 'chat.send',
+    status: 'done',
+    result: { ok: true },
+    expiresAt: 99,
+  });
+  assert.equal(pragma(second.database, 'user_version'), LATEST_SCHEMA_VERSION);
+});
+
+test('an empty file (zero bytes) is initialised as a new database', async (t) => {
+  const dir = tempStateDir(t);
+  writeFileSync(join(dir, DATABASE_FILE_NAME), '');
+  const store = SqliteStore.open(dir);
+  t.after(() => store.close());
+  assert.equal(pragma(store.database, 'user_version'), LATEST_SCHEMA_VERSION);
+  assert.equal(
+    (await store.appendMessage({ sessionKey: 'k', role: 'user', content: 'x', timestamp: 1 })).seq,
+    1,
+  );
+});
+
+test('a file of garbage bytes is refused with a clear error and left untouched', (t) => {
+  const dir = tempStateDir(t);
+  const path = join(dir, DATABASE_FILE_NAME);
+  writeFileSync(path, Buffer.alloc(16 * 1024, 'not sqlite, just bytes '));
+  const before = snapshot(dir);
+  const error = openFails(dir);
+  assert.equal(error.code, 'STORAGE_NOT_A_DATABASE');
+  assert.equal(error.path, path);
+  assert.equal(
+    error.message,
+    `${path} is not a clawgate database or is corrupt (file is not a database): restore it from a backup or ` +
+      'move it away; clawgate never resets it silently',
+  );
+  assert.deepEqual(snapshot(dir), before);
+  // A second attempt fails the same way: nothing was "repaired" in between.
+  assert.equal(openFails(dir).message, error.message);
+});
+
+test('a database with damaged pages is refused as corrupt and left untouched', async (t) => {
+  const dir = tempStateDir(t);
+  const path = join(dir, DATABASE_FILE_NAME);
+  const store = SqliteStore.open(dir);
+  await store.appendMessage({ sessionKey: 'k', role: 'user', content: 'x', timestamp: 1 });
+  store.close();
+  // Keep the 100-byte header (so it still looks like SQLite) and overwrite the rest of page 1, the schema table.
+  const bytes = readFileSync(path);
+  const pageSize = bytes.readUInt16BE(16);
+  bytes.fill(0xa5, 100, pageSize);
+  writeFileSync(path, bytes);
+  const before = snapshot(dir);
+  const error = openFails(dir);
+  assert.equal(error.code, 'STORAGE_NOT_A_DATABASE');
+  assert.match(
+    error.message,
+    /^.+clawgate\.db is not a clawgate database or is corrupt \(.*malformed.*\): restore/,
+  );
+  assert.deepEqual(snapshot(dir), before);
+});
+
+test("another application's SQLite database is refused, not migrated into", (t) => {
+  const dir = tempStateDir(t);
+  const path = join(dir, DATABASE_FILE_NAME);
+  const foreign = new DatabaseSync(path);
+  foreign.exec(
+    "CREATE TABLE sessions (id INTEGER PRIMARY KEY, blob TEXT); INSERT INTO sessions VALUES (1, 'x')",
+  );
+  foreign.close();
+  const before = snapshot(dir);
+  const error = openFails(dir);
+  assert.equal(error.code, 'STORAGE_NOT_A_DATABASE');
+  assert.equal(
+    error.message,
+    `${path} is not a clawgate database or is corrupt (application_id 0, 1 schema objects): restore it from a ` +
+      'backup or move it away; clawgate never resets it silently',
+  );
+  assert.deepEqual(snapshot(dir), before);
+});
+
+test('a database from a newer clawgate is refused with its version and left untouched', async (t) => {
+  const dir = tempStateDir(t);
+  const path = join(dir, DATABASE_FILE_NAME);
+  const store = SqliteStore.open(dir);
+  await store.appendMessage({ sessionKey: 'k', role: 'user', content: 'from the future', timestamp: 1 });
+  store.database.exec(`PRAGMA user_version = ${LATEST_SCHEMA_VERSION + 1}`);
+  store.close();
+  const before = snapshot(dir);
+  const error = openFails(dir);
+  assert.equal(error.code, 'STORAGE_TOO_NEW');
+  assert.equal(
+    error.message,
+    `${path} has schema version ${LATEST_SCHEMA_VERSION + 1}, but this clawgate supports up to version ` +
+      `${LATEST_SCHEMA_VERSION}: upgrade clawgate (the database was left untouched)`,
+  );
+  assert.deepEqual(snapshot(dir), before);
+  const raw = new DatabaseSync(path, { readOnly: true });
+  t.after(() => raw.close());
+  assert.equal(pragma(raw, 'user_version'), LATEST_SCHEMA_VERSION + 1);
+  assert.equal(raw.prepare('SELECT content FROM messages').get()?.content, '"from the future"');
+});
+
+test('a state dir that cannot hold the database fails with the path in the message', (t) => {
+  const dir = tempStateDir(t);
+  const notADir = join(dir, 'file');
+  writeFileSync(notADir, 'x');
+  assert.throws(
+    () => openDatabase(notADir),
+    (error: unknown) =>
+      error instanceof StorageError &&
+      error.code === 'STORAGE_OPEN_FAILED' &&
+      error.message.startsWith(`cannot open ${join(notADir, DATABASE_FILE_NAME)}: `),
+  );
+});
+
+test("two stores on one file see each other's commits and number seqs without gaps", async (t) => {
+  const dir = tempStateDir(t);
+  const a = SqliteStore.open(dir);
+  t.after(() => a.close());
+  const b = SqliteStore.open(dir);
+  t.after(() => b.close());
+  await a.appendMessage({ sessionKey: 'k', role: 'user', content: 'from a', timestamp: 1 });
+  const fromB = await b.appendMessage({ sessionKey: 'k', role: 'user', content: 'from b', timestamp: 2 });
+  assert.equal(fromB.seq, 2);
+  assert.equal((await a.getSession('k'))?.messageCount, 2);
+});

@@ -1,0 +1,388 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { GatewayStore, NewMessage, StoredMessage } from '../../src/sessions/store.ts';
+
+/**
+ * The GatewayStore contract, run against every implementation (hono's shared router suite): SQLite today, a
+ * networked store later. Each test gets a fresh, empty store.
+ */
+export type StoreFactory = () => Promise<{ store: GatewayStore; cleanup: () => void | Promise<void> }>;
+
+type TestContext = { after(fn: () => unknown): void };
+
+const KEY = 'agent:main:main';
+const T0 = 1_700_000_000_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function userMessage(text: string, timestamp: number, sessionKey = KEY): NewMessage {
+  return { sessionKey, role: 'user', content: text, timestamp };
+}
+
+function assistantMessage(text: string, timestamp: number, sessionKey = KEY): NewMessage {
+  return {
+    sessionKey,
+    role: 'assistant',
+    content: [{ type: 'text', text }],
+    timestamp,
+    runId: 'run-1',
+    provider: 'openai',
+    model: 'gpt-test',
+    usage: { input: 10, output: 5, total: 15 },
+    stopReason: 'stop',
+  };
+}
+
+export function runStoreSuite(name: string, makeStore: StoreFactory): void {
+  async function open(t: TestContext): Promise<GatewayStore> {
+    const { store, cleanup } = await makeStore();
+    t.after(cleanup);
+    return store;
+  }
+
+  async function appendAll(store: GatewayStore, messages: NewMessage[]): Promise<StoredMessage[]> {
+    const stored: StoredMessage[] = [];
+    for (const message of messages) stored.push(await store.appendMessage(message));
+    return stored;
+  }
+
+  describe(`GatewayStore conformance: ${name}`, () => {
+    test('ensureSession creates a session once, then returns it unchanged', async (t) => {
+      const store = await open(t);
+      assert.equal(await store.getSession(KEY), undefined);
+      const created = await store.ensureSession(KEY, 'main', T0);
+      assert.match(created.sessionId, UUID);
+      assert.deepEqual(created, {
+        key: KEY,
+        agentId: 'main',
+        sessionId: created.sessionId,
+        createdAt: T0,
+        updatedAt: T0,
+        archived: false,
+        messageCount: 0,
+        usage: { input: 0, output: 0, total: 0 },
+      });
+      const again = await store.ensureSession(KEY, 'other', T0 + 50);
+      assert.deepEqual(again, created);
+      assert.deepEqual(await store.getSession(KEY), created);
+      const second = await store.ensureSession('agent:ops:x', 'ops', T0);
+      assert.notEqual(second.sessionId, created.sessionId);
+    });
+
+    test('appendMessage numbers messages 1, 2, 3 per key and returns what it stored', async (t) => {
+      const store = await open(t);
+      const first = await store.appendMessage(userMessage('hi', T0));
+      assert.match(first.id, UUID);
+      const session = await store.getSession(KEY);
+      assert.ok(session, 'appendMessage creates the session');
+      assert.deepEqual(first, {
+        id: first.id,
+        sessionKey: KEY,
+        sessionId: session.sessionId,
+        seq: 1,
+        role: 'user',
+        content: 'hi',
+        timestamp: T0,
+      });
+      const second = await store.appendMessage({ ...assistantMessage('hello', T0 + 1), id: 'msg-given' });
+      assert.deepEqual(second, {
+        ...assistantMessage('hello', T0 + 1),
+        id: 'msg-given',
+        sessionId: session.sessionId,
+        seq: 2,
+      });
+      const other = await store.appendMessage(userMessage('elsewhere', T0 + 2, 'agent:main:other'));
+      assert.equal(other.seq, 1, 'seq is per session key');
+      assert.equal((await store.appendMessage(userMessage('third', T0 + 3))).seq, 3);
+    });
+
+    test('appendMessage stores every field and reads back exactly the same message', async (t) => {
+      const store = await open(t);
+      const text = 'multi\nline "quoted" \\ backslash, emoji 🦞, NUL-free unicode ü — '.repeat(200);
+      const written = await appendAll(store, [
+        userMessage(text, T0),
+        assistantMessage(text, T0 + 1),
+        {
+          sessionKey: KEY,
+          role: 'assistant',
+          content: [
+            { type: 'text', text: 'partial' },
+            { type: 'text', text: ' answer' },
+          ],
+          timestamp: T0 + 2,
+          runId: 'run-2',
+          stopReason: 'error',
+          errorMessage: 'upstream 500',
+        },
+        { sessionKey: KEY, role: 'system', content: 'system note', timestamp: T0 + 3 },
+      ]);
+      assert.deepEqual(await store.listMessages(KEY, { limit: 10 }), written);
+    });
+
+    test('appendMessage creates a missing session under the agent named in the key, else main', async (t) => {
+      const store = await open(t);
+      await store.appendMessage(userMessage('a', T0, 'agent:ops:direct:alice'));
+      await store.appendMessage(userMessage('b', T0, 'global'));
+      assert.equal((await store.getSession('agent:ops:direct:alice'))?.agentId, 'ops');
+      assert.equal((await store.getSession('global'))?.agentId, 'main');
+    });
+
+    test('appendMessage keeps the session counters: count, last message time, usage', async (t) => {
+      const store = await open(t);
+      const created = await store.ensureSession(KEY, 'main', T0);
+      await appendAll(store, [
+        userMessage('q1', T0 + 10),
+        assistantMessage('a1', T0 + 20),
+        userMessage('q2', T0 + 30),
+        assistantMessage('a2', T0 + 40),
+      ]);
+      assert.deepEqual(await store.getSession(KEY), {
+        ...created,
+        updatedAt: T0 + 40,
+        messageCount: 4,
+        lastMessageAt: T0 + 40,
+        usage: { input: 20, output: 10, total: 30 },
+      });
+    });
+
+    test('a failed appendMessage changes nothing: no seq consumed, counters untouched', async (t) => {
+      const store = await open(t);
+      await store.appendMessage({ ...userMessage('one', T0), id: 'dup' });
+      const before = await store.getSession(KEY);
+      await assert.rejects(store.appendMessage({ ...assistantMessage('two', T0 + 1), id: 'dup' }));
+      assert.deepEqual(await store.getSession(KEY), before);
+      assert.equal((await store.appendMessage(userMessage('three', T0 + 2))).seq, 2);
+      assert.deepEqual(
+        (await store.listMessages(KEY, { limit: 10 })).map((m) => m.content),
+        ['one', 'three'],
+      );
+    });
+
+    test('listMessages returns the newest `limit` in the range, ascending; bounds are exclusive', async (t) => {
+      const store = await open(t);
+      await appendAll(
+        store,
+        Array.from({ length: 10 }, (_, i) => userMessage(`m${i + 1}`, T0 + i)),
+      );
+      const seqs = async (options: Parameters<GatewayStore['listMessages']>[1]) =>
+        (await store.listMessages(KEY, options)).map((m) => m.seq);
+      assert.deepEqual(await seqs({ limit: 100 }), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      assert.deepEqual(await seqs({ limit: 3 }), [8, 9, 10]);
+      assert.deepEqual(await seqs({ limit: 3, beforeSeq: 8 }), [5, 6, 7]);
+      assert.deepEqual(await seqs({ limit: 3, beforeSeq: 3 }), [1, 2]);
+      assert.deepEqual(await seqs({ limit: 100, afterSeq: 7 }), [8, 9, 10]);
+      assert.deepEqual(await seqs({ limit: 2, afterSeq: 5 }), [9, 10]);
+      assert.deepEqual(await seqs({ limit: 100, afterSeq: 3, beforeSeq: 6 }), [4, 5]);
+      assert.deepEqual(await seqs({ limit: 100, afterSeq: 10 }), []);
+      assert.deepEqual(await seqs({ limit: 0 }), []);
+      assert.deepEqual(await store.listMessages('agent:main:nobody', { limit: 10 }), []);
+    });
+
+    test('resetSession starts an empty transcript under a new sessionId and keeps the old one', async (t) => {
+      const store = await open(t);
+      const old = await appendAll(store, [userMessage('q', T0), assistantMessage('a', T0 + 1)]);
+      await store.patchSession(KEY, { label: 'kept' }, T0 + 2);
+      const before = await store.getSession(KEY);
+      assert.ok(before);
+      const reset = await store.resetSession(KEY, T0 + 100);
+      assert.ok(reset);
+      assert.match(reset.sessionId, UUID);
+      assert.notEqual(reset.sessionId, before.sessionId);
+      assert.deepEqual(reset, {
+        key: KEY,
+        agentId: 'main',
+        sessionId: reset.sessionId,
+        createdAt: before.createdAt,
+        updatedAt: T0 + 100,
+        label: 'kept',
+        archived: false,
+        messageCount: 0,
+        usage: { input: 0, output: 0, total: 0 },
+      });
+      assert.deepEqual(await store.getSession(KEY), reset);
+      assert.deepEqual(await store.listMessages(KEY, { limit: 10 }), []);
+      assert.deepEqual(await store.listMessages(KEY, { limit: 10, sessionId: before.sessionId }), old);
+
+      const next = await store.appendMessage(userMessage('fresh', T0 + 101));
+      assert.equal(next.seq, 3, 'seq continues across resets');
+      assert.equal(next.sessionId, reset.sessionId);
+      assert.deepEqual(await store.listMessages(KEY, { limit: 10 }), [next]);
+      assert.equal((await store.getSession(KEY))?.messageCount, 1);
+      assert.equal(await store.resetSession('agent:main:nobody', T0), undefined);
+    });
+
+    test('patchSession sets fields, clears one given as undefined, and leaves absent ones', async (t) => {
+      const store = await open(t);
+      const created = await store.ensureSession(KEY, 'main', T0);
+      const patched = await store.patchSession(
+        KEY,
+        { label: 'Work', model: 'openai/gpt-test', thinkingLevel: 'high', archived: true },
+        T0 + 5,
+      );
+      assert.deepEqual(patched, {
+        ...created,
+        updatedAt: T0 + 5,
+        label: 'Work',
+        model: 'openai/gpt-test',
+        thinkingLevel: 'high',
+        archived: true,
+      });
+      const second = await store.patchSession(KEY, { model: undefined, archived: false }, T0 + 6);
+      assert.deepEqual(second, { ...created, updatedAt: T0 + 6, label: 'Work', thinkingLevel: 'high' });
+      assert.deepEqual(await store.getSession(KEY), second);
+      assert.equal(await store.patchSession('agent:main:nobody', { label: 'x' }, T0), undefined);
+      assert.equal(await store.getSession('agent:main:nobody'), undefined);
+    });
+
+    test('listSessions: newest first, filtered by agent, archive flag, search, limit', async (t) => {
+      const store = await open(t);
+      await store.ensureSession('agent:main:a', 'main', T0 + 1);
+      await store.ensureSession('agent:main:b', 'main', T0 + 3);
+      await store.ensureSession('agent:ops:c', 'ops', T0 + 2);
+      await store.ensureSession('agent:main:100%_d', 'main', T0 + 4);
+      await store.patchSession('agent:main:a', { label: 'Quarterly REPORT' }, T0 + 5);
+      await store.patchSession('agent:main:b', { archived: true }, T0 + 6);
+      const keys = async (options: Parameters<GatewayStore['listSessions']>[0]) =>
+        (await store.listSessions(options)).map((s) => s.key);
+
+      assert.deepEqual(await keys({}), ['agent:main:a', 'agent:main:100%_d', 'agent:ops:c']);
+      assert.deepEqual(await keys({ includeArchived: true }), [
+        'agent:main:b',
+        'agent:main:a',
+        'agent:main:100%_d',
+        'agent:ops:c',
+      ]);
+      assert.deepEqual(await keys({ agentId: 'ops' }), ['agent:ops:c']);
+      assert.deepEqual(await keys({ agentId: 'main', includeArchived: true, limit: 2 }), [
+        'agent:main:b',
+        'agent:main:a',
+      ]);
+      assert.deepEqual(await keys({ search: 'report' }), ['agent:main:a'], 'label, case-insensitive');
+      assert.deepEqual(await keys({ search: 'OPS:' }), ['agent:ops:c'], 'key, case-insensitive');
+      assert.deepEqual(await keys({ search: '%_' }), ['agent:main:100%_d'], 'wildcards are literal');
+      assert.deepEqual(await keys({ search: 'nothing like it' }), []);
+      const [first] = await store.listSessions({ limit: 1 });
+      assert.deepEqual(first, await store.getSession('agent:main:a'));
+    });
+
+    test('deleteSession removes the session, every transcript generation and its runs', async (t) => {
+      const store = await open(t);
+      await appendAll(store, [userMessage('old', T0)]);
+      const oldSessionId = (await store.getSession(KEY))!.sessionId;
+      await store.resetSession(KEY, T0 + 1);
+      await appendAll(store, [userMessage('new', T0 + 2)]);
+      const current = (await store.getSession(KEY))!;
+      await store.startRun({
+        runId: 'r1',
+        sessionKey: KEY,
+        sessionId: current.sessionId,
+        agentId: 'main',
+        startedAt: T0,
+      });
+      const bystander = await store.appendMessage(userMessage('stay', T0, 'agent:main:other'));
+
+      assert.equal(await store.deleteSession(KEY), true);
+      assert.equal(await store.getSession(KEY), undefined);
+      assert.equal(await store.getRun('r1'), undefined);
+      assert.deepEqual(await store.listMessages(KEY, { limit: 10, sessionId: oldSessionId }), []);
+      assert.deepEqual(await store.listMessages(KEY, { limit: 10, sessionId: current.sessionId }), []);
+      assert.equal(await store.deleteSession(KEY), false);
+
+      const again = await store.appendMessage(userMessage('reborn', T0 + 3));
+      assert.equal(again.seq, 1, 'a deleted key starts over');
+      assert.notEqual(again.sessionId, current.sessionId);
+      assert.deepEqual(await store.listMessages('agent:main:other', { limit: 10 }), [bystander]);
+    });
+
+    test('runs: started running, finished with a status, end time and error', async (t) => {
+      const store = await open(t);
+      const session = await store.ensureSession(KEY, 'main', T0);
+      const base = { sessionKey: KEY, sessionId: session.sessionId, agentId: 'main' };
+      await store.startRun({ ...base, runId: 'r-ok', startedAt: T0 });
+      await store.startRun({ ...base, runId: 'r-err', startedAt: T0 + 1 });
+      assert.deepEqual(await store.getRun('r-ok'), {
+        ...base,
+        runId: 'r-ok',
+        status: 'running',
+        startedAt: T0,
+      });
+      await store.finishRun('r-ok', 'ok', T0 + 10);
+      await store.finishRun('r-err', 'error', T0 + 11, 'model refused');
+      assert.deepEqual(await store.getRun('r-ok'), {
+        ...base,
+        runId: 'r-ok',
+        status: 'ok',
+        startedAt: T0,
+        endedAt: T0 + 10,
+      });
+      assert.deepEqual(await store.getRun('r-err'), {
+        ...base,
+        runId: 'r-err',
+        status: 'error',
+        startedAt: T0 + 1,
+        endedAt: T0 + 11,
+        error: 'model refused',
+      });
+      assert.equal(await store.getRun('r-unknown'), undefined);
+      await assert.rejects(
+        store.startRun({ ...base, runId: 'r-ok', startedAt: T0 + 20 }),
+        'runIds are unique',
+      );
+    });
+
+    test('startRun works for a session key that has no stored session yet', async (t) => {
+      const store = await open(t);
+      const run = {
+        runId: 'r1',
+        sessionKey: 'agent:main:new',
+        sessionId: 'sid-1',
+        agentId: 'main',
+        startedAt: T0,
+      };
+      await store.startRun(run);
+      assert.deepEqual(await store.getRun('r1'), { ...run, status: 'running' });
+    });
+
+    test('idempotency records round-trip, update in place, and expire at expiresAt', async (t) => {
+      const store = await open(t);
+      assert.equal(await store.getIdempotency('k1', T0), undefined);
+      await store.putIdempotency({ key: 'k1', method: 'chat.send', status: 'running', expiresAt: T0 + 1000 });
+      assert.deepEqual(await store.getIdempotency('k1', T0), {
+        key: 'k1',
+        method: 'chat.send',
+        status: 'running',
+        expiresAt: T0 + 1000,
+      });
+      const done = {
+        key: 'k1',
+        method: 'chat.send',
+        status: 'done' as const,
+        result: { runId: 'k1', status: 'ok', nested: [1, 'two', null] },
+        expiresAt: T0 + 2000,
+      };
+      await store.putIdempotency(done);
+      assert.deepEqual(await store.getIdempotency('k1', T0 + 1999), done);
+      await store.putIdempotency({
+        key: 'k-null',
+        method: 'm',
+        status: 'done',
+        result: null,
+        expiresAt: T0 + 10,
+      });
+      assert.deepEqual((await store.getIdempotency('k-null', T0))?.result, null);
+
+      assert.equal(await store.getIdempotency('k1', T0 + 2000), undefined, 'expired at expiresAt');
+      assert.equal(
+        await store.getIdempotency('k1', T0),
+        undefined,
+        'an expired record is deleted, not hidden',
+      );
+    });
+
+    test('close can be called twice', async (t) => {
+      const store = await open(t);
+      await store.ensureSession(KEY, 'main', T0);
+      store.close();
+      store.close();
+    });
+  });
+}
