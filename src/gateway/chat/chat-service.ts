@@ -3,7 +3,7 @@ import { ProviderError } from '../../agents/providers/types.ts';
 import { runModelTurn, TurnError } from '../../agents/runner.ts';
 import type { GatewayConfig } from '../../config/types.ts';
 import type { Logger } from '../../logging/logger.ts';
-import type { GatewayStore, StoredMessage, Usage } from '../../sessions/store.ts';
+import type { GatewayStore, SessionRecord, StoredMessage, Usage } from '../../sessions/store.ts';
 import type { Broadcast } from '../broadcast.ts';
 import type { LaneName, Lanes } from '../lanes.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
@@ -73,6 +73,8 @@ export class ChatService {
   #deps: ChatDeps;
   #runs = new Map<string, ActiveRun>();
   #finished = new Map<string, Finished>();
+  /** Runs whose user message is being committed: a concurrent send with the same key waits on it. */
+  #starting = new Map<string, Promise<void>>();
   #closing = false;
 
   constructor(deps: ChatDeps) {
@@ -97,22 +99,35 @@ export class ChatService {
         retryable: true,
       });
     }
+    // A second send with the same key while the first is still committing waits for it, then answers in_flight.
+    const starting = this.#starting.get(runId);
+    if (starting) return starting.then(() => this.send(input));
     const { store, now } = this.#deps;
-    const session = await store.ensureSession(input.sessionKey, input.agentId, now());
-    const userMessage = await store.appendMessage({
-      sessionKey: session.key,
-      role: 'user',
-      content: input.message,
-      timestamp: now(),
-      runId,
-    });
-    await store.startRun({
-      runId,
-      sessionKey: session.key,
-      sessionId: userMessage.sessionId,
-      agentId: input.agentId,
-      startedAt: now(),
-    });
+    let committed!: () => void;
+    this.#starting.set(runId, new Promise<void>((resolve) => (committed = resolve)));
+    let session: SessionRecord;
+    let userMessage: StoredMessage;
+    try {
+      session = await store.ensureSession(input.sessionKey, input.agentId, now());
+      userMessage = await store.appendMessage({
+        sessionKey: session.key,
+        role: 'user',
+        content: input.message,
+        timestamp: now(),
+        runId,
+      });
+      await store.startRun({
+        runId,
+        sessionKey: session.key,
+        sessionId: userMessage.sessionId,
+        agentId: input.agentId,
+        startedAt: now(),
+      });
+    } catch (error) {
+      this.#starting.delete(runId);
+      committed();
+      throw error;
+    }
     const run: ActiveRun = {
       runId,
       sessionKey: session.key,
@@ -131,6 +146,8 @@ export class ChatService {
       .then(() => this.#afterAccepted(run, userMessage))
       .then(() => this.#deps.lanes.run(lane, session.key, () => this.#execute(run, input, userMessage)))
       .finally(() => this.#runs.delete(runId));
+    this.#starting.delete(runId);
+    committed();
     return { runId, status: 'started', done: run.done };
   }
 

@@ -244,16 +244,26 @@ export const sessionsMethods = {
   'sessions.describe': async (params: { key: string; includeLastMessage?: boolean }, { gateway }) => {
     const resolved = target(gateway, params.key, undefined, 'sessions.describe');
     const session = await gateway.store.getSession(resolved.sessionKey);
-    if (!session) {
-      throw new GatewayError('INVALID_REQUEST', `sessions.describe: no session ${resolved.sessionKey}`, {
-        details: { code: 'SESSION_NOT_FOUND', key: resolved.sessionKey },
-      });
-    }
-    return {
-      ok: true,
-      key: session.key,
-      session: await describe(gateway, session, params.includeLastMessage === true),
-    };
+    if (session)
+      return {
+        ok: true,
+        key: session.key,
+        session: await describe(gateway, session, params.includeLastMessage === true),
+      };
+    // A valid key with no messages yet (a fresh main session) is described as the empty session it will be.
+    const now = gateway.now();
+    const empty = gateway.sessionEvents.row({
+      key: resolved.sessionKey,
+      agentId: resolved.agentId,
+      sessionId: '',
+      createdAt: now,
+      updatedAt: now,
+      archived: false,
+      messageCount: 0,
+      usage: { input: 0, output: 0, total: 0 },
+    });
+    const { sessionId: _none, ...row } = empty;
+    return { ok: true, key: resolved.sessionKey, session: row, exists: false };
   },
 
   'sessions.get': async (params: { key?: string; sessionKey?: string }, { gateway }) => {

@@ -57,6 +57,8 @@ export const METHOD_PARAM_SCHEMAS = {
   'models.list': Type.Object(
     {
       agentId: Type.Optional(NonEmpty),
+      // The 2026.9.6 Control UI sends the session it asks for (beyond the pinned schema).
+      sessionKey: Type.Optional(NonEmpty),
       includeProviderCapabilities: Type.Optional(Type.Boolean()),
       preparedOnly: Type.Optional(Type.Boolean()),
       refresh: Type.Optional(Type.Boolean()),
