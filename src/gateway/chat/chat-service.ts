@@ -8,7 +8,7 @@ import type { Broadcast } from '../broadcast.ts';
 import type { LaneName, Lanes } from '../lanes.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
 import type { SessionEvents } from './session-events.ts';
-import { assistantMessage } from './wire-message.ts';
+import { assistantMessage, messageText, wireUsage } from './wire-message.ts';
 
 /** Messages of context sent to the model: the newest this many of the current transcript. */
 export const MAX_CONTEXT_MESSAGES = 50;
@@ -40,10 +40,17 @@ export type SendInput = {
   lane?: LaneName;
 };
 
-export type SendResult = { runId: string; status: 'started' | 'in_flight' | 'ok' };
+export type SendResult = {
+  runId: string;
+  status: 'started' | 'in_flight' | 'ok' | 'timeout';
+  summary?: string;
+  stopReason?: string;
+  endedAt?: number;
+};
 
 export type RunOutcome = {
   runId: string;
+  endedAt: number;
   status: 'ok' | 'error' | 'aborted';
   message?: StoredMessage;
   errorMessage?: string;
@@ -56,8 +63,8 @@ type ActiveRun = {
   agentId: string;
   controller: AbortController;
   abortReason: 'rpc' | 'timeout' | 'shutdown' | undefined;
-  chatSeq: number;
-  agentSeq: number;
+  /** One per-run counter for agent and chat events: a chat event carries the seq of the agent event it mirrors. */
+  seq: number;
   done: Promise<RunOutcome>;
 };
 
@@ -93,7 +100,7 @@ export class ChatService {
     const active = this.#runs.get(runId);
     if (active) return { runId, status: 'in_flight', done: active.done };
     const finished = this.#recentOutcome(runId);
-    if (finished) return { runId, status: 'ok', done: Promise.resolve(finished) };
+    if (finished) return { ...repeatAnswer(finished), done: Promise.resolve(finished) };
     if (this.#closing) {
       throw new GatewayError('UNAVAILABLE', 'gateway is shutting down; retry after restart', {
         retryable: true,
@@ -134,8 +141,7 @@ export class ChatService {
       agentId: input.agentId,
       controller: new AbortController(),
       abortReason: undefined,
-      chatSeq: 0,
-      agentSeq: 0,
+      seq: 0,
       done: Promise.resolve(undefined as unknown as RunOutcome),
     };
     this.#runs.set(runId, run);
@@ -155,6 +161,58 @@ export class ChatService {
     const session = await this.#deps.store.getSession(run.sessionKey);
     if (session) this.#deps.sessionEvents.changed(session, 'message', run.runId);
     this.#deps.sessionEvents.message(run.agentId, userMessage, session);
+  }
+
+  /**
+   * Answers a gateway command (`/new`, `/reset`) without a model: the command and the gateway's reply go into the
+   * transcript and out as one `final`, as OpenClaw does.
+   */
+  async commandReply(input: {
+    sessionKey: string;
+    agentId: string;
+    idempotencyKey: string;
+    command: string;
+    reply: string;
+  }): Promise<SendResult> {
+    const { store, now } = this.#deps;
+    const runId = input.idempotencyKey;
+    const finished = this.#recentOutcome(runId);
+    if (finished) return repeatAnswer(finished);
+    const user = await store.appendMessage({
+      sessionKey: input.sessionKey,
+      role: 'user',
+      content: input.command,
+      timestamp: now(),
+      runId,
+    });
+    const assistant = await store.appendMessage({
+      sessionKey: input.sessionKey,
+      role: 'assistant',
+      content: [{ type: 'text', text: input.reply }],
+      timestamp: now(),
+      runId,
+      provider: 'openclaw',
+      model: 'gateway-injected',
+      stopReason: 'stop',
+    });
+    const endedAt = now();
+    this.#remember({ runId, endedAt, status: 'ok', message: assistant, stopReason: 'stop' });
+    setImmediate(() => {
+      void (async () => {
+        this.#deps.events.broadcast('chat', {
+          runId,
+          sessionKey: input.sessionKey,
+          seq: 1,
+          state: 'final',
+          message: assistantMessage(input.reply, assistant.timestamp),
+        });
+        const session = await store.getSession(input.sessionKey);
+        this.#deps.sessionEvents.message(input.agentId, user, session);
+        this.#deps.sessionEvents.message(input.agentId, assistant, session);
+        if (session) this.#deps.sessionEvents.changed(session, 'agent.input.settled', runId);
+      })();
+    });
+    return { runId, status: 'started' };
   }
 
   #recentOutcome(runId: string): RunOutcome | undefined {
@@ -217,41 +275,50 @@ export class ChatService {
     await Promise.allSettled(runs.map((run) => run.done));
   }
 
+  /** A chat event mirroring the agent event just sent (same per-run seq). */
   #emitChat(run: ActiveRun, state: string, extra: Record<string, unknown>): void {
-    run.chatSeq += 1;
     this.#deps.events.broadcast(
       'chat',
-      {
-        runId: run.runId,
-        sessionKey: run.sessionKey,
-        agentId: run.agentId,
-        seq: run.chatSeq,
-        state,
-        ...extra,
-      },
+      { runId: run.runId, sessionKey: run.sessionKey, agentId: run.agentId, seq: run.seq, state, ...extra },
       { dropIfSlow: state === 'delta' || state === 'status' },
     );
   }
 
   #emitAgent(run: ActiveRun, stream: string, data: Record<string, unknown>): void {
-    run.agentSeq += 1;
+    run.seq += 1;
     this.#deps.events.broadcast(
       'agent',
-      { runId: run.runId, seq: run.agentSeq, stream, ts: this.#deps.now(), data },
-      { dropIfSlow: stream === 'assistant' },
+      { runId: run.runId, seq: run.seq, stream, ts: this.#deps.now(), data },
+      { dropIfSlow: stream === 'assistant' || stream === 'run_status' },
     );
   }
 
-  async #history(sessionKey: string, excludeId: string | undefined): Promise<ProviderMessage[]> {
-    const messages = await this.#deps.store.listMessages(sessionKey, { limit: MAX_CONTEXT_MESSAGES });
-    const history: ProviderMessage[] = [];
+  /** A start-up phase: agent `run_status` and chat `status`, one seq. */
+  #emitPhase(run: ActiveRun, phase: string): void {
+    this.#emitAgent(run, 'run_status', { phase });
+    this.#emitChat(run, 'status', { phase });
+  }
+
+  async #history(userMessage: StoredMessage): Promise<ProviderMessage[]> {
+    const messages = await this.#deps.store.listMessages(userMessage.sessionKey, {
+      limit: MAX_CONTEXT_MESSAGES,
+    });
+    const turnAt = new Map<string, number>();
     for (const message of messages) {
-      if (message.role === 'system' || message.id === excludeId) continue;
-      const text =
-        typeof message.content === 'string' ? message.content : message.content.map((b) => b.text).join('');
+      if (message.role === 'user' && message.runId) turnAt.set(message.runId, message.seq);
+    }
+    const position = (message: StoredMessage) => {
+      const turn = message.role === 'assistant' && message.runId ? turnAt.get(message.runId) : undefined;
+      return turn === undefined ? message.seq : turn + 0.5;
+    };
+    const history: ProviderMessage[] = [];
+    for (const message of messages.sort((a, b) => position(a) - position(b))) {
+      if (message.role === 'system' || (message.role === 'user' && message.seq >= userMessage.seq)) continue;
+      const text = messageText(message);
       if (text === '') continue;
       history.push({ role: message.role, content: text });
     }
+    history.push({ role: 'user', content: messageText(userMessage) });
     return history;
   }
 
@@ -272,13 +339,11 @@ export class ChatService {
     let error: ProviderError | undefined;
     let target: ModelTarget | undefined;
     try {
+      this.#emitPhase(run, 'preparing_context');
       this.#emitAgent(run, 'lifecycle', { phase: 'start', startedAt });
-      this.#emitChat(run, 'status', { phase: 'preparing_context' });
       const settings = this.#deps.agentSettings(run.agentId);
-      const history = await this.#history(run.sessionKey, undefined);
-      if (history.at(-1)?.content !== userMessage.content)
-        history.push({ role: 'user', content: String(userMessage.content) });
-      this.#emitChat(run, 'status', { phase: 'starting_model' });
+      const history = await this.#history(userMessage);
+      this.#emitPhase(run, 'starting_model');
       // A model chosen for the session (sessions.patch) goes first; the agent's chain follows as fallbacks.
       const sessionModel = (await store.getSession(run.sessionKey))?.model;
       const chain = sessionModel
@@ -313,7 +378,7 @@ export class ChatService {
               },
               onUsage: (u) => {
                 usage = { input: u.input, output: u.output, total: u.input + u.output };
-                this.#emitAgent(run, 'usage', { ...usage });
+                this.#emitAgent(run, 'usage', { ...wireUsage(usage) });
               },
             },
           );
@@ -390,33 +455,84 @@ export class ChatService {
       });
     }
 
+    // OpenClaw's order: the assistant's session.message, then lifecycle end + the terminal chat event (one seq),
+    // then sessions.changed.
+    const session = message ? await store.getSession(run.sessionKey) : undefined;
+    if (message) this.#deps.sessionEvents.message(run.agentId, message, session);
     const wire = assistantMessage(text, message?.timestamp ?? now());
+    const endedAt = now();
     if (status === 'ok') {
-      this.#emitAgent(run, 'lifecycle', { phase: 'end', endedAt: now() });
-      this.#emitChat(run, 'final', { stopReason: finalStop, message: wire, ...(usage ? { usage } : {}) });
+      this.#emitAgent(run, 'lifecycle', {
+        phase: 'end',
+        stopReason: finalStop,
+        aborted: false,
+        startedAt,
+        endedAt,
+      });
+      this.#emitChat(run, 'final', { stopReason: finalStop, message: wire, ...(usage ? { usage: wireUsage(usage) } : {}) });
     } else if (status === 'aborted') {
-      this.#emitAgent(run, 'lifecycle', { phase: 'end', endedAt: now(), aborted: true });
+      this.#emitAgent(run, 'lifecycle', {
+        phase: 'end',
+        status: 'cancelled',
+        aborted: true,
+        stopReason: finalStop,
+        startedAt,
+        endedAt,
+      });
       this.#emitChat(run, 'aborted', { stopReason: finalStop, ...(text ? { message: wire } : {}) });
     } else {
       const errorKind = timedOut ? 'timeout' : errorKindOf(error);
-      this.#emitAgent(run, 'lifecycle', { phase: 'error', endedAt: now(), error: errorMessage });
+      this.#emitAgent(run, 'lifecycle', { phase: 'error', error: errorMessage, startedAt, endedAt });
       this.#emitChat(run, 'error', {
         errorMessage,
         errorKind,
+        ...(target
+          ? {
+              errorDetail: {
+                provider: target.providerId,
+                model: target.model,
+                failoverReason: error?.kind ?? errorKind,
+              },
+            }
+          : {}),
         stopReason: 'error',
         ...(text ? { message: wire } : {}),
-        ...(usage ? { usage } : {}),
+        ...(usage ? { usage: wireUsage(usage) } : {}),
       });
     }
-    if (message) {
-      const session = await store.getSession(run.sessionKey);
-      this.#deps.sessionEvents.message(run.agentId, message, session);
-      if (session) this.#deps.sessionEvents.changed(session, 'message', run.runId);
-    }
-    const outcome: RunOutcome = { runId: run.runId, status, message, errorMessage, stopReason: finalStop };
+    if (session) this.#deps.sessionEvents.changed(session, 'agent.input.settled', run.runId);
+    const outcome: RunOutcome = {
+      runId: run.runId,
+      endedAt,
+      status,
+      message,
+      errorMessage,
+      stopReason: finalStop,
+    };
     this.#remember(outcome);
     return outcome;
   }
+}
+
+/**
+ * What a repeated idempotency key gets once its run has ended, as OpenClaw answers: `ok` after success,
+ * `timeout`/`aborted` after an abort, and the run's failure as an error after a provider error.
+ */
+function repeatAnswer(outcome: RunOutcome): SendResult {
+  if (outcome.status === 'ok') return { runId: outcome.runId, status: 'ok' };
+  if (outcome.status === 'aborted') {
+    return {
+      runId: outcome.runId,
+      status: 'timeout',
+      summary: 'aborted',
+      stopReason: outcome.stopReason,
+      endedAt: outcome.endedAt,
+    };
+  }
+  throw new GatewayError(
+    'UNAVAILABLE',
+    `agent failed before reply: ${outcome.errorMessage ?? 'the run failed'}`,
+  );
 }
 
 function errorKindOf(error: ProviderError | undefined): string {

@@ -80,18 +80,13 @@ export async function readHistory(store: GatewayStore, sessionKey: string, optio
     ...(cursor?.kind === 'delta' ? { afterSeq: cursor.afterSeq } : {}),
     ...(cursor?.kind === 'page' ? { beforeSeq: cursor.beforeSeq } : {}),
   });
-  const overflow = cursor?.kind !== 'delta' && messages.length > limit;
-  const window = overflow ? messages.slice(1) : messages.slice(0, limit);
+  const overflow = messages.length > limit;
+  const window = overflow ? messages.slice(1) : messages;
   const fitted = fitBudget(window, options.maxChars, maxBytes);
-  const result = page(
-    session.sessionId,
-    session.messageCount,
-    fitted,
-    window,
-    cursor?.kind === 'delta' ? 'delta' : undefined,
-  );
+  // A delta answer cannot page: when more is new than one answer holds, the client reloads the newest page.
+  const kind = cursor?.kind === 'delta' ? (overflow || fitted.cut ? 'reset' : 'delta') : undefined;
+  const result = page(session.sessionId, session.messageCount, fitted, window, kind);
   if (overflow) result.hasMore = true;
-  if (cursor?.kind === 'delta' && messages.length > limit) result.hasMore = true;
   return result;
 }
 

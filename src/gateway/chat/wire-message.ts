@@ -9,12 +9,19 @@ export type WireMessage = {
   runId?: string;
   provider?: string;
   model?: string;
-  usage?: Usage;
+  usage?: WireUsage;
   stopReason?: string;
   errorMessage?: string;
   /** OpenClaw's envelope: where the message sits in the session (clients dedupe and order by it). */
   __openclaw?: { id: string; seq: number };
 };
+
+/** Token usage as OpenClaw's transcripts carry it. */
+export type WireUsage = { input: number; output: number; totalTokens: number };
+
+export function wireUsage(usage: Usage): WireUsage {
+  return { input: usage.input, output: usage.output, totalTokens: usage.total };
+}
 
 export function toWireMessage(message: StoredMessage): WireMessage {
   const wire: WireMessage = { role: message.role, content: message.content, timestamp: message.timestamp };
@@ -22,7 +29,7 @@ export function toWireMessage(message: StoredMessage): WireMessage {
   if (message.runId) wire.runId = message.runId;
   if (message.provider) wire.provider = message.provider;
   if (message.model) wire.model = message.model;
-  if (message.usage) wire.usage = message.usage;
+  if (message.usage) wire.usage = wireUsage(message.usage);
   if (message.stopReason) wire.stopReason = message.stopReason;
   if (message.errorMessage) wire.errorMessage = message.errorMessage;
   wire.__openclaw = { id: message.id, seq: message.seq };

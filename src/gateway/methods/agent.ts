@@ -76,8 +76,7 @@ export const agentMethods = {
   'agent.wait': async (params: { runId: string; timeoutMs?: number }, { gateway }) => {
     const outcome = await gateway.chat.wait(params.runId, params.timeoutMs ?? DEFAULT_AGENT_WAIT_MS);
     if (!outcome) {
-      const known = gateway.chat.activeRunIds().includes(params.runId);
-      return { runId: params.runId, status: known ? 'timeout' : 'unknown' };
+      return { runId: params.runId, status: 'timeout' };
     }
     return finalPayload(outcome);
   },

@@ -4,6 +4,7 @@ import { checkAttachments } from '../chat/attachments.ts';
 import { readHistory } from '../chat/history.ts';
 import { chatTarget } from '../chat/targets.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
+import { listModels } from './models.ts';
 import type { MethodTable } from './types.ts';
 
 type Attachment = {
@@ -25,6 +26,20 @@ type ChatSendParams = {
 };
 
 /** `/new` and `/reset` (alone or followed by a first message) start a fresh transcript, as in OpenClaw. */
+const DEFAULT_AGENT_NAME = 'Assistant';
+
+/** The slash commands this gateway interprets itself. */
+const SLASH_COMMANDS = ['new', 'reset'].map((name) => ({
+  name,
+  nativeName: name,
+  textAliases: [`/${name}`],
+  description: name === 'new' ? 'Start a new session.' : 'Reset the current session.',
+  category: 'session',
+  source: 'native',
+  scope: 'both',
+  acceptsArgs: true,
+}));
+
 const RESET_COMMAND = /^\/(new|reset)(?:\s+([\s\S]*))?$/i;
 
 export const chatMethods = {
@@ -36,24 +51,30 @@ export const chatMethods = {
     if (!params.suppressCommandInterpretation) {
       const command = RESET_COMMAND.exec(message.trim());
       if (command) {
-        await gateway.sessions.reset(sessionKey, agentId, 'command');
+        await gateway.sessions.reset(sessionKey, agentId, 'reset');
         message = command[2]?.trim() ?? '';
         if (message === '' && attachmentNote === '') {
-          return { runId: params.idempotencyKey, status: 'ok', reset: true };
+          return gateway.chat.commandReply({
+            sessionKey,
+            agentId,
+            idempotencyKey: params.idempotencyKey,
+            command: params.message.trim(),
+            reply: command[1]?.toLowerCase() === 'new' ? '✅ New session started.' : '✅ Session reset.',
+          });
         }
       }
     }
     const text = attachmentNote ? `${message}${message ? '\n\n' : ''}${attachmentNote}` : message;
     if (text.trim() === '')
-      throw new GatewayError('INVALID_REQUEST', 'invalid chat.send params: message is empty');
-    const { runId, status } = await gateway.chat.send({
+      throw new GatewayError('INVALID_REQUEST', 'invalid chat.send params: message or attachment required');
+    const { done: _done, ...answer } = await gateway.chat.send({
       sessionKey,
       agentId,
       message: text,
       idempotencyKey: params.idempotencyKey,
       timeoutMs: params.timeoutMs,
     });
-    return { runId, status };
+    return answer;
   },
 
   'chat.abort': (params: { sessionKey: string; agentId?: string; runId?: string }, { gateway }) => {
@@ -76,7 +97,13 @@ export const chatMethods = {
     const { sessionKey } = chatTarget(gateway.configState.config, params, 'chat.history');
     const history = await readHistory(gateway.store, sessionKey, params);
     const activeRunIds = gateway.chat.activeRunIds(sessionKey);
-    return { sessionKey, ...history, sessionInfo: { hasActiveRun: activeRunIds.length > 0, activeRunIds } };
+    const sessionInfo = { hasActiveRun: activeRunIds.length > 0, activeRunIds };
+    // A delta cursor is answered with OpenClaw's closed ChatHistoryCursorResult: what is new, or reload.
+    if (history.kind === 'reset') return { kind: 'reset' };
+    if (history.kind === 'delta') {
+      return { kind: 'delta', messages: history.messages, deltaCursor: history.deltaCursor, sessionInfo };
+    }
+    return { sessionKey, ...history, sessionInfo };
   },
 
   /** How the Control UI loads a session: its transcript plus what it needs to render the composer. */
@@ -98,6 +125,7 @@ export const chatMethods = {
     };
   },
 
+  /** What the composer offers: the models and the gateway's own slash commands. */
   'chat.metadata': async (params: { sessionKey?: string; agentId?: string }, { gateway }) => {
     const { config } = gateway.configState;
     const target = chatTarget(
@@ -105,20 +133,17 @@ export const chatMethods = {
       { sessionKey: params.sessionKey ?? 'main', agentId: params.agentId },
       'chat.metadata',
     );
-    const agent = resolveAgent(config, target.agentId);
     const session = await gateway.store.getSession(target.sessionKey);
-    const model = session?.model ?? agent.model;
-    const slash = model.indexOf('/');
+    const selected = session?.model ?? resolveAgent(config, target.agentId).model;
     return {
-      sessionKey: target.sessionKey,
-      agentId: target.agentId,
-      modelProvider: model.slice(0, slash),
-      model: model.slice(slash + 1),
-      ...(session?.thinkingLevel ? { thinkingLevel: session.thinkingLevel } : {}),
-      commands: [
-        { name: 'new', description: 'Start a new session' },
-        { name: 'reset', description: 'Reset the current session' },
-      ],
+      models: listModels(config).map((model) => ({
+        ...model,
+        tags: `${model.provider}/${model.id}` === selected ? ['default'] : [],
+        thinkingLevels: [{ id: 'off', label: 'off' }],
+        thinkingDefault: 'off',
+      })),
+      commands: SLASH_COMMANDS,
+      runtimeSelectionLocked: false,
     };
   },
 
@@ -138,12 +163,15 @@ export const chatMethods = {
           .agentId
       : resolveAgent(config, params.agentId ?? sessionKeyDefaults(config).agentId).id;
     const agent = resolveAgent(config, agentId);
-    const name = agent.identity?.name ?? agent.name;
+    const configured = agent.identity?.name ?? agent.name;
+    const name = configured ?? DEFAULT_AGENT_NAME;
     return {
       agentId,
-      ...(name ? { name, nameSource: agent.identity?.name ? 'identity' : 'config' } : {}),
+      // OpenClaw names an unnamed agent "Assistant", with its initial as the avatar.
+      name,
+      nameSource: agent.identity?.name ? 'identity' : configured ? 'config' : 'default',
+      avatar: agent.identity?.avatar ?? agent.identity?.emoji ?? name.slice(0, 1).toUpperCase(),
       ...(agent.identity?.emoji ? { emoji: agent.identity.emoji } : {}),
-      ...(agent.identity?.avatar ? { avatar: agent.identity.avatar, avatarSource: 'config' } : {}),
     };
   },
 } satisfies MethodTable;

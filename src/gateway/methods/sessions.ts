@@ -2,7 +2,7 @@ import { resolveAgent } from '../../routing/agents.ts';
 import { mainSessionKey, sessionKeyDefaults } from '../../routing/session-key.ts';
 import type { SessionPatch, SessionRecord } from '../../sessions/store.ts';
 import { chatTarget } from '../chat/targets.ts';
-import { messageText } from '../chat/wire-message.ts';
+import { messageText, toWireMessage } from '../chat/wire-message.ts';
 import type { GatewayContext } from '../context.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
 import { listModels } from './models.ts';
@@ -11,6 +11,9 @@ import type { MethodTable } from './types.ts';
 const DEFAULT_LIST_LIMIT = 200;
 const PREVIEW_DEFAULT_MESSAGES = 3;
 const PREVIEW_DEFAULT_CHARS = 200;
+const DEFAULT_TRANSCRIPT_LIMIT = 1000;
+/** Offered until per-model thinking levels arrive with reasoning-capable providers. */
+const THINKING_LEVELS = [{ id: 'off', label: 'off' }];
 
 function target(ctx: GatewayContext, key: string, agentId: string | undefined, method: string) {
   return chatTarget(ctx.configState.config, { sessionKey: key, agentId }, method, 'key');
@@ -44,10 +47,11 @@ function listDefaults(ctx: GatewayContext) {
     mainSessionKey: mainSessionKey(defaults.agentId, defaults.mainKey, defaults.scope),
     modelProvider: model.slice(0, slash),
     model: model.slice(slash + 1),
-    modelSelectionTarget: model,
     contextTokens: null,
-    thinkingLevels: [],
+    thinkingLevels: THINKING_LEVELS,
+    thinkingOptions: THINKING_LEVELS.map((level) => level.id),
     thinkingDefault: 'off',
+    modelSelectionTarget: 'session',
     models: listModels(config).map((m) => `${m.provider}/${m.id}`),
   };
 }
@@ -92,7 +96,16 @@ export const sessionsMethods = {
     const sessions = await Promise.all(
       page.map((s) => describe(gateway, s, params.includeLastMessage === true)),
     );
-    return { ts: gateway.now(), count: sessions.length, sessions, defaults: listDefaults(gateway) };
+    const hasMore = visible.length > offset + limit;
+    return {
+      ts: gateway.now(),
+      count: sessions.length,
+      limitApplied: limit,
+      hasMore,
+      nextOffset: hasMore ? offset + limit : null,
+      sessions,
+      defaults: listDefaults(gateway),
+    };
   },
 
   'sessions.resolve': async (
@@ -114,7 +127,9 @@ export const sessionsMethods = {
           ...(session?.label ? { displayName: session.label } : {}),
         };
       }
-      return { ok: false, candidates: [] };
+      throw new GatewayError('INVALID_REQUEST', `No session found: ${resolved.sessionKey}`, {
+        details: { code: 'SESSION_NOT_FOUND', key: resolved.sessionKey },
+      });
     }
     const sessions = await gateway.store.listSessions({
       agentId: params.agentId,
@@ -238,44 +253,30 @@ export const sessionsMethods = {
       }
     }
     const deleted = await gateway.sessions.delete(resolved.sessionKey, resolved.agentId);
-    return { ok: true, key: resolved.sessionKey, deleted, archived: false };
+    // OpenClaw's SessionsDeleteResult: `archived` lists archived transcript files (none here).
+    return { ok: true, key: resolved.sessionKey, deleted, archived: [] };
   },
 
   'sessions.describe': async (params: { key: string; includeLastMessage?: boolean }, { gateway }) => {
     const resolved = target(gateway, params.key, undefined, 'sessions.describe');
     const session = await gateway.store.getSession(resolved.sessionKey);
-    if (session)
-      return {
-        ok: true,
-        key: session.key,
-        session: await describe(gateway, session, params.includeLastMessage === true),
-      };
-    // A valid key with no messages yet (a fresh main session) is described as the empty session it will be.
-    const now = gateway.now();
-    const empty = gateway.sessionEvents.row({
-      key: resolved.sessionKey,
-      agentId: resolved.agentId,
-      sessionId: '',
-      createdAt: now,
-      updatedAt: now,
-      archived: false,
-      messageCount: 0,
-      usage: { input: 0, output: 0, total: 0 },
-    });
-    const { sessionId: _none, ...row } = empty;
-    return { ok: true, key: resolved.sessionKey, session: row, exists: false };
-  },
-
-  'sessions.get': async (params: { key?: string; sessionKey?: string }, { gateway }) => {
-    const key = params.key ?? params.sessionKey;
-    if (!key) throw new GatewayError('INVALID_REQUEST', 'invalid sessions.get params: key is required');
-    const resolved = target(gateway, key, undefined, 'sessions.get');
-    const session = await gateway.store.getSession(resolved.sessionKey);
+    // A key with no session yet (a fresh main session) describes as null, as OpenClaw answers.
     return {
       ok: true,
       key: resolved.sessionKey,
-      session: session ? gateway.sessionEvents.row(session) : null,
+      session: session ? await describe(gateway, session, params.includeLastMessage === true) : null,
     };
+  },
+
+  /** The current transcript (OpenClaw: `{messages}`; an unknown key has none). */
+  'sessions.get': async (params: { key?: string; sessionKey?: string; limit?: number }, { gateway }) => {
+    const key = params.key ?? params.sessionKey;
+    if (!key) throw new GatewayError('INVALID_REQUEST', 'invalid sessions.get params: key is required');
+    const resolved = target(gateway, key, undefined, 'sessions.get');
+    const messages = await gateway.store.listMessages(resolved.sessionKey, {
+      limit: params.limit ?? DEFAULT_TRANSCRIPT_LIMIT,
+    });
+    return { key: resolved.sessionKey, messages: messages.map(toWireMessage) };
   },
 
   'sessions.preview': async (params: { keys: string[]; limit?: number; maxChars?: number }, { gateway }) => {
@@ -322,10 +323,14 @@ export const sessionsMethods = {
   },
 
   'sessions.abort': (params: { key?: string; runId?: string; agentId?: string }, { gateway }) => {
-    const key = params.key ?? 'main';
-    const resolved = target(gateway, key, params.agentId, 'sessions.abort');
-    const runIds = gateway.chat.abort(resolved.sessionKey, params.runId);
-    return { ok: true, key: resolved.sessionKey, aborted: runIds.length > 0, runIds };
+    const resolved = target(gateway, params.key ?? 'main', params.agentId, 'sessions.abort');
+    const [abortedRunId] = gateway.chat.abort(resolved.sessionKey, params.runId);
+    return {
+      ok: true,
+      key: resolved.sessionKey,
+      abortedRunId: abortedRunId ?? null,
+      status: abortedRunId ? 'aborted' : 'no-active-run',
+    };
   },
 
   'sessions.send': async (
