@@ -469,7 +469,11 @@ export class ChatService {
         startedAt,
         endedAt,
       });
-      this.#emitChat(run, 'final', { stopReason: finalStop, message: wire, ...(usage ? { usage: wireUsage(usage) } : {}) });
+      this.#emitChat(run, 'final', {
+        stopReason: finalStop,
+        message: wire,
+        ...(usage ? { usage: wireUsage(usage) } : {}),
+      });
     } else if (status === 'aborted') {
       this.#emitAgent(run, 'lifecycle', {
         phase: 'end',
