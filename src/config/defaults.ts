@@ -33,6 +33,7 @@ export function defaultConfig(): GatewayConfig {
       tls: { enabled: false, autoGenerate: false },
       controlUi: { enabled: true, basePath: '', allowedOrigins: [] },
       pairing: { autoApproveLoopback: true },
+      http: { endpoints: { chatCompletions: { enabled: false } } },
       limits: { ...DEFAULT_LIMITS },
     },
     agents: { defaults: { model: DEFAULT_MODEL, fallbacks: [] }, list: [] },

@@ -118,6 +118,11 @@ export const ConfigFileSchema = closed({
         }),
       ),
       pairing: opt(closed({ autoApproveLoopback: opt(Type.Boolean()) })),
+      http: opt(
+        closed({
+          endpoints: opt(closed({ chatCompletions: opt(closed({ enabled: opt(Type.Boolean()) })) })),
+        }),
+      ),
       limits: opt(LimitsSchema),
     }),
   ),

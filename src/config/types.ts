@@ -68,6 +68,7 @@ export type GatewayConfig = {
     tls: { enabled: boolean; certPath?: string; keyPath?: string; autoGenerate: boolean };
     controlUi: { enabled: boolean; root?: string; basePath: string; allowedOrigins: string[] };
     pairing: { autoApproveLoopback: boolean };
+    http: { endpoints: { chatCompletions: { enabled: boolean } } };
     limits: GatewayLimits;
   };
   agents: {

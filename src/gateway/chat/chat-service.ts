@@ -38,6 +38,8 @@ export type SendInput = {
   idempotencyKey: string;
   timeoutMs?: number;
   lane?: LaneName;
+  /** In-process listener for the reply's text as it streams (the HTTP chat-completions endpoint). */
+  onDelta?: (delta: string) => void;
 };
 
 export type SendResult = {
@@ -369,6 +371,7 @@ export class ChatService {
             {
               onDelta: (delta, full) => {
                 text = full;
+                input.onDelta?.(delta);
                 const timestamp = now();
                 this.#emitAgent(run, 'assistant', { text: full, delta });
                 this.#emitChat(run, 'delta', {
