@@ -117,6 +117,20 @@ export class ChatService {
     let session: SessionRecord;
     let userMessage: StoredMessage;
     try {
+      // The key may name a run from before a restart (or older than the in-memory window): answer from the
+      // store instead of starting a second run under the same id.
+      const stored = await store.getRun(runId);
+      if (stored) {
+        const outcome: RunOutcome = {
+          runId,
+          endedAt: stored.endedAt ?? now(),
+          status: stored.status === 'running' ? 'error' : stored.status,
+          stopReason: stored.status === 'aborted' ? 'aborted' : undefined,
+          errorMessage:
+            stored.status === 'running' ? 'the run was interrupted by a gateway restart' : stored.error,
+        };
+        return { ...repeatAnswer(outcome), done: Promise.resolve(outcome) };
+      }
       session = await store.ensureSession(input.sessionKey, input.agentId, now());
       userMessage = await store.appendMessage({
         sessionKey: session.key,

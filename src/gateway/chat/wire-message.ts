@@ -12,8 +12,10 @@ export type WireMessage = {
   usage?: WireUsage;
   stopReason?: string;
   errorMessage?: string;
+  /** `<runId>:user` on a user message: how the Control UI matches it to the message it sent. */
+  idempotencyKey?: string;
   /** OpenClaw's envelope: where the message sits in the session (clients dedupe and order by it). */
-  __openclaw?: { id: string; seq: number };
+  __openclaw?: { id: string; seq: number; idempotencyKey?: string; runId?: string };
 };
 
 /** Token usage as OpenClaw's transcripts carry it. */
@@ -33,6 +35,14 @@ export function toWireMessage(message: StoredMessage): WireMessage {
   if (message.stopReason) wire.stopReason = message.stopReason;
   if (message.errorMessage) wire.errorMessage = message.errorMessage;
   wire.__openclaw = { id: message.id, seq: message.seq };
+  // OpenClaw keys a user message by `<idempotencyKey>:user` and an assistant one by its runId; the Control UI
+  // uses them to retire its optimistic copy of a sent message (else it shows it twice, "Delivery unconfirmed").
+  if (message.runId && message.role === 'user') {
+    wire.idempotencyKey = `${message.runId}:user`;
+    wire.__openclaw.idempotencyKey = wire.idempotencyKey;
+  } else if (message.runId && message.role === 'assistant') {
+    wire.__openclaw.runId = message.runId;
+  }
   return wire;
 }
 

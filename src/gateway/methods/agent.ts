@@ -1,5 +1,7 @@
 import { sessionKeyDefaults } from '../../routing/session-key.ts';
+import { scopeSatisfied } from '../authz/scopes.ts';
 import type { RunOutcome } from '../chat/chat-service.ts';
+import { parseResetCommand } from '../chat/commands.ts';
 import { chatTarget } from '../chat/targets.ts';
 import { messageText } from '../chat/wire-message.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
@@ -40,12 +42,16 @@ export const agentMethods = {
   agent: async (params: AgentParams, ctx) => {
     const { gateway } = ctx;
     const { config } = gateway.configState;
-    if (
-      /^\/(new|reset)\b/i.test(params.message.trim()) &&
-      !gateway.chat.activeRunIds().includes(params.idempotencyKey)
-    ) {
+    const { sessionKey, agentId } = chatTarget(
+      config,
+      { sessionKey: params.sessionKey ?? 'main', agentId: params.agentId },
+      'agent',
+    );
+    const command = parseResetCommand(params.message);
+    let message = params.message;
+    if (command) {
       // Resetting a session through `agent` needs admin (protocol.md §6, decided from params).
-      if (!ctx.client.scopes.has('operator.admin')) {
+      if (!scopeSatisfied(ctx.client.scopes, 'operator.admin')) {
         throw new GatewayError('FORBIDDEN', 'missing scope: operator.admin', {
           details: {
             code: 'MISSING_SCOPE',
@@ -54,21 +60,40 @@ export const agentMethods = {
           },
         });
       }
+      await gateway.sessions.reset(sessionKey, agentId, 'reset');
+      message = command.rest;
+      if (message === '') {
+        const { runId } = await gateway.chat.commandReply({
+          sessionKey,
+          agentId,
+          idempotencyKey: params.idempotencyKey,
+          command: params.message.trim(),
+          reply: command.reply,
+        });
+        ctx.afterResponse(() =>
+          ctx.respondAgain({
+            runId,
+            status: 'ok',
+            summary: 'completed',
+            result: { payloads: [{ text: command.reply }], meta: { stopReason: 'stop' } },
+          }),
+        );
+        return { runId, sessionKey, agentId, status: 'accepted', acceptedAt: gateway.now() };
+      }
     }
-    const { sessionKey, agentId } = chatTarget(
-      config,
-      { sessionKey: params.sessionKey ?? 'main', agentId: params.agentId },
-      'agent',
-    );
     const started = await gateway.chat.send({
       sessionKey,
       agentId,
-      message: params.message,
+      message,
       idempotencyKey: params.idempotencyKey,
       timeoutMs: params.timeout,
     });
     ctx.afterResponse(() => {
-      void started.done.then((outcome) => ctx.respondAgain(finalPayload(outcome)));
+      started.done.then(
+        (outcome) => ctx.respondAgain(finalPayload(outcome)),
+        (error: unknown) =>
+          gateway.logger.error('agent run failed', { runId: started.runId, error: (error as Error).stack }),
+      );
     });
     return { runId: started.runId, sessionKey, agentId, status: 'accepted', acceptedAt: gateway.now() };
   },

@@ -1,6 +1,7 @@
 import { resolveAgent } from '../../routing/agents.ts';
 import { sessionKeyDefaults } from '../../routing/session-key.ts';
 import { checkAttachments } from '../chat/attachments.ts';
+import { parseResetCommand } from '../chat/commands.ts';
 import { readHistory } from '../chat/history.ts';
 import { chatTarget } from '../chat/targets.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
@@ -25,7 +26,6 @@ type ChatSendParams = {
   suppressCommandInterpretation?: boolean;
 };
 
-/** `/new` and `/reset` (alone or followed by a first message) start a fresh transcript, as in OpenClaw. */
 const DEFAULT_AGENT_NAME = 'Assistant';
 
 /** The slash commands this gateway interprets itself. */
@@ -40,28 +40,24 @@ const SLASH_COMMANDS = ['new', 'reset'].map((name) => ({
   acceptsArgs: true,
 }));
 
-const RESET_COMMAND = /^\/(new|reset)(?:\s+([\s\S]*))?$/i;
-
 export const chatMethods = {
   'chat.send': async (params: ChatSendParams, { gateway }) => {
     const { config } = gateway.configState;
     const { sessionKey, agentId } = chatTarget(config, params, 'chat.send');
     const attachmentNote = checkAttachments(params.attachments ?? [], config.gateway.limits, 'chat.send');
     let message = params.message;
-    if (!params.suppressCommandInterpretation) {
-      const command = RESET_COMMAND.exec(message.trim());
-      if (command) {
-        await gateway.sessions.reset(sessionKey, agentId, 'reset');
-        message = command[2]?.trim() ?? '';
-        if (message === '' && attachmentNote === '') {
-          return gateway.chat.commandReply({
-            sessionKey,
-            agentId,
-            idempotencyKey: params.idempotencyKey,
-            command: params.message.trim(),
-            reply: command[1]?.toLowerCase() === 'new' ? '✅ New session started.' : '✅ Session reset.',
-          });
-        }
+    const command = params.suppressCommandInterpretation ? undefined : parseResetCommand(message);
+    if (command) {
+      await gateway.sessions.reset(sessionKey, agentId, 'reset');
+      message = command.rest;
+      if (message === '' && attachmentNote === '') {
+        return gateway.chat.commandReply({
+          sessionKey,
+          agentId,
+          idempotencyKey: params.idempotencyKey,
+          command: params.message.trim(),
+          reply: command.reply,
+        });
       }
     }
     const text = attachmentNote ? `${message}${message ? '\n\n' : ''}${attachmentNote}` : message;
