@@ -1,7 +1,8 @@
 import { GatewayError } from '../protocol/gateway-error.ts';
 import type { GatewayLimits } from '../ws/limits.ts';
 
-type Attachment = {
+/** A chat attachment as clients send it (base64 `content`). */
+export type Attachment = {
   type?: string;
   mimeType?: string;
   fileName?: string;

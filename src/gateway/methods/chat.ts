@@ -1,20 +1,12 @@
 import { resolveAgent } from '../../routing/agents.ts';
 import { sessionKeyDefaults } from '../../routing/session-key.ts';
-import { checkAttachments } from '../chat/attachments.ts';
+import { type Attachment, checkAttachments } from '../chat/attachments.ts';
 import { parseResetCommand } from '../chat/commands.ts';
 import { readHistory } from '../chat/history.ts';
 import { chatTarget } from '../chat/targets.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
 import { listModels } from './models.ts';
 import type { MethodTable } from './types.ts';
-
-type Attachment = {
-  type?: string;
-  mimeType?: string;
-  fileName?: string;
-  content?: unknown;
-  sizeBytes?: number;
-};
 
 type ChatSendParams = {
   sessionKey: string;
