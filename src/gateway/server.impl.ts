@@ -157,6 +157,7 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
       },
       sessionEvents,
     });
+    sessionEvents.activeRuns = (sessionKey) => chat.activeRunIds(sessionKey);
     const sessions = new SessionService(store, sessionEvents, chat, Date.now);
 
     const ctx: GatewayContext = {

@@ -20,8 +20,15 @@ export class SessionEvents {
     this.#mainSessionKey = mainSessionKey;
   }
 
+  /** Who runs turns: set once the chat service exists, so rows can say whether a session is busy. */
+  activeRuns: (sessionKey: string) => string[] = () => [];
+
   row(session: SessionRecord) {
-    return toSessionRow(session, { mainSessionKey: this.#mainSessionKey(session.agentId) });
+    const running = this.activeRuns(session.key).length > 0;
+    return {
+      ...toSessionRow(session, { mainSessionKey: this.#mainSessionKey(session.agentId) }),
+      ...(running ? { status: 'running' } : session.messageCount > 0 ? { status: 'done' } : {}),
+    };
   }
 
   changed(session: SessionRecord, reason: string, runId?: string): void {

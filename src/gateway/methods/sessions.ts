@@ -80,10 +80,24 @@ export const sessionsMethods = {
       includeLastMessage?: boolean;
       archived?: boolean | 'all';
       label?: string;
+      spawnedBy?: string;
     },
     { gateway },
   ) => {
     const limit = params.limit ?? DEFAULT_LIST_LIMIT;
+    // The Control UI asks for a session's sub-sessions with `spawnedBy`; clawgate spawns none, so there are none
+    // (ignoring the filter listed the parent as its own child).
+    if (params.spawnedBy !== undefined) {
+      return {
+        ts: gateway.now(),
+        count: 0,
+        limitApplied: limit,
+        hasMore: false,
+        nextOffset: null,
+        sessions: [],
+        defaults: listDefaults(gateway),
+      };
+    }
     const offset = params.offset ?? 0;
     const all = await gateway.store.listSessions({
       agentId: params.agentId,
