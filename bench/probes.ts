@@ -2,7 +2,7 @@
  * Measuring one child process: spawn it, poll its probes, read its RSS, time a handshake, stop it. Every child
  * and temp dir is registered here so `cleanupAll` can remove them however the bench ends.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
@@ -16,6 +16,16 @@ import WebSocket from 'ws';
 export const POLL_GAP_MS = 1;
 const STOP_GRACE_MS = 5_000;
 const STDERR_KEEP_CHARS = 8_000;
+
+/** Inherited variables that would change what is measured: gateway config, Node flags, Node's compile cache. */
+const ENV_EXCLUDED = /^(CLAWGATE_|OPENCLAW_|NODE_OPTIONS$|NODE_COMPILE_CACHE$)/;
+
+/** The inherited environment minus anything that would change how the gateway starts. */
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!ENV_EXCLUDED.test(key)) env[key] = value;
+  return { ...env, ...extra };
+}
 
 const children = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
@@ -117,11 +127,49 @@ export async function pollUntilOk(
   }
 }
 
+/** Rejects with `message` if `promise` has not settled within `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Resident and peak resident set, in KiB, from `/proc/<pid>/status`. */
 export function readRss(pid: number): { rssKiB: number; hwmKiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rssKiB: field('VmRSS'), hwmKiB: field('VmHWM') };
+}
+
+let clockTicksPerSecond: number | undefined;
+
+/** User + system CPU time a process has used so far, in ms, from `/proc/<pid>/stat` (clock-tick resolution). */
+export function readCpuMs(pid: number): number {
+  if (clockTicksPerSecond === undefined) {
+    try {
+      clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicksPerSecond = 100;
+    }
+  }
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces; fields after it start at 3 (state), so utime (14) is index 11.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond) * 1000;
+}
+
+/**
+ * The main thread's scheduler times, in ms, from `/proc/<pid>/task/<pid>/schedstat`: on a CPU, and runnable but
+ * waiting for one. The rest of the wall time it was blocked in a syscall (fsync, a sleep) or idle in epoll.
+ */
+export function readSchedstat(pid: number): { cpuMs: number; waitMs: number } {
+  const [cpuNs, waitNs] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8')
+    .trim()
+    .split(' ')
+    .map(Number);
+  return { cpuMs: cpuNs / 1e6, waitMs: waitNs / 1e6 };
 }
 
 type Frame = { type: string; event?: string; id?: string; ok?: boolean; payload?: { type?: string } };

@@ -12,12 +12,18 @@ export function stats(values: number[]): Stats {
   return { median, p90, min: sorted[0], max: sorted[sorted.length - 1], n: sorted.length };
 }
 
-export type Unit = 'ms' | 'MiB';
+export type Unit = 'ms' | 'MiB' | 's' | 'turns/s' | '%' | 'count';
 
 /** One row: what was measured, and (optionally) the floor it is compared with. */
 export type Row = { label: string; unit: Unit; ours: Stats; floorLabel?: string; floor?: Stats };
 
-export type Table = { title: string; description: string; rows: Row[] };
+/** One row of a single-run table: a figure (or a verdict as text) next to its floor's. */
+export type ValueRow = { label: string; unit: Unit; ours: number | string; floor?: number | string };
+
+/** Repeated measurements (median, p90, min) or one run's figures against a floor run (`floorLabel`). */
+export type Table =
+  | { title: string; description: string; rows: Row[] }
+  | { title: string; description: string; floorLabel?: string; values: ValueRow[] };
 
 export type Target = { label: string; limit: number; unit: Unit; actual: number };
 
@@ -29,8 +35,21 @@ export type Report = {
   notes: string[];
 };
 
-const fmt = (value: number, unit: Unit) =>
-  Number.isNaN(value) ? 'n/a' : `${value.toFixed(1)}${unit === 'MiB' ? ' MiB' : ' ms'}`;
+const SUFFIX: Record<Unit, string> = {
+  ms: ' ms',
+  MiB: ' MiB',
+  s: ' s',
+  'turns/s': ' turns/s',
+  '%': ' %',
+  count: '',
+};
+
+function fmt(value: number, unit: Unit): string {
+  if (Number.isNaN(value)) return 'n/a';
+  // Sub-unit figures (a 0.4 ms commit) keep two decimals; rates are whole turns.
+  const digits = unit === 'turns/s' ? 0 : Math.abs(value) < 1 && value !== 0 ? 2 : 1;
+  return `${value.toFixed(digits)}${SUFFIX[unit]}`;
+}
 const ratio = (ours: number, floor: number | undefined) =>
   floor === undefined || !(floor > 0) ? '' : `${(ours / floor).toFixed(2)}×`;
 
@@ -47,24 +66,47 @@ function rowCells(row: Row): string[] {
 
 const HEADER = ['metric', 'median', 'p90', 'min', 'floor median', 'ratio'];
 const LEFT_ALIGNED = new Set([0, 4]);
+const VALUE_LEFT_ALIGNED = new Set([0]);
 
-function textTable(rows: Row[]): string {
-  const cells = [HEADER, ...rows.map(rowCells)];
-  const widths = HEADER.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+const cellOf = (value: number | string | undefined, unit: Unit) =>
+  value === undefined ? '' : typeof value === 'string' ? value : fmt(value, unit);
+
+function valueCells(row: ValueRow): string[] {
+  return [
+    row.label,
+    cellOf(row.ours, row.unit),
+    cellOf(row.floor, row.unit),
+    typeof row.ours === 'number' && typeof row.floor === 'number' ? ratio(row.ours, row.floor) : '',
+  ];
+}
+
+/** Header and cells of either kind of table, with the columns to left-align. */
+function tableCells(table: Table): { header: string[]; rows: string[][]; left: Set<number> } {
+  if ('rows' in table) return { header: HEADER, rows: table.rows.map(rowCells), left: LEFT_ALIGNED };
+  const header = ['metric', 'clawgate', ...(table.floorLabel ? [table.floorLabel, 'ratio'] : [])];
+  const rows = table.values.map((row) => valueCells(row).slice(0, header.length));
+  return { header, rows, left: VALUE_LEFT_ALIGNED };
+}
+
+function textTable(table: Table): string {
+  const { header, rows, left } = tableCells(table);
+  const cells = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   return cells
     .map((r) =>
       r
-        .map((c, i) => (LEFT_ALIGNED.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+        .map((c, i) => (left.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i])))
         .join('  ')
         .trimEnd(),
     )
     .join('\n');
 }
 
-function markdownTable(rows: Row[]): string {
-  const align = HEADER.map((_, i) => (LEFT_ALIGNED.has(i) ? '---' : '---:'));
-  const lines = [`| ${HEADER.join(' | ')} |`, `|${align.join('|')}|`];
-  for (const row of rows) lines.push(`| ${rowCells(row).join(' | ')} |`);
+function markdownTable(table: Table): string {
+  const { header, rows, left } = tableCells(table);
+  const align = header.map((_, i) => (left.has(i) ? '---' : '---:'));
+  const lines = [`| ${header.join(' | ')} |`, `|${align.join('|')}|`];
+  for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
   return lines.join('\n');
 }
 
@@ -77,7 +119,7 @@ export function formatText(report: Report): string {
     `clawgate bench — ${m.date}`,
     `${m.cpuModel}, ${m.cores} cores, ${m.totalMemGiB} GiB; Node ${m.node}; commit ${m.commit}; load ${m.loadAvg}`,
   ];
-  for (const table of report.tables) lines.push('', `${table.title}:`, textTable(table.rows));
+  for (const table of report.tables) lines.push('', `${table.title}:`, textTable(table));
   lines.push('', 'Targets (medians):');
   for (const t of report.targets)
     lines.push(`  ${t.label}: ${fmt(t.actual, t.unit)} (target ≤ ${t.limit} ${t.unit}) — ${verdict(t)}`);
@@ -113,7 +155,7 @@ export function formatMarkdown(report: Report): string {
     ),
   ];
   for (const table of report.tables)
-    lines.push('', `## ${table.title}`, '', table.description, '', markdownTable(table.rows));
+    lines.push('', `## ${table.title}`, '', table.description, '', markdownTable(table));
   lines.push('', '## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
   return lines.join('\n');
 }

@@ -60,6 +60,11 @@ export type RunRecord = {
   error?: string;
 };
 
+/** A run transition committed together with a message. */
+export type RunChange =
+  | { start: { agentId: string; startedAt: number } }
+  | { finish: { status: Exclude<RunStatus, 'running'>; endedAt: number; error?: string } };
+
 export type IdempotencyRecord = {
   key: string;
   method: string;
@@ -93,8 +98,12 @@ export interface GatewayStore {
   /** Removes the session and all its messages and runs. */
   deleteSession(key: string): Promise<boolean>;
 
-  /** Appends to the session's current transcript; committed when it resolves. Updates counts and usage. */
-  appendMessage(message: NewMessage): Promise<StoredMessage>;
+  /**
+   * Appends to the session's current transcript; committed when it resolves. Updates counts and usage. With
+   * `run`, the message's run (`message.runId`) is started or finished in the same transaction: a turn then costs
+   * two commits, not four.
+   */
+  appendMessage(message: NewMessage, run?: RunChange): Promise<StoredMessage>;
   /** Messages of the current sessionId (or `sessionId`), ascending by seq; `limit` newest within the range. */
   listMessages(sessionKey: string, options: ListMessagesOptions): Promise<StoredMessage[]>;
 

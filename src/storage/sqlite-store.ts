@@ -6,6 +6,7 @@ import type {
   ListMessagesOptions,
   ListSessionsOptions,
   NewMessage,
+  RunChange,
   RunRecord,
   RunStatus,
   SessionPatch,
@@ -216,7 +217,8 @@ export class SqliteStore implements GatewayStore {
     return this.#transaction(() => this.#sql.deleteSession.run(key).changes > 0);
   }
 
-  async appendMessage(message: NewMessage): Promise<StoredMessage> {
+  async appendMessage(message: NewMessage, run?: RunChange): Promise<StoredMessage> {
+    if (run && !message.runId) throw new Error('appendMessage: a run change needs message.runId');
     return this.#transaction(() => {
       const session = this.#ensureSession(
         message.sessionKey,
@@ -246,6 +248,22 @@ export class SqliteStore implements GatewayStore {
         usage?.total ?? 0,
         stored.sessionKey,
       );
+      if (run && 'start' in run) {
+        this.#sql.insertRun.run(
+          stored.runId as string,
+          stored.sessionKey,
+          stored.sessionId,
+          run.start.agentId,
+          run.start.startedAt,
+        );
+      } else if (run) {
+        this.#sql.finishRun.run(
+          run.finish.status,
+          run.finish.endedAt,
+          run.finish.error ?? null,
+          stored.runId as string,
+        );
+      }
       return stored;
     });
   }

@@ -293,6 +293,51 @@ export function runStoreSuite(name: string, makeStore: StoreFactory): void {
       assert.deepEqual(await store.listMessages('agent:main:other', { limit: 10 }), [bystander]);
     });
 
+    test('a run starts and finishes in the same commit as its user and assistant messages', async (t) => {
+      const store = await open(t);
+      const user = await store.appendMessage(
+        { sessionKey: KEY, role: 'user', content: 'q', timestamp: T0, runId: 'r-tx' },
+        { start: { agentId: 'main', startedAt: T0 } },
+      );
+      assert.deepEqual(await store.getRun('r-tx'), {
+        runId: 'r-tx',
+        sessionKey: KEY,
+        sessionId: user.sessionId,
+        agentId: 'main',
+        status: 'running',
+        startedAt: T0,
+      });
+      await store.appendMessage(
+        {
+          sessionKey: KEY,
+          role: 'assistant',
+          content: [{ type: 'text', text: 'a' }],
+          timestamp: T0 + 5,
+          runId: 'r-tx',
+        },
+        { finish: { status: 'aborted', endedAt: T0 + 5, error: 'stopped' } },
+      );
+      const run = await store.getRun('r-tx');
+      assert.equal(run?.status, 'aborted');
+      assert.equal(run?.endedAt, T0 + 5);
+      assert.equal(run?.error, 'stopped');
+      // A duplicate run start fails the whole commit: the message is not stored either.
+      await assert.rejects(
+        store.appendMessage(
+          { sessionKey: KEY, role: 'user', content: 'again', timestamp: T0 + 6, runId: 'r-tx' },
+          { start: { agentId: 'main', startedAt: T0 + 6 } },
+        ),
+      );
+      assert.equal((await store.listMessages(KEY, { limit: 10 })).length, 2);
+      await assert.rejects(
+        store.appendMessage(
+          { sessionKey: KEY, role: 'user', content: 'x', timestamp: T0 },
+          { start: { agentId: 'main', startedAt: T0 } },
+        ),
+        /needs message.runId/,
+      );
+    });
+
     test('runs: started running, finished with a status, end time and error', async (t) => {
       const store = await open(t);
       const session = await store.ensureSession(KEY, 'main', T0);

@@ -132,20 +132,11 @@ export class ChatService {
         return { ...repeatAnswer(outcome), done: Promise.resolve(outcome) };
       }
       session = await store.ensureSession(input.sessionKey, input.agentId, now());
-      userMessage = await store.appendMessage({
-        sessionKey: session.key,
-        role: 'user',
-        content: input.message,
-        timestamp: now(),
-        runId,
-      });
-      await store.startRun({
-        runId,
-        sessionKey: session.key,
-        sessionId: userMessage.sessionId,
-        agentId: input.agentId,
-        startedAt: now(),
-      });
+      // The user message and its run start commit together: one fsync before the answer goes out.
+      userMessage = await store.appendMessage(
+        { sessionKey: session.key, role: 'user', content: input.message, timestamp: now(), runId },
+        { start: { agentId: input.agentId, startedAt: now() } },
+      );
     } catch (error) {
       this.#starting.delete(runId);
       committed();
@@ -244,9 +235,11 @@ export class ChatService {
   #remember(outcome: RunOutcome): void {
     const now = this.#deps.now();
     this.#finished.set(outcome.runId, { outcome, expiresAt: now + RUN_IDEMPOTENCY_TTL_MS });
-    // Expired entries go on each insert; the map never outgrows the recent window.
+    // Expired entries go on each insert, and past the cap the oldest go too (protocol.md §7: 5 min, 1 000
+    // entries); an older key is still answered, from the store's runs table.
+    const max = this.#deps.config().gateway.limits.idempotencyMaxEntries;
     for (const [key, entry] of this.#finished) {
-      if (entry.expiresAt > now) break;
+      if (entry.expiresAt > now && this.#finished.size <= max) break;
       this.#finished.delete(key);
     }
   }
@@ -453,18 +446,20 @@ export class ChatService {
     // Commit what the client saw before telling it the turn ended: a partial reply is kept with its stop reason.
     let message: StoredMessage | undefined;
     try {
-      message = await store.appendMessage({
-        sessionKey: run.sessionKey,
-        role: 'assistant',
-        content: [{ type: 'text', text }],
-        timestamp: now(),
-        runId: run.runId,
-        ...(target ? { provider: target.providerId, model: target.model } : {}),
-        ...(usage ? { usage } : {}),
-        stopReason: finalStop,
-        ...(errorMessage ? { errorMessage } : {}),
-      });
-      await store.finishRun(run.runId, status, now(), errorMessage);
+      message = await store.appendMessage(
+        {
+          sessionKey: run.sessionKey,
+          role: 'assistant',
+          content: [{ type: 'text', text }],
+          timestamp: now(),
+          runId: run.runId,
+          ...(target ? { provider: target.providerId, model: target.model } : {}),
+          ...(usage ? { usage } : {}),
+          stopReason: finalStop,
+          ...(errorMessage ? { errorMessage } : {}),
+        },
+        { finish: { status, endedAt: now(), ...(errorMessage ? { error: errorMessage } : {}) } },
+      );
     } catch (storeError) {
       logger.error('could not commit the assistant message', {
         runId: run.runId,
