@@ -7,11 +7,13 @@
  * Both servers run with `--expose-gc` and a one-line preload that answers SIGUSR2 with a full GC, so memory can be
  * read settled (after a forced GC and an idle second) as well as raw; nothing else about them changes.
  */
+
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { RUN_IDEMPOTENCY_TTL_MS } from '../src/gateway/chat/chat-service.ts';
+import { IDEMPOTENCY_MAX_ENTRIES } from '../src/gateway/ws/limits.ts';
 import {
   cleanEnv,
   makeTempDir,
@@ -608,8 +610,11 @@ function report(
   const heapUsedGrowth = gw.heapSettled.usedMiB - gw.heapBefore.usedMiB;
   const heapTotalGrowth = gw.heapSettled.totalMiB - gw.heapBefore.totalMiB;
   const ttlMinutes = RUN_IDEMPOTENCY_TTL_MS / 60_000;
-  // What the finished-run map would hold at this rate once it is full: runs in one TTL × bytes per run.
-  const steadyMiB = ((rate(ours.run) * RUN_IDEMPOTENCY_TTL_MS) / 1000) * (heapUsedGrowth / load.turns);
+  // What the finished-run map holds once full: it keeps at most IDEMPOTENCY_MAX_ENTRIES runs (older keys are
+  // answered from the store), so the bound is that many runs × bytes per run.
+  const steadyMiB =
+    Math.min((rate(ours.run) * RUN_IDEMPOTENCY_TTL_MS) / 1000, IDEMPOTENCY_MAX_ENTRIES) *
+    (heapUsedGrowth / load.turns);
   const over = grew > RSS_GROWTH_ALERT_MIB ? ` (over the ${RSS_GROWTH_ALERT_MIB} MiB mark)` : '';
   notes.push(
     `Chat memory: settled RSS grew ${grew.toFixed(1)} MiB across ${load.turns} turns${over}; the V8 heap's ` +
@@ -617,8 +622,8 @@ function report(
       `(${((heapUsedGrowth * MIB) / load.turns).toFixed(0)} B per turn). Committed-but-unused growth is V8 sizing its ` +
       'young generation up under the allocation rate (bounded by `--max-semi-space-size`, not per turn); the used ' +
       `growth is \`ChatService.#finished\`, which keeps each run's outcome and assistant message for ${ttlMinutes} min ` +
-      `to answer a repeated idempotency key (expected). At this run's ${rate(ours.run).toFixed(0)} turns/s sustained, ` +
-      `${ttlMinutes} min of them would hold ~${steadyMiB.toFixed(0)} MiB (with replies as short as these).`,
+      `(at most ${IDEMPOTENCY_MAX_ENTRIES} runs) to answer a repeated idempotency key (expected): full, it holds ` +
+      `~${steadyMiB.toFixed(1)} MiB with replies as short as these.`,
   );
   return { tables, notes, correct: problems.length === 0 };
 }
