@@ -115,6 +115,11 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
     // The session store opens with the config: a corrupt or newer database stops start-up with a clear error.
     const store = SqliteStore.open(paths.stateDir);
     closers.push({ name: 'store', close: () => store.close() });
+    const interrupted = await store.failInterruptedRuns(
+      Date.now(),
+      'the run was interrupted by a gateway restart',
+    );
+    if (interrupted > 0) log.warn(`${interrupted} agent run(s) were interrupted by the previous shutdown`);
 
     const readiness = new Readiness();
     const health = new HealthState();

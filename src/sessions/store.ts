@@ -115,6 +115,8 @@ export interface GatewayStore {
     error?: string,
   ): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
+  /** At start-up: runs still `running` were cut off by a crash; they become `error` with this reason. */
+  failInterruptedRuns(endedAt: number, error: string): Promise<number>;
 
   getIdempotency(key: string, now: number): Promise<IdempotencyRecord | undefined>;
   putIdempotency(record: IdempotencyRecord): Promise<void>;

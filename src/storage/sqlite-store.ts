@@ -127,6 +127,9 @@ function prepareStatements(db: DatabaseSync) {
         "VALUES (?, ?, ?, ?, 'running', ?)",
     ),
     finishRun: db.prepare('UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE run_id = ?'),
+    failInterrupted: db.prepare(
+      "UPDATE runs SET status = 'error', ended_at = ?, error = ? WHERE status = 'running'",
+    ),
     getRun: db.prepare(
       'SELECT run_id, session_key, session_id, agent_id, status, started_at, ended_at, error FROM runs ' +
         'WHERE run_id = ?',
@@ -301,6 +304,10 @@ export class SqliteStore implements GatewayStore {
     error?: string,
   ): Promise<void> {
     this.#sql.finishRun.run(status, endedAt, error ?? null, runId);
+  }
+
+  async failInterruptedRuns(endedAt: number, error: string): Promise<number> {
+    return Number(this.#sql.failInterrupted.run(endedAt, error).changes);
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {

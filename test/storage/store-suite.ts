@@ -293,6 +293,26 @@ export function runStoreSuite(name: string, makeStore: StoreFactory): void {
       assert.deepEqual(await store.listMessages('agent:main:other', { limit: 10 }), [bystander]);
     });
 
+    test('failInterruptedRuns marks only runs still running as failed', async (t) => {
+      const store = await open(t);
+      const session = await store.ensureSession(KEY, 'main', T0);
+      const base = { sessionKey: KEY, sessionId: session.sessionId, agentId: 'main' };
+      await store.startRun({ ...base, runId: 'r-live', startedAt: T0 });
+      await store.startRun({ ...base, runId: 'r-done', startedAt: T0 });
+      await store.finishRun('r-done', 'ok', T0 + 1);
+      assert.equal(await store.failInterruptedRuns(T0 + 9, 'restarted'), 1);
+      assert.deepEqual(await store.getRun('r-live'), {
+        ...base,
+        runId: 'r-live',
+        status: 'error',
+        startedAt: T0,
+        endedAt: T0 + 9,
+        error: 'restarted',
+      });
+      assert.equal((await store.getRun('r-done'))?.status, 'ok');
+      assert.equal(await store.failInterruptedRuns(T0 + 10, 'again'), 0);
+    });
+
     test('a run starts and finishes in the same commit as its user and assistant messages', async (t) => {
       const store = await open(t);
       const user = await store.appendMessage(
