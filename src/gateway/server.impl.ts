@@ -41,7 +41,12 @@ import { StartupTrace, startupTraceEnabled } from './startup-trace.ts';
 import { loadTlsRuntime } from './tls.ts';
 import { CLOSE } from './ws/close-codes.ts';
 import { createWsRuntime } from './ws/connection.ts';
-import { SECRET_POLL_INTERVAL_MS, SHUTDOWN_GRACE_MS } from './ws/limits.ts';
+import {
+  HTTP_CONNECTIONS_CHECK_MS,
+  HTTP_REQUEST_TIMEOUT_MS,
+  SECRET_POLL_INTERVAL_MS,
+  SHUTDOWN_GRACE_MS,
+} from './ws/limits.ts';
 
 // Loaded through require on purpose: building the ES-module facade of node:http touches its lazy `WebSocket`
 // export, which loads Node's bundled undici (measured: +45-70 ms to start-up, +2.7 MB RSS).
@@ -231,9 +236,16 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
         req: Parameters<typeof handleHttpRequest>[1],
         res: Parameters<typeof handleHttpRequest>[2],
       ) => handleHttpRequest(ctx, req, res);
+      // Slow request headers (slowloris) get as long as a WebSocket handshake, checked every second rather than
+      // Node's default 60 s / 30 s.
+      const timeouts = {
+        headersTimeout: config.gateway.limits.handshakeTimeoutMs,
+        requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
+        connectionsCheckingInterval: HTTP_CONNECTIONS_CHECK_MS,
+      };
       const srv = tls
-        ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler)
-        : createHttpServer(handler);
+        ? createHttpsServer({ cert: tls.cert, key: tls.key, ...timeouts }, handler)
+        : createHttpServer(timeouts, handler);
       wsRuntime = createWsRuntime(ctx);
       const ws = wsRuntime;
       srv.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));

@@ -49,6 +49,10 @@ export const AUTH_LOOPBACK_DELAY_MAX_MS = 5_000;
 /** Attachments of one chat message (decoded bytes), advertised as `policy.attachments` (OpenClaw's values). */
 export const ATTACHMENT_MAX_BYTES = 19_464_192;
 export const ATTACHMENT_MAX_IMAGE_BYTES = 6_291_456;
+/** A whole HTTP request (headers and body) must arrive within this; the headers within the handshake timeout. */
+export const HTTP_REQUEST_TIMEOUT_MS = 60_000;
+/** How often Node checks HTTP connections against those timeouts. */
+export const HTTP_CONNECTIONS_CHECK_MS = 1_000;
 /** How often the shared secret's files are checked for rotation (sockets on the old secret close 4001). */
 export const SECRET_POLL_INTERVAL_MS = 1_000;
 /** Time a shutting-down gateway gives sockets to close cleanly before terminating them. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHook } from 'node:async_hooks';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { startTestGateway } from '../../helpers/gateway.ts';
 import { connectClient, RawClient } from '../../helpers/raw-client.ts';
@@ -76,4 +77,21 @@ test('close() clears every timer and closes every socket and server the gateway 
   } finally {
     hook.disable();
   }
+});
+
+test('a slowloris upgrade (headers never finished) is cut off after the handshake timeout', async (t) => {
+  const gw = await startTestGateway({
+    config: {
+      gateway: { auth: { token: 'slow-test-token-0123456789' }, limits: { handshakeTimeoutMs: 300 } },
+    },
+  });
+  t.after(() => gw.close());
+  const socket = connect(gw.port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n');
+  const started = performance.now();
+  await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed >= 250 && elapsed < 3_000, `closed after ${elapsed.toFixed(0)} ms`);
 });

@@ -1,6 +1,8 @@
 import { type TSchema, Type } from 'typebox';
 
 const NonEmpty = Type.String({ minLength: 1 });
+/** List sizes a client may ask for (the Control UI asks for 10 000 sessions). */
+const MAX_LIST_ITEMS = 10_000;
 const SessionKey = Type.String({ minLength: 1, maxLength: 512 });
 const Any = Type.Unknown();
 const opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
@@ -112,8 +114,8 @@ export const CHAT_PARAM_SCHEMAS = {
   send: Type.Object({ to: NonEmpty, idempotencyKey: NonEmpty }, { additionalProperties: true }),
   'sessions.list': Type.Object(
     {
-      limit: opt(Type.Integer({ minimum: 1 })),
-      offset: opt(Type.Integer({ minimum: 0 })),
+      limit: opt(Type.Integer({ minimum: 1, maximum: MAX_LIST_ITEMS })),
+      offset: opt(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
       agentId: opt(NonEmpty),
       search: opt(Type.String()),
       includeLastMessage: opt(Type.Boolean()),
@@ -174,8 +176,8 @@ export const CHAT_PARAM_SCHEMAS = {
   }),
   'sessions.preview': closed({
     keys: Type.Array(NonEmpty, { minItems: 1, maxItems: 100 }),
-    limit: opt(Type.Integer({ minimum: 1 })),
-    maxChars: opt(Type.Integer({ minimum: 1 })),
+    limit: opt(Type.Integer({ minimum: 1, maximum: MAX_LIST_ITEMS })),
+    maxChars: opt(Type.Integer({ minimum: 1, maximum: 500_000 })),
   }),
   'sessions.get': Type.Object(
     { key: opt(NonEmpty), sessionKey: opt(NonEmpty) },
@@ -205,7 +207,11 @@ export const CHAT_PARAM_SCHEMAS = {
     idempotencyKey: opt(NonEmpty),
   }),
   'sessions.usage': Type.Object(
-    { key: opt(NonEmpty), agentId: opt(NonEmpty), limit: opt(Type.Integer({ minimum: 1 })) },
+    {
+      key: opt(NonEmpty),
+      agentId: opt(NonEmpty),
+      limit: opt(Type.Integer({ minimum: 1, maximum: MAX_LIST_ITEMS })),
+    },
     { additionalProperties: true },
   ),
   'diagnostics.lanes': Type.Object({}, { additionalProperties: true }),
