@@ -4,9 +4,9 @@ import { chatTarget } from '../chat/targets.ts';
 import type { GatewayContext } from '../context.ts';
 import { listAgents } from '../health-snapshot.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
-import { bearerAuthorized } from './bearer-auth.ts';
+import { requireBearer } from './bearer-auth.ts';
 import { BodyError, readJsonBody } from './read-body.ts';
-import { sendJson, unauthorized } from './respond.ts';
+import { sendJson } from './respond.ts';
 
 /** A chat-completions request body larger than this is refused (413). */
 export const CHAT_COMPLETIONS_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -228,10 +228,7 @@ export function handleOpenAiApi(
 ): boolean {
   if (path !== '/v1/chat/completions' && path !== '/v1/models') return false;
   if (!ctx.configState.config.gateway.http.endpoints.chatCompletions.enabled) return false;
-  if (!bearerAuthorized(ctx, req)) {
-    unauthorized(res);
-    return true;
-  }
+  if (!requireBearer(ctx, req, res)) return true;
   if (path === '/v1/models') {
     if (req.method !== 'GET' && req.method !== 'HEAD')
       openAiError(res, 405, 'use GET', 'invalid_request_error');

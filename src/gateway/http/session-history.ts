@@ -3,8 +3,8 @@ import { readHistory } from '../chat/history.ts';
 import { chatTarget } from '../chat/targets.ts';
 import type { GatewayContext } from '../context.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
-import { bearerAuthorized } from './bearer-auth.ts';
-import { sendJson, unauthorized } from './respond.ts';
+import { requireBearer } from './bearer-auth.ts';
+import { sendJson } from './respond.ts';
 
 const HISTORY_PATH = /^\/sessions\/([^/]+)\/history$/;
 
@@ -17,10 +17,7 @@ export function handleSessionHistory(
 ): boolean {
   const match = HISTORY_PATH.exec(path);
   if (!match) return false;
-  if (!bearerAuthorized(ctx, req)) {
-    unauthorized(res);
-    return true;
-  }
+  if (!requireBearer(ctx, req, res)) return true;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     sendJson(
       res,

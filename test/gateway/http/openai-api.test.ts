@@ -98,3 +98,27 @@ test('errors: wrong bearer 401, unknown model 404, bad body 400, and the API is 
   const disabled = await fetch(`${off.httpUrl}/v1/models`, { headers: { authorization: `Bearer ${TOKEN}` } });
   assert.equal(disabled.status, 404);
 });
+
+test('wrong Bearer secrets count against the failed-auth limit: 401, then 429 with Retry-After', async (t) => {
+  const gw = await startTestGateway({
+    config: {
+      gateway: {
+        auth: { token: TOKEN, rateLimit: { maxAttempts: 2, exemptLoopback: false } },
+        http: { endpoints: { chatCompletions: { enabled: true } } },
+      },
+    },
+  });
+  t.after(() => gw.close());
+  const get = (token: string) =>
+    fetch(`${gw.httpUrl}/v1/models`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal((await get('wrong-token-0123456789')).status, 401);
+  const locked = await get('wrong-token-0123456789');
+  assert.equal(locked.status, 429);
+  assert.ok(Number(locked.headers.get('retry-after')) > 0);
+  // While locked out even the right secret is refused, and so is the history route.
+  assert.equal((await get(TOKEN)).status, 429);
+  const history = await fetch(`${gw.httpUrl}/sessions/main/history`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  assert.equal(history.status, 429);
+});
