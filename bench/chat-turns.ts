@@ -58,7 +58,7 @@ const GC_DONE = 'bench: gc done';
 const GC_PRELOAD = `data:text/javascript,${encodeURIComponent(
   `process.on('SIGUSR2', () => { globalThis.gc(); process.stdout.write('${GC_DONE}\\n'); });`,
 )}`;
-const NODE_FLAGS = ['--expose-gc', `--import=${GC_PRELOAD}`];
+export const NODE_FLAGS = ['--expose-gc', `--import=${GC_PRELOAD}`];
 /** `models.echo.wordDelayMs: 0`: the echo provider still yields to the event loop between words, never sleeps. */
 const GATEWAY_CONFIG = { models: { echo: { wordDelayMs: 0 } } };
 
@@ -262,7 +262,7 @@ function percentile(values: number[], p: number): number {
 }
 
 /** SIGUSR2 → the preload's full GC; then an idle second. */
-async function settle(running: RunningChild): Promise<void> {
+export async function settle(running: RunningChild): Promise<void> {
   const stdout = running.child.stdout!;
   const acknowledged = new Promise<void>((resolve) => {
     let seen = '';

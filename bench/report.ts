@@ -12,7 +12,7 @@ export function stats(values: number[]): Stats {
   return { median, p90, min: sorted[0], max: sorted[sorted.length - 1], n: sorted.length };
 }
 
-export type Unit = 'ms' | 'MiB' | 's' | 'turns/s' | '%' | 'count';
+export type Unit = 'ms' | 'MiB' | 'KiB' | 's' | 'turns/s' | 'req/s' | 'frames/s' | '×' | '%' | 'count';
 
 /** One row: what was measured, and (optionally) the floor it is compared with. */
 export type Row = { label: string; unit: Unit; ours: Stats; floorLabel?: string; floor?: Stats };
@@ -25,7 +25,8 @@ export type Table =
   | { title: string; description: string; rows: Row[] }
   | { title: string; description: string; floorLabel?: string; values: ValueRow[] };
 
-export type Target = { label: string; limit: number; unit: Unit; actual: number };
+/** Met when `actual ≤ limit`, or `actual ≥ limit` with `atLeast`. */
+export type Target = { label: string; limit: number; unit: Unit; actual: number; atLeast?: boolean };
 
 export type Report = {
   machine: MachineInfo;
@@ -38,8 +39,12 @@ export type Report = {
 const SUFFIX: Record<Unit, string> = {
   ms: ' ms',
   MiB: ' MiB',
+  KiB: ' KiB',
   s: ' s',
   'turns/s': ' turns/s',
+  'req/s': ' req/s',
+  'frames/s': ' frames/s',
+  '×': '×',
   '%': ' %',
   count: '',
 };
@@ -47,7 +52,12 @@ const SUFFIX: Record<Unit, string> = {
 function fmt(value: number, unit: Unit): string {
   if (Number.isNaN(value)) return 'n/a';
   // Sub-unit figures (a 0.4 ms commit) keep two decimals; rates are whole turns.
-  const digits = unit === 'turns/s' ? 0 : Math.abs(value) < 1 && value !== 0 ? 2 : 1;
+  const digits =
+    unit === 'turns/s' || unit === 'req/s' || unit === 'frames/s'
+      ? 0
+      : Math.abs(value) < 1 && value !== 0
+        ? 2
+        : 1;
   return `${value.toFixed(digits)}${SUFFIX[unit]}`;
 }
 const ratio = (ours: number, floor: number | undefined) =>
@@ -110,7 +120,8 @@ function markdownTable(table: Table): string {
   return lines.join('\n');
 }
 
-const passed = (t: Target) => t.actual <= t.limit;
+const passed = (t: Target) => (t.atLeast ? t.actual >= t.limit : t.actual <= t.limit);
+const bound = (t: Target) => `${t.atLeast ? '≥' : '≤'} ${t.limit}${t.unit === '×' ? '' : ' '}${t.unit}`;
 const verdict = (t: Target) => (Number.isNaN(t.actual) ? 'n/a' : passed(t) ? 'PASS' : 'FAIL');
 
 export function formatText(report: Report): string {
@@ -120,9 +131,9 @@ export function formatText(report: Report): string {
     `${m.cpuModel}, ${m.cores} cores, ${m.totalMemGiB} GiB; Node ${m.node}; commit ${m.commit}; load ${m.loadAvg}`,
   ];
   for (const table of report.tables) lines.push('', `${table.title}:`, textTable(table));
-  lines.push('', 'Targets (medians):');
+  lines.push('', 'Targets (medians, or the figure named):');
   for (const t of report.targets)
-    lines.push(`  ${t.label}: ${fmt(t.actual, t.unit)} (target ≤ ${t.limit} ${t.unit}) — ${verdict(t)}`);
+    lines.push(`  ${t.label}: ${fmt(t.actual, t.unit)} (target ${bound(t)}) — ${verdict(t)}`);
   lines.push('', ...report.notes.map((n) => `note: ${n}`), '');
   return lines.join('\n');
 }
@@ -147,11 +158,11 @@ export function formatMarkdown(report: Report): string {
     '',
     '## Targets',
     '',
-    '| target | median | limit | result |',
+    '| target | figure | limit | result |',
     '|---|---:|---:|---|',
     ...report.targets.map(
       (t) =>
-        `| ${t.label} | ${fmt(t.actual, t.unit)} | ≤ ${t.limit} ${t.unit} | ${verdict(t) === 'FAIL' ? '**FAIL**' : verdict(t)} |`,
+        `| ${t.label} | ${fmt(t.actual, t.unit)} | ${bound(t)} | ${verdict(t) === 'FAIL' ? '**FAIL**' : verdict(t)} |`,
     ),
   ];
   for (const table of report.tables)

@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stop as stopEsbuild, transformSync } from 'esbuild';
 import { measureChatTurns } from './chat-turns.ts';
+import { measureConnections } from './connections.ts';
+import { measureFanout } from './fanout.ts';
 import { describeMachine } from './machine.ts';
 import {
   cleanEnv,
@@ -40,6 +42,8 @@ import {
   type Table,
   type Target,
 } from './report.ts';
+import { measureRpc } from './rpc.ts';
+import { measureSoak } from './soak.ts';
 
 const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const SRC_CLI = join(REPO_ROOT, 'src', 'cli', 'main.ts');
@@ -47,12 +51,13 @@ const DIST_CLI = join(REPO_ROOT, 'dist', 'cli.mjs');
 const BASELINE_SERVER = join(REPO_ROOT, 'bench', 'baseline-server.ts');
 const BASELINE_CLIENT = join(REPO_ROOT, 'bench', 'baseline-client.ts');
 const BASELINE_CHAT_SERVER = join(REPO_ROOT, 'bench', 'baseline-chat-server.ts');
+const BASELINE_MULTI_SERVER = join(REPO_ROOT, 'bench', 'baseline-multi-server.ts');
 const RESULTS_PATH = join(REPO_ROOT, 'bench', 'RESULTS.md');
 
 const DEFAULT_RUNS = 10;
 /** More runs than this would not fit the three-minute bound (each start-up run idles 1 s for the RSS reading). */
 const MAX_RUNS = 20;
-const WHOLE_BENCH_MS = 175_000;
+const WHOLE_BENCH_MS = 240_000;
 const START_DEADLINE_MS = 10_000;
 const IDLE_BEFORE_RSS_MS = 1_000;
 const CLI_TIMEOUT_MS = 10_000;
@@ -244,7 +249,7 @@ async function measureCli(subjects: CliSubject[], runs: number): Promise<Row[]> 
  */
 async function writeJsBaselines(
   dir: string,
-): Promise<{ server: string; client: string; chatServer: string }> {
+): Promise<{ server: string; client: string; chatServer: string; multiServer: string }> {
   const ws = JSON.stringify(import.meta.resolve('ws'));
   const toJs = (source: string, target: string) => {
     const { code } = transformSync(readFileSync(source, 'utf8'), { loader: 'ts', format: 'esm' });
@@ -257,6 +262,7 @@ async function writeJsBaselines(
     server: toJs(BASELINE_SERVER, join(dir, 'baseline-server.mjs')),
     client: toJs(BASELINE_CLIENT, join(dir, 'baseline-client.mjs')),
     chatServer: toJs(BASELINE_CHAT_SERVER, join(dir, 'baseline-chat-server.mjs')),
+    multiServer: toJs(BASELINE_MULTI_SERVER, join(dir, 'baseline-multi-server.mjs')),
   };
   await stopEsbuild(); // its service process would otherwise sit beside every measurement
   return paths;
@@ -269,24 +275,60 @@ function newestMtimeMs(dir: string): number {
   return newest;
 }
 
-function parseRuns(): number {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: String(DEFAULT_RUNS) } } });
+const SCENARIOS = ['startup', 'chat', 'rpc', 'fanout', 'connections', 'soak'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+/** What a plain `npm run bench` runs (and what must have run for RESULTS.md to be rewritten). */
+const DEFAULT_SCENARIOS: readonly Scenario[] = SCENARIOS;
+type Options = { runs: number; only: Set<Scenario> };
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: String(DEFAULT_RUNS) },
+      only: { type: 'string', multiple: true },
+      soak: { type: 'boolean', default: false },
+      'no-soak': { type: 'boolean', default: false },
+    },
+  });
   const runs = Number(values.runs);
   if (!/^\d+$/.test(values.runs) || runs < 1 || runs > MAX_RUNS)
-    throw new Error(`--runs must be an integer 1-${MAX_RUNS} (the bench must finish within three minutes)`);
-  return runs;
+    throw new Error(`--runs must be an integer 1-${MAX_RUNS} (the bench must finish within four minutes)`);
+  const named = (values.only ?? []).flatMap((v) => v.split(','));
+  for (const name of named)
+    if (!(SCENARIOS as readonly string[]).includes(name))
+      throw new Error(`--only ${name}: not one of ${SCENARIOS.join(', ')}`);
+  const only = new Set<Scenario>(named.length ? (named as Scenario[]) : SCENARIOS);
+  if (values['no-soak']) only.delete('soak');
+  if (values.soak) only.add('soak');
+  return { runs, only };
 }
 
-async function main(runs: number, scratch: string): Promise<void> {
-  const started = performance.now();
-  const machine = describeMachine(REPO_ROOT);
-  const js = await writeJsBaselines(scratch);
-  const withDist = existsSync(DIST_CLI);
-  const notes: string[] = [];
-  if (!withDist) notes.push('`dist/cli.mjs` is missing (run `npm run build`): the bundle was not measured.');
-  else if (statSync(DIST_CLI).mtimeMs < newestMtimeMs(join(REPO_ROOT, 'src')))
-    notes.push('`dist/` is older than `src/`: the bundle figures are for a stale build (`npm run build`).');
+type ScenarioOutcome = { tables: Table[]; notes: string[]; targets: Target[]; correct: boolean };
 
+/** Runs one scenario; a failure becomes a note (and a non-zero exit), not the end of the bench. */
+async function scenario(name: string, run: () => Promise<ScenarioOutcome>): Promise<ScenarioOutcome> {
+  try {
+    const outcome = await run();
+    if (!outcome.correct) process.exitCode = 1;
+    return outcome;
+  } catch (error) {
+    process.stderr.write(`bench: ${name} scenario failed: ${(error as Error).stack ?? error}\n`);
+    process.exitCode = 1;
+    return {
+      tables: [],
+      notes: [`**The ${name} scenario failed**: ${(error as Error).message.split('\n')[0]}`],
+      targets: [],
+      correct: false,
+    };
+  }
+}
+
+/** Start-up (sources, bundle, first start) and CLI timings, each against its floor. */
+async function measureStartup(
+  runs: number,
+  js: { server: string; client: string },
+  withDist: boolean,
+): Promise<ScenarioOutcome> {
   const pairs = [{ ours: gatewayCommand(SRC_CLI), floor: baselineCommand(BASELINE_SERVER) }];
   if (withDist) pairs.push({ ours: gatewayCommand(DIST_CLI), floor: baselineCommand(js.server) });
   const { jobs, samples } = startupJobs(pairs, runs);
@@ -316,23 +358,6 @@ async function main(runs: number, scratch: string): Promise<void> {
     runs,
   );
 
-  // Chat throughput, judged like the targets on the bundle (sources only when it is missing).
-  const chat = await measureChatTurns({
-    cli: withDist ? DIST_CLI : SRC_CLI,
-    cliLabel: withDist ? 'node dist/cli.mjs' : 'node src/cli/main.ts',
-    floorServer: withDist ? js.chatServer : BASELINE_CHAT_SERVER,
-    floorLabel: withDist ? 'bare .mjs floor' : 'bare .ts floor',
-    token: TOKEN,
-  }).catch((error: Error) => {
-    process.stderr.write(`bench: chat scenario failed: ${error.stack ?? error}\n`);
-    return {
-      tables: [],
-      notes: [`**The chat scenario failed**: ${error.message.split('\n')[0]}`],
-      correct: false,
-    };
-  });
-  if (!chat.correct) process.exitCode = 1;
-
   const tables: Table[] = [
     {
       title: 'Gateway start-up from sources',
@@ -360,7 +385,6 @@ async function main(runs: number, scratch: string): Promise<void> {
       description: `Spawn to exit, against one running gateway, ${runs} runs each (interleaved).`,
       rows: cli,
     },
-    ...chat.tables,
   );
 
   const median = (samples: StartupSample[], pick: (s: StartupSample) => number) =>
@@ -388,19 +412,72 @@ async function main(runs: number, scratch: string): Promise<void> {
   // Targets apply to what users run: the bundle. Sources are reported in the tables for comparison only.
   const targets = dist ? targetsFor('dist', dist.ours, cli[1]) : targetsFor('src', src.ours, cli[0]);
 
+  return {
+    tables,
+    targets,
+    correct: true,
+    notes: [
+      'Each server gets a port reserved just before spawn (`--port <free port>`, not `--port 0`), so `/health` and `/readyz` can be polled from the instant of spawn; with port 0 nothing is known before the ready line.',
+      `Probes are polled with a fresh HTTP connection per attempt, ${POLL_GAP_MS} ms apart; /readyz polling starts once /health answered.`,
+      'RSS is `VmRSS` from `/proc/<pid>/status`, 1 s after one handshake completed; MiB = 1024² bytes.',
+      'The CLI floors: `node -e 0` is bare Node start-up; "bare ws client" (`bench/baseline-client.ts`) adds `ws` and the same connect + health exchange, the least any Node CLI making this call can cost.',
+    ],
+  };
+}
+
+async function main({ runs, only }: Options, scratch: string): Promise<void> {
+  const started = performance.now();
+  const machine = describeMachine(REPO_ROOT);
+  const js = await writeJsBaselines(scratch);
+  const withDist = existsSync(DIST_CLI);
+  const notes: string[] = [];
+  if (!withDist) notes.push('`dist/cli.mjs` is missing (run `npm run build`): the bundle was not measured.');
+  else if (statSync(DIST_CLI).mtimeMs < newestMtimeMs(join(REPO_ROOT, 'src')))
+    notes.push('`dist/` is older than `src/`: the bundle figures are for a stale build (`npm run build`).');
+  // The load scenarios are judged like the targets on the bundle (sources only when it is missing).
+  const subject = {
+    cli: withDist ? DIST_CLI : SRC_CLI,
+    cliLabel: withDist ? 'node dist/cli.mjs' : 'node src/cli/main.ts',
+    floorLabel: withDist ? 'bare .mjs floor' : 'bare .ts floor',
+    token: TOKEN,
+  };
+  const multiFloor = withDist ? js.multiServer : BASELINE_MULTI_SERVER;
+  const outcomes: ScenarioOutcome[] = [];
+  if (only.has('startup'))
+    outcomes.push(await scenario('start-up', () => measureStartup(runs, js, withDist)));
+  if (only.has('chat'))
+    outcomes.push(
+      await scenario('chat', async () => ({
+        targets: [],
+        ...(await measureChatTurns({
+          ...subject,
+          floorServer: withDist ? js.chatServer : BASELINE_CHAT_SERVER,
+        })),
+      })),
+    );
+  if (only.has('rpc'))
+    outcomes.push(await scenario('rpc', () => measureRpc({ ...subject, floorServer: multiFloor })));
+  if (only.has('fanout'))
+    outcomes.push(await scenario('fan-out', () => measureFanout({ ...subject, floorServer: multiFloor })));
+  if (only.has('connections'))
+    outcomes.push(
+      await scenario('connections', () => measureConnections({ ...subject, floorServer: multiFloor })),
+    );
+  if (only.has('soak')) outcomes.push(await scenario('soak', () => measureSoak(subject)));
+
+  const tables = outcomes.flatMap((o) => o.tables);
+  const targets = outcomes.flatMap((o) => o.targets);
   notes.push(
-    'Each server gets a port reserved just before spawn (`--port <free port>`, not `--port 0`), so `/health` and `/readyz` can be polled from the instant of spawn; with port 0 nothing is known before the ready line.',
-    `Probes are polled with a fresh HTTP connection per attempt, ${POLL_GAP_MS} ms apart; /readyz polling starts once /health answered.`,
-    'RSS is `VmRSS` from `/proc/<pid>/status`, 1 s after one handshake completed; MiB = 1024² bytes.',
-    'The CLI floors: `node -e 0` is bare Node start-up; "bare ws client" (`bench/baseline-client.ts`) adds `ws` and the same connect + health exchange, the least any Node CLI making this call can cost.',
+    ...outcomes.flatMap((o) => o.notes),
     'Other processes on the machine (see the load average) skew every figure; compare ratios to the floors, which ran interleaved with clawgate.',
-    ...chat.notes,
-    `Whole bench took ${((performance.now() - started) / 1000).toFixed(1)} s.`,
+    `Scenarios run: ${[...only].join(', ')}. Whole bench took ${((performance.now() - started) / 1000).toFixed(1)} s.`,
   );
   const report: Report = { machine, runs, tables, targets, notes };
   process.stdout.write(formatText(report));
-  writeFileSync(RESULTS_PATH, formatMarkdown(report));
-  process.stderr.write(`bench: wrote ${RESULTS_PATH}\n`);
+  if (DEFAULT_SCENARIOS.every((name) => only.has(name))) {
+    writeFileSync(RESULTS_PATH, formatMarkdown(report));
+    process.stderr.write(`bench: wrote ${RESULTS_PATH}\n`);
+  } else process.stderr.write(`bench: a partial run (--only): ${RESULTS_PATH} left as it was\n`);
 }
 
 process.on('exit', cleanupAll);
@@ -416,15 +493,15 @@ const watchdog = setTimeout(() => {
 }, WHOLE_BENCH_MS);
 watchdog.unref();
 
-let runs: number;
+let options: Options;
 try {
-  runs = parseRuns();
+  options = parseOptions();
 } catch (error) {
   process.stderr.write(`bench: ${(error as Error).message}\n`);
   process.exit(2);
 }
 try {
-  await main(runs, makeTempDir('clawgate-bench-js-'));
+  await main(options, makeTempDir('clawgate-bench-js-'));
 } catch (error) {
   process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
   process.exitCode = 1;

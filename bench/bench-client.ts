@@ -1,0 +1,197 @@
+/**
+ * Shared by the RPC, fan-out, connection and soak scenarios: a bare `ws` operator socket that completes the
+ * handshake, correlates requests by id and hands every other frame to a hook; and the gateway (or a floor) as a
+ * child with the same `--expose-gc` + SIGUSR2 preload `chat-turns.ts` uses, so memory can be read settled.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { NODE_FLAGS } from './chat-turns.ts';
+import {
+  cleanEnv,
+  makeTempDir,
+  pollUntilOk,
+  type RunningChild,
+  removeTempDir,
+  reservePort,
+  spawnNode,
+  stopChild,
+  withTimeout,
+} from './probes.ts';
+
+const START_DEADLINE_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export type Frame = {
+  type: string;
+  id?: string;
+  ok?: boolean;
+  event?: string;
+  seq?: number;
+  payload?: Record<string, unknown>;
+  error?: { code: string; message: string };
+};
+
+type Waiter = { resolve: (frame: Frame) => void; reject: (error: Error) => void };
+
+/**
+ * `cli`/`cli` stays out of presence (OpenClaw's rule); `gateway-client`/`backend` joins it. Both keep their
+ * self-declared scopes on direct loopback with the shared token.
+ */
+export type ClientKind = 'cli' | 'backend';
+
+export class BenchClient {
+  readonly ws: WebSocket;
+  readonly #requests = new Map<string, Waiter>();
+  #nextId = 0;
+  closed: { code: number; reason: string } | undefined;
+  /** Every frame that is not an answer to a request of ours. */
+  onEvent: (frame: Frame, raw: string) => void = () => undefined;
+
+  private constructor(ws: WebSocket) {
+    this.ws = ws;
+    ws.on('message', (data) => {
+      const raw = data.toString();
+      const frame = JSON.parse(raw) as Frame;
+      if (frame.type === 'res' && frame.id !== undefined && this.#requests.has(frame.id)) {
+        const waiter = this.#requests.get(frame.id)!;
+        this.#requests.delete(frame.id);
+        waiter.resolve(frame);
+      } else this.onEvent(frame, raw);
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      this.#fail(new Error(`socket closed ${code} ${reason.toString()}`));
+    });
+    ws.on('error', (error) => this.#fail(error));
+  }
+
+  static async connect(
+    url: string,
+    token: string,
+    kind: ClientKind,
+    scopes: string[] = ['operator.admin'],
+  ): Promise<BenchClient> {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const challenge = new Promise<void>((resolve, reject) => {
+      ws.once('error', reject);
+      ws.once('message', () => resolve());
+    });
+    const client = new BenchClient(ws);
+    await withTimeout(challenge, START_DEADLINE_MS, `no connect.challenge from ${url}`);
+    const info =
+      kind === 'cli'
+        ? { id: 'cli', mode: 'cli', version: '0.0.0', platform: process.platform }
+        : { id: 'gateway-client', mode: 'backend', version: '0.0.0', platform: process.platform };
+    const hello = await client.request('connect', {
+      minProtocol: 4,
+      maxProtocol: 4,
+      client: info,
+      role: 'operator',
+      scopes,
+      auth: { token },
+    });
+    if (hello?.type !== 'hello-ok') throw new Error(`connect answered ${JSON.stringify(hello)}`);
+    return client;
+  }
+
+  /** Resolves with the whole `res` frame (`ok` or not). */
+  send(method: string, params: unknown): Promise<Frame> {
+    if (this.closed) return Promise.reject(new Error(`socket closed ${this.closed.code}`));
+    const id = String(++this.#nextId);
+    const answer = new Promise<Frame>((resolve, reject) => this.#requests.set(id, { resolve, reject }));
+    this.ws.send(JSON.stringify({ type: 'req', id, method, params }));
+    return answer;
+  }
+
+  async request(method: string, params: unknown): Promise<Frame['payload']> {
+    const frame = await withTimeout(this.send(method, params), REQUEST_TIMEOUT_MS, `${method}: no answer`);
+    if (!frame.ok) throw new Error(`${method} failed: ${frame.error?.code} ${frame.error?.message}`);
+    return frame.payload;
+  }
+
+  close(): void {
+    this.ws.removeAllListeners();
+    this.ws.on('error', () => undefined);
+    this.ws.terminate();
+  }
+
+  #fail(error: Error): void {
+    for (const waiter of this.#requests.values()) waiter.reject(error);
+    this.#requests.clear();
+  }
+}
+
+export type Server = { running: RunningChild; url: string; pid: number; stop(): Promise<void> };
+
+/** The gateway (`config` written to `clawgate.json` in a fresh state dir) with the GC preload. */
+export async function startGateway(cli: string, token: string, config: unknown): Promise<Server> {
+  const stateDir = makeTempDir('clawgate-bench-gw-');
+  writeFileSync(join(stateDir, 'clawgate.json'), JSON.stringify(config));
+  return startChild(
+    (port) => [cli, 'gateway', 'run', '--port', String(port), '--token', token],
+    cleanEnv({ CLAWGATE_STATE_DIR: stateDir }),
+    stateDir,
+  );
+}
+
+/** A floor server (`bench/baseline-multi-server`) with the GC preload. */
+export async function startFloor(script: string, extra: string[] = []): Promise<Server> {
+  const dir = makeTempDir('clawgate-bench-floor-');
+  return startChild((port) => [script, '--port', String(port), ...extra], cleanEnv({}), dir);
+}
+
+async function startChild(
+  args: (port: number) => string[],
+  env: NodeJS.ProcessEnv,
+  dir: string,
+): Promise<Server> {
+  const port = await reservePort();
+  const running = spawnNode([...NODE_FLAGS, ...args(port)], env, dir);
+  const stop = async () => {
+    await stopChild(running.child);
+    removeTempDir(dir);
+  };
+  try {
+    await pollUntilOk(running, port, '/readyz', running.t0 + START_DEADLINE_MS);
+    const ready = await withTimeout(running.readyLine, START_DEADLINE_MS, 'no ready line on stdout');
+    return { running, url: ready.url, pid: running.child.pid!, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Connects `count` clients, at most `wave` handshakes at a time (the pre-auth cap is per source). */
+export async function connectMany(
+  url: string,
+  token: string,
+  kind: ClientKind,
+  count: number,
+  wave = 16,
+  scopes?: string[],
+): Promise<BenchClient[]> {
+  const clients: BenchClient[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next += 1;
+      clients.push(await BenchClient.connect(url, token, kind, scopes));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(wave, count) }, worker));
+  return clients;
+}
+
+/** Nearest-rank percentile. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export const CPU = () => process.cpuUsage();
+export const cpuMsSince = (start: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+};

@@ -1,0 +1,95 @@
+/**
+ * Connections (issue 5): resident memory per idle authenticated socket. The gateway and the floor each get
+ * 1 000 then 5 000 `cli`-mode operator sockets (connected 16 handshakes at a time, under the default pre-auth
+ * cap of 32 per source); RSS is read settled (forced GC + 1 s idle) with 0, 1 000 and 5 000 sockets open.
+ */
+import { type BenchClient, connectMany, type Server, startFloor, startGateway } from './bench-client.ts';
+import { settle } from './chat-turns.ts';
+import { readRss } from './probes.ts';
+import type { Table, Target, ValueRow } from './report.ts';
+import type { ScenarioOptions, ScenarioResult } from './rpc.ts';
+
+const LEVELS = [1_000, 5_000] as const;
+const WAVE = 16;
+const TARGET_KIB_PER_CONNECTION = 16;
+
+type Reading = { sockets: number; rssKiB: number; connectMs: number };
+
+async function runSubject(server: Server, token: string): Promise<Reading[]> {
+  const clients: BenchClient[] = [];
+  try {
+    await settle(server.running);
+    const readings: Reading[] = [{ sockets: 0, rssKiB: readRss(server.pid).rssKiB, connectMs: 0 }];
+    for (const level of LEVELS) {
+      const start = performance.now();
+      clients.push(
+        ...(await connectMany(server.url, token, 'cli', level - clients.length, WAVE, ['operator.read'])),
+      );
+      const connectMs = performance.now() - start;
+      await settle(server.running);
+      readings.push({ sockets: level, rssKiB: readRss(server.pid).rssKiB, connectMs });
+    }
+    const closed = clients.filter((c) => c.closed);
+    if (closed.length)
+      throw new Error(`${closed.length} idle sockets were closed (first: ${closed[0].closed?.code})`);
+    return readings;
+  } finally {
+    for (const c of clients) c.close();
+    await server.stop();
+  }
+}
+
+export async function measureConnections(options: ScenarioOptions): Promise<ScenarioResult> {
+  process.stderr.write(`bench: connections (${options.cliLabel})…\n`);
+  const ours = await runSubject(await startGateway(options.cli, options.token, {}), options.token);
+  process.stderr.write('bench: connections floor…\n');
+  const floor = await runSubject(await startFloor(options.floorServer), options.token);
+  const perConnection = (r: Reading[], i: number) => (r[i].rssKiB - r[0].rssKiB) / r[i].sockets;
+  const values: ValueRow[] = [
+    {
+      label: 'RSS with no socket (settled)',
+      unit: 'MiB',
+      ours: ours[0].rssKiB / 1024,
+      floor: floor[0].rssKiB / 1024,
+    },
+  ];
+  LEVELS.forEach((level, i) => {
+    values.push(
+      {
+        label: `RSS with ${level} idle sockets (settled)`,
+        unit: 'MiB',
+        ours: ours[i + 1].rssKiB / 1024,
+        floor: floor[i + 1].rssKiB / 1024,
+      },
+      {
+        label: `RSS per socket at ${level}`,
+        unit: 'KiB',
+        ours: perConnection(ours, i + 1),
+        floor: perConnection(floor, i + 1),
+      },
+      {
+        label: `time to connect ${i === 0 ? level : `${level - LEVELS[i - 1]} more`} (${WAVE} handshakes at a time)`,
+        unit: 's',
+        ours: ours[i + 1].connectMs / 1000,
+        floor: floor[i + 1].connectMs / 1000,
+      },
+    );
+  });
+  const targets: Target[] = LEVELS.map((level, i) => ({
+    label: `RSS per idle authenticated socket at ${level}`,
+    limit: TARGET_KIB_PER_CONNECTION,
+    unit: 'KiB',
+    actual: perConnection(ours, i + 1),
+  }));
+  const tables: Table[] = [
+    {
+      title: 'Idle connections',
+      description:
+        `\`${options.cliLabel} gateway run\` (no config; default pre-auth cap 32 per source, so ${WAVE} handshakes at a time) and the floor (\`bench/baseline-multi-server.ts\`, same handshake, no state per socket beyond \`ws\`'s). ` +
+        '`cli`/`cli` operator sockets with `operator.read` (they stay out of presence), idle once connected. RSS read settled (SIGUSR2 → full GC, 1 s idle); per socket = (RSS with N − RSS with 0) ÷ N, KiB = 1024 bytes.',
+      floorLabel: options.floorLabel,
+      values,
+    },
+  ];
+  return { tables, notes: [], targets, correct: true };
+}
