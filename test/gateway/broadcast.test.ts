@@ -775,3 +775,28 @@ test('e2e: a client that stops reading loses droppable events (seq gap) and is c
     senderSeqs.map((_, i) => senderSeqs[0]! + i),
   );
 });
+
+test('unit: the frames of one tick leave in one corked write per socket', async (t) => {
+  const a = fakeClient(['operator.admin']);
+  const log: string[] = [];
+  (a.ws as unknown as { _socket: unknown })._socket = {
+    cork: () => log.push('cork'),
+    uncork: () => log.push('uncork'),
+  };
+  const original = a.ws.send.bind(a.ws);
+  a.ws.send = (text: string) => {
+    log.push('send');
+    original(text);
+  };
+  const { bus } = harness(t, [a]);
+  bus.broadcast('tick', { ts: 1 });
+  bus.broadcast('tick', { ts: 2 });
+  bus.broadcast('health', { ok: true });
+  assert.deepEqual(log, ['cork', 'send', 'send', 'send'], 'held until the tick ends');
+  await new Promise((resolve) => process.nextTick(resolve));
+  assert.deepEqual(log, ['cork', 'send', 'send', 'send', 'uncork']);
+  bus.broadcast('tick', { ts: 3 });
+  assert.deepEqual(log.slice(5), ['cork', 'send'], 'the next tick corks again');
+  await new Promise((resolve) => process.nextTick(resolve));
+  assert.equal(log.at(-1), 'uncork');
+});

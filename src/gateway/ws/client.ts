@@ -46,6 +46,8 @@ export class GatewayWsClient {
   /** Number of the last event frame sent (protocol.md §8); the next event takes seq + 1. */
   seq = 0;
   alive = true;
+  /** Writes are held (corked) until the end of the current tick; see broadcast.ts. */
+  corked = false;
   wrongRoleCalls = 0;
   handshakeTimer: NodeJS.Timeout | undefined;
   closed = false;
