@@ -3,6 +3,7 @@ import { eventScope } from './authz/event-scopes.ts';
 import { scopeSatisfied } from './authz/scopes.ts';
 import type { HealthState } from './health-state.ts';
 import type { GatewayWsClient } from './ws/client.ts';
+import { corkUntilNextTick } from './ws/cork.ts';
 
 export type EventOptions = {
   /** Skip (and leave a seq gap) rather than close a client whose send buffer is over the limit. */
@@ -84,25 +85,4 @@ export class InProcessBroadcast implements Broadcast {
     corkUntilNextTick(client);
     client.ws.send(`${head}${client.seq}}`);
   }
-}
-
-type Corkable = { cork(): void; uncork(): void };
-
-/**
- * Holds a socket's writes until the end of the current tick, so the frames one step emits together (an agent
- * event and its chat mirror, a presence burst) leave in one writev instead of one syscall each. ws corks per
- * frame itself; Node counts corks, so ours spans its. `_socket` is ws's private socket field (ws is pinned exactly).
- */
-function corkUntilNextTick(client: GatewayWsClient): void {
-  if (client.corked) return;
-  const socket = (client.ws as unknown as { _socket?: Corkable })._socket;
-  if (!socket) return;
-  socket.cork();
-  client.corked = true;
-  process.nextTick(uncork, client, socket);
-}
-
-function uncork(client: GatewayWsClient, socket: Corkable): void {
-  client.corked = false;
-  socket.uncork();
 }

@@ -8,13 +8,16 @@ import { GatewayError } from './protocol/gateway-error.ts';
 import { compileSchema, describeIssues, loadSchemas } from './protocol/validators.ts';
 import type { GatewayWsClient } from './ws/client.ts';
 import { CLOSE } from './ws/close-codes.ts';
+import { corkUntilNextTick } from './ws/cork.ts';
 import { MAX_UNAUTHORIZED_ROLE_CALLS } from './ws/limits.ts';
 
 /** Retry hint for methods answered UNAVAILABLE while start-up sidecars finish. */
 const STARTUP_RETRY_AFTER_MS = 500;
 
 function send(client: GatewayWsClient, text: string): void {
-  if (!client.closed) client.ws.send(text);
+  if (client.closed) return;
+  corkUntilNextTick(client);
+  client.ws.send(text);
 }
 
 /** A post-hello text frame: parse → frame check → role → scope → handler → `res`. Never throws. */
