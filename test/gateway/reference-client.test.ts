@@ -9,6 +9,7 @@ import {
   FORWARDED_HEADERS,
   MemoryDeviceTokenStore,
 } from '../helpers/device.ts';
+import { EventLog } from '../helpers/event-log.ts';
 import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.ts';
 import {
   assertEachMatchesOfficial,
@@ -18,41 +19,9 @@ import {
 } from '../helpers/official-schemas.ts';
 
 type HelloOk = Parameters<NonNullable<GatewayClientOptions['onHelloOk']>>[0];
-type EventFrame = Parameters<NonNullable<GatewayClientOptions['onEvent']>>[0];
 type RequestError = Error & { gatewayCode?: string; details?: Record<string, unknown> };
 
 const WAIT_MS = 5_000;
-
-/** Events one reference client received, with event-driven waits. */
-class EventLog {
-  readonly events: EventFrame[] = [];
-  #waiters: { match: (e: EventFrame) => boolean; resolve: (e: EventFrame) => void }[] = [];
-
-  push(event: EventFrame): void {
-    this.events.push(event);
-    this.#waiters = this.#waiters.filter((waiter) => {
-      if (!waiter.match(event)) return true;
-      waiter.resolve(event);
-      return false;
-    });
-  }
-
-  wait(name: string, match: (payload: Record<string, unknown>) => boolean = () => true): Promise<EventFrame> {
-    const test = (e: EventFrame) => e.event === name && match((e.payload ?? {}) as Record<string, unknown>);
-    const found = this.events.find(test);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for event ${name}`)), WAIT_MS);
-      this.#waiters.push({
-        match: test,
-        resolve: (e) => {
-          clearTimeout(timer);
-          resolve(e);
-        },
-      });
-    });
-  }
-}
 
 type Started = { client: GatewayClient; hello: HelloOk; events: EventLog };
 
@@ -80,14 +49,14 @@ function newClient(t: TestContext, options: GatewayClientOptions, events: EventL
 
 /** Starts a reference client and waits for `hello-ok`; the client is stopped when the test ends. */
 async function connectReference(t: TestContext, options: GatewayClientOptions): Promise<Started> {
-  const events = new EventLog();
+  const events = new EventLog(WAIT_MS);
   const { client, outcome } = newClient(t, options, events);
   return { client, hello: await outcome, events };
 }
 
 /** Starts a reference client that must be refused; returns its connect error and stops it. */
 async function referenceConnectError(t: TestContext, options: GatewayClientOptions): Promise<RequestError> {
-  const { client, outcome } = newClient(t, options, new EventLog());
+  const { client, outcome } = newClient(t, options, new EventLog(WAIT_MS));
   try {
     const hello = await outcome;
     assert.fail(`expected the connect to fail, got hello-ok with ${JSON.stringify(hello.auth)}`);

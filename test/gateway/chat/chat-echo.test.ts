@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { GatewayClient, type GatewayClientOptions } from '@openclaw/gateway-client';
+import { EventLog } from '../../helpers/event-log.ts';
 import { startTestGateway, TEST_TOKEN } from '../../helpers/gateway.ts';
 import { assertEachMatchesOfficial, assertMatchesOfficial } from '../../helpers/official-schemas.ts';
 import { connectClient, type Frame, type RawClient } from '../../helpers/raw-client.ts';
 
-type EventFrame = Parameters<NonNullable<GatewayClientOptions['onEvent']>>[0];
 type RequestError = Error & { gatewayCode?: string; details?: Record<string, unknown> };
 type TextBlock = { type: string; text: string };
 type WireMessage = {
@@ -50,40 +50,9 @@ const WAIT_MS = 10_000;
 const FAST = { models: { echo: { wordDelayMs: 1 } } };
 const TERMINAL = new Set(['final', 'error', 'aborted']);
 
-/** Events one reference client received, with event-driven waits. */
-class EventLog {
-  readonly events: EventFrame[] = [];
-  #waiters: { match: (e: EventFrame) => boolean; resolve: (e: EventFrame) => void }[] = [];
-
-  push(event: EventFrame): void {
-    this.events.push(event);
-    this.#waiters = this.#waiters.filter((waiter) => {
-      if (!waiter.match(event)) return true;
-      waiter.resolve(event);
-      return false;
-    });
-  }
-
-  wait(name: string, match: (payload: Record<string, unknown>) => boolean = () => true): Promise<EventFrame> {
-    const test = (e: EventFrame) => e.event === name && match((e.payload ?? {}) as Record<string, unknown>);
-    const found = this.events.find(test);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for event ${name}`)), WAIT_MS);
-      this.#waiters.push({
-        match: test,
-        resolve: (e) => {
-          clearTimeout(timer);
-          resolve(e);
-        },
-      });
-    });
-  }
-}
-
 /** A reference client (`@openclaw/gateway-client`) connected with the shared token; stopped after the test. */
 async function connectReference(t: TestContext, options: GatewayClientOptions) {
-  const events = new EventLog();
+  const events = new EventLog(WAIT_MS);
   let settle: { resolve: () => void; reject: (error: Error) => void } | undefined;
   const connected = new Promise<void>((resolve, reject) => {
     settle = { resolve, reject };
