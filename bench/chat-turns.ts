@@ -12,8 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { RUN_IDEMPOTENCY_TTL_MS } from '../src/gateway/chat/chat-service.ts';
-import { IDEMPOTENCY_MAX_ENTRIES } from '../src/gateway/ws/limits.ts';
+import { IDEMPOTENCY_MAX_ENTRIES, IDEMPOTENCY_TTL_MS } from '../src/gateway/ws/limits.ts';
 import {
   cleanEnv,
   makeTempDir,
@@ -609,11 +608,11 @@ function report(
   const grew = growth(ours);
   const heapUsedGrowth = gw.heapSettled.usedMiB - gw.heapBefore.usedMiB;
   const heapTotalGrowth = gw.heapSettled.totalMiB - gw.heapBefore.totalMiB;
-  const ttlMinutes = RUN_IDEMPOTENCY_TTL_MS / 60_000;
+  const ttlMinutes = IDEMPOTENCY_TTL_MS / 60_000;
   // What the finished-run map holds once full: it keeps at most IDEMPOTENCY_MAX_ENTRIES runs (older keys are
   // answered from the store), so the bound is that many runs × bytes per run.
   const steadyMiB =
-    Math.min((rate(ours.run) * RUN_IDEMPOTENCY_TTL_MS) / 1000, IDEMPOTENCY_MAX_ENTRIES) *
+    Math.min((rate(ours.run) * IDEMPOTENCY_TTL_MS) / 1000, IDEMPOTENCY_MAX_ENTRIES) *
     (heapUsedGrowth / load.turns);
   const over = grew > RSS_GROWTH_ALERT_MIB ? ` (over the ${RSS_GROWTH_ALERT_MIB} MiB mark)` : '';
   notes.push(

@@ -9,10 +9,7 @@ import { compileSchema, describeIssues, loadSchemas } from './protocol/validator
 import type { GatewayWsClient } from './ws/client.ts';
 import { CLOSE } from './ws/close-codes.ts';
 import { corkUntilNextTick } from './ws/cork.ts';
-import { MAX_UNAUTHORIZED_ROLE_CALLS } from './ws/limits.ts';
-
-/** Retry hint for methods answered UNAVAILABLE while start-up sidecars finish. */
-const STARTUP_RETRY_AFTER_MS = 500;
+import { MAX_UNAUTHORIZED_ROLE_CALLS, STARTUP_RETRY_AFTER_MS } from './ws/limits.ts';
 
 function send(client: GatewayWsClient, text: string): void {
   if (client.closed) return;

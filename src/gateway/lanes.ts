@@ -1,15 +1,10 @@
-import { availableParallelism } from 'node:os';
+import { DEFAULT_LIMITS } from './ws/limits.ts';
 
 export const LANE_NAMES = ['main', 'cron', 'subagent'] as const;
 export type LaneName = (typeof LANE_NAMES)[number];
 
-/** OpenClaw's default for the main lane: at least 8, more on bigger machines. */
-export function defaultMainConcurrency(): number {
-  return Math.max(8, 4 * availableParallelism());
-}
-
 export const DEFAULT_LANE_CONCURRENCY: Record<LaneName, number> = {
-  main: defaultMainConcurrency(),
+  main: DEFAULT_LIMITS.mainLaneConcurrency,
   cron: 2,
   subagent: 4,
 };

@@ -39,6 +39,7 @@ import { PresenceRegistry } from './presence.ts';
 import { Readiness } from './readiness.ts';
 import { StartupTrace, startupTraceEnabled } from './startup-trace.ts';
 import { loadTlsRuntime } from './tls.ts';
+import type { GatewayWsClient } from './ws/client.ts';
 import { CLOSE } from './ws/close-codes.ts';
 import { createWsRuntime } from './ws/connection.ts';
 import {
@@ -129,7 +130,7 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
     const readiness = new Readiness();
     const health = new HealthState();
     closers.push({ name: 'health-state', close: () => health.close() });
-    const clients = new Set<GatewayContext['clients'] extends Set<infer C> ? C : never>();
+    const clients = new Set<GatewayWsClient>();
     const configState: ConfigState = {
       config,
       file: loaded.file,

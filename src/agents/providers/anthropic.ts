@@ -1,7 +1,7 @@
 import type { Anthropic } from '@anthropic-ai/sdk';
-import { type ErrorContext, RequestGuard, streamEndedError, toProviderError } from './errors.ts';
-import { type HttpProviderOptions, PROVIDER_IDLE_TIMEOUT_MS, PROVIDER_REQUEST_TIMEOUT_MS } from './openai.ts';
-import { type CompletionRequest, type LlmProvider, ProviderError, type StreamEvent } from './types.ts';
+import { streamEndedError, toProviderError } from './errors.ts';
+import { SdkProvider } from './sdk-provider.ts';
+import type { CompletionRequest, StreamEvent } from './types.ts';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 /** The Messages API requires `max_tokens`; used when the request names none. */
@@ -27,35 +27,15 @@ type Usage = {
  * The Anthropic Messages API through the official `@anthropic-ai/sdk`, imported on first use. Input tokens
  * count cache reads and writes too, so they are the whole prompt.
  */
-export class AnthropicMessagesProvider implements LlmProvider {
-  readonly id: string;
+export class AnthropicMessagesProvider extends SdkProvider<Anthropic> {
   readonly api = 'anthropic-messages' as const;
-  readonly baseUrl: string;
-  readonly #apiKey: string;
-  readonly #timeoutMs: number;
-  readonly #idleTimeoutMs: number;
-  #client: Promise<Anthropic> | undefined;
-
-  constructor(options: HttpProviderOptions) {
-    this.id = options.id;
-    this.baseUrl = options.baseUrl;
-    this.#apiKey = options.apiKey;
-    this.#timeoutMs = options.timeoutMs ?? PROVIDER_REQUEST_TIMEOUT_MS;
-    this.#idleTimeoutMs = options.idleTimeoutMs ?? PROVIDER_IDLE_TIMEOUT_MS;
-  }
+  protected readonly packageName = '@anthropic-ai/sdk';
 
   async *stream(request: CompletionRequest): AsyncIterable<StreamEvent> {
-    const guard = new RequestGuard(request.signal, this.#idleTimeoutMs);
-    const ctx: ErrorContext = {
-      provider: this.id,
-      baseUrl: this.baseUrl,
-      model: request.model,
-      phase: 'connect',
-      guard,
-    };
+    const { guard, ctx } = this.begin(request);
     try {
       if (guard.signal.aborted) throw guard.signal.reason;
-      const client = await this.#load();
+      const client = await this.client();
       const stream = await client.messages.create(
         {
           model: request.model,
@@ -109,28 +89,15 @@ export class AnthropicMessagesProvider implements LlmProvider {
     }
   }
 
-  #load(): Promise<Anthropic> {
-    this.#client ??= import('@anthropic-ai/sdk').then(
-      ({ Anthropic: Client }) =>
-        new Client({
-          apiKey: this.#apiKey,
-          baseURL: this.baseUrl,
-          maxRetries: 0,
-          timeout: this.#timeoutMs,
-          logLevel: 'off',
-        }),
-      (error: unknown) => {
-        this.#client = undefined;
-        throw new ProviderError(
-          'unknown',
-          `The @anthropic-ai/sdk package could not be loaded: ${String(error)}`,
-          {
-            cause: error,
-          },
-        );
-      },
-    );
-    return this.#client;
+  protected async createClient(): Promise<Anthropic> {
+    const { Anthropic: Client } = await import('@anthropic-ai/sdk');
+    return new Client({
+      apiKey: this.apiKey,
+      baseURL: this.baseUrl,
+      maxRetries: 0,
+      timeout: this.timeoutMs,
+      logLevel: 'off',
+    });
   }
 }
 

@@ -1,21 +1,10 @@
 import type { OpenAI } from 'openai';
-import { type ErrorContext, RequestGuard, streamEndedError, toProviderError } from './errors.ts';
-import { type CompletionRequest, type LlmProvider, ProviderError, type StreamEvent } from './types.ts';
+import { streamEndedError, toProviderError } from './errors.ts';
+import { SdkProvider } from './sdk-provider.ts';
+import type { CompletionRequest, StreamEvent } from './types.ts';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
-/** How long to wait for the response headers (the SDK's `timeout`). Local servers may load a model first. */
-export const PROVIDER_REQUEST_TIMEOUT_MS = 120_000;
-/** How long a started stream may go without a chunk before it is cancelled (kind `timeout`). */
-export const PROVIDER_IDLE_TIMEOUT_MS = 300_000;
-
-export type HttpProviderOptions = {
-  id: string;
-  baseUrl: string;
-  /** Sent as `Authorization: Bearer …` (OpenAI) or `x-api-key` (Anthropic). */
-  apiKey: string;
-  timeoutMs?: number;
-  idleTimeoutMs?: number;
-};
+export type { HttpProviderOptions } from './sdk-provider.ts';
 
 const FINISH_REASONS: Record<string, string> = {
   stop: 'stop',
@@ -29,35 +18,15 @@ const FINISH_REASONS: Record<string, string> = {
  * Any OpenAI-compatible chat completions endpoint (OpenAI, Ollama, vLLM, LM Studio, OpenRouter, llama.cpp)
  * through the official `openai` package, imported on first use so the gateway never loads it at start-up.
  */
-export class OpenAiCompletionsProvider implements LlmProvider {
-  readonly id: string;
+export class OpenAiCompletionsProvider extends SdkProvider<OpenAI> {
   readonly api = 'openai-completions' as const;
-  readonly baseUrl: string;
-  readonly #apiKey: string;
-  readonly #timeoutMs: number;
-  readonly #idleTimeoutMs: number;
-  #client: Promise<OpenAI> | undefined;
-
-  constructor(options: HttpProviderOptions) {
-    this.id = options.id;
-    this.baseUrl = options.baseUrl;
-    this.#apiKey = options.apiKey;
-    this.#timeoutMs = options.timeoutMs ?? PROVIDER_REQUEST_TIMEOUT_MS;
-    this.#idleTimeoutMs = options.idleTimeoutMs ?? PROVIDER_IDLE_TIMEOUT_MS;
-  }
+  protected readonly packageName = 'openai';
 
   async *stream(request: CompletionRequest): AsyncIterable<StreamEvent> {
-    const guard = new RequestGuard(request.signal, this.#idleTimeoutMs);
-    const ctx: ErrorContext = {
-      provider: this.id,
-      baseUrl: this.baseUrl,
-      model: request.model,
-      phase: 'connect',
-      guard,
-    };
+    const { guard, ctx } = this.begin(request);
     try {
       if (guard.signal.aborted) throw guard.signal.reason;
-      const client = await this.#load();
+      const client = await this.client();
       const messages: OpenAI.Chat.ChatCompletionMessageParam[] = request.system
         ? [{ role: 'system', content: request.system }, ...request.messages]
         : [...request.messages];
@@ -104,27 +73,18 @@ export class OpenAiCompletionsProvider implements LlmProvider {
       : { max_tokens: value };
   }
 
-  #load(): Promise<OpenAI> {
-    this.#client ??= import('openai').then(
-      ({ OpenAI: Client }) =>
-        new Client({
-          apiKey: this.#apiKey,
-          baseURL: this.baseUrl,
-          // Never take the organisation, project or admin key from the gateway's OPENAI_* environment.
-          organization: null,
-          project: null,
-          adminAPIKey: null,
-          maxRetries: 0,
-          timeout: this.#timeoutMs,
-          logLevel: 'off',
-        }),
-      (error: unknown) => {
-        this.#client = undefined;
-        throw new ProviderError('unknown', `The openai package could not be loaded: ${String(error)}`, {
-          cause: error,
-        });
-      },
-    );
-    return this.#client;
+  protected async createClient(): Promise<OpenAI> {
+    const { OpenAI: Client } = await import('openai');
+    return new Client({
+      apiKey: this.apiKey,
+      baseURL: this.baseUrl,
+      // Never take the organisation, project or admin key from the gateway's OPENAI_* environment.
+      organization: null,
+      project: null,
+      adminAPIKey: null,
+      maxRetries: 0,
+      timeout: this.timeoutMs,
+      logLevel: 'off',
+    });
   }
 }

@@ -12,8 +12,6 @@ import { assistantMessage, messageText, wireUsage } from './wire-message.ts';
 
 /** Messages of context sent to the model: the newest this many of the current transcript. */
 export const MAX_CONTEXT_MESSAGES = 50;
-/** How long a finished run's idempotency key answers `ok` instead of starting a second run. */
-export const RUN_IDEMPOTENCY_TTL_MS = 300_000;
 
 export type ModelTarget = { provider: LlmProvider; providerId: string; model: string };
 
@@ -234,10 +232,10 @@ export class ChatService {
 
   #remember(outcome: RunOutcome): void {
     const now = this.#deps.now();
-    this.#finished.set(outcome.runId, { outcome, expiresAt: now + RUN_IDEMPOTENCY_TTL_MS });
+    const { idempotencyTtlMs, idempotencyMaxEntries: max } = this.#deps.config().gateway.limits;
+    this.#finished.set(outcome.runId, { outcome, expiresAt: now + idempotencyTtlMs });
     // Expired entries go on each insert, and past the cap the oldest go too (protocol.md §7: 5 min, 1 000
     // entries); an older key is still answered, from the store's runs table.
-    const max = this.#deps.config().gateway.limits.idempotencyMaxEntries;
     for (const [key, entry] of this.#finished) {
       if (entry.expiresAt > now && this.#finished.size <= max) break;
       this.#finished.delete(key);

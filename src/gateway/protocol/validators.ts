@@ -10,23 +10,14 @@ type ValidationIssue = {
 };
 
 let loading: Promise<SchemaModule> | undefined;
-let loaded: SchemaModule | undefined;
 
 /**
  * Loads the schema layer once, on first use. In the built package it is its own bundled chunk (~30 ms); from
  * sources it is TypeBox's ~700 files, paid once per process.
  */
 export function loadSchemas(): Promise<SchemaModule> {
-  loading ??= import('./schemas/index.ts').then((mod) => {
-    loaded = mod;
-    return mod;
-  });
+  loading ??= import('./schemas/index.ts');
   return loading;
-}
-
-/** The schema module if already loaded, for the synchronous fast path. */
-export function schemasIfLoaded(): SchemaModule | undefined {
-  return loaded;
 }
 
 const compiled = new WeakMap<TSchema, Validator>();

@@ -15,7 +15,7 @@ import {
 import type { AuthMethod, ClientInfo, ClientRole, GatewayWsClient } from './client.ts';
 import { CLOSE } from './close-codes.ts';
 import { buildHelloOk } from './hello.ts';
-import { DEVICE_SIGNATURE_SKEW_MS } from './limits.ts';
+import { DEVICE_SIGNATURE_SKEW_MS, STARTUP_RETRY_AFTER_MS } from './limits.ts';
 
 type ConnectParams = {
   minProtocol: number;
@@ -27,7 +27,6 @@ type ConnectParams = {
   device?: { id: string; publicKey: string; signature: string; signedAt: number; nonce: string };
 };
 
-const STARTUP_RETRY_AFTER_MS = 500;
 /** ws refuses close reasons over 123 bytes. */
 const MAX_CLOSE_REASON_BYTES = 123;
 

@@ -33,8 +33,8 @@ export const IDEMPOTENCY_TTL_MS = 300_000;
 export const IDEMPOTENCY_MAX_ENTRIES = 1_000;
 /** `logs.tail` reads at most this much per call. */
 export const LOGS_TAIL_MAX_BYTES = 1_000_000;
-/** Lines of recent log kept in memory for `logs.tail` when no log file is configured. */
-export const LOG_RING_LINES = 2_000;
+/** Retry hint sent with `UNAVAILABLE` while start-up sidecars finish (connect and ⏳ methods). */
+export const STARTUP_RETRY_AFTER_MS = 500;
 /** Consecutive wrong-role calls tolerated before the socket is closed 1008. */
 export const MAX_UNAUTHORIZED_ROLE_CALLS = 10;
 /** Allowed skew between a device signature's `signedAt` and the server clock. */
