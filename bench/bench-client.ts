@@ -3,10 +3,12 @@
  * handshake, correlates requests by id and hands every other frame to a hook; and the gateway (or a floor) as a
  * child with the same `--expose-gc` + SIGUSR2 preload `chat-turns.ts` uses, so memory can be read settled.
  */
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { NODE_FLAGS } from './chat-turns.ts';
+import { gatewayNodeFlags, SHIPPED_NODE_FLAGS } from './gateway-flags.ts';
 import {
   cleanEnv,
   makeTempDir,
@@ -110,6 +112,14 @@ export class BenchClient {
     return frame.payload;
   }
 
+  /** A close handshake: resolves once the server has answered it, i.e. has seen the socket go. */
+  async closeAndWait(): Promise<void> {
+    if (this.closed) return;
+    const closed = once(this.ws, 'close');
+    this.ws.close(1000);
+    await withTimeout(closed, START_DEADLINE_MS, 'no close handshake');
+  }
+
   close(): void {
     this.ws.removeAllListeners();
     this.ws.on('error', () => undefined);
@@ -124,21 +134,33 @@ export class BenchClient {
 
 export type Server = { running: RunningChild; url: string; pid: number; stop(): Promise<void> };
 
-/** The gateway (`config` written to `clawgate.json` in a fresh state dir) with the GC preload. */
-export async function startGateway(cli: string, token: string, config: unknown): Promise<Server> {
+/**
+ * The gateway (`config` written to `clawgate.json` in a fresh state dir) with the GC preload and the shipped Node
+ * flags; `label` names its CPU profile under `--profile`.
+ */
+export async function startGateway(
+  cli: string,
+  token: string,
+  config: unknown,
+  label: string,
+): Promise<Server> {
   const stateDir = makeTempDir('clawgate-bench-gw-');
   writeFileSync(join(stateDir, 'clawgate.json'), JSON.stringify(config));
   return startChild(
-    (port) => [cli, 'gateway', 'run', '--port', String(port), '--token', token],
+    (port) => [...gatewayNodeFlags(label), cli, 'gateway', 'run', '--port', String(port), '--token', token],
     cleanEnv({ CLAWGATE_STATE_DIR: stateDir }),
     stateDir,
   );
 }
 
-/** A floor server (`bench/baseline-multi-server`) with the GC preload. */
+/** A floor server (`bench/baseline-multi-server`) with the GC preload and the same Node flags as the gateway. */
 export async function startFloor(script: string, extra: string[] = []): Promise<Server> {
   const dir = makeTempDir('clawgate-bench-floor-');
-  return startChild((port) => [script, '--port', String(port), ...extra], cleanEnv({}), dir);
+  return startChild(
+    (port) => [...SHIPPED_NODE_FLAGS, script, '--port', String(port), ...extra],
+    cleanEnv({}),
+    dir,
+  );
 }
 
 async function startChild(

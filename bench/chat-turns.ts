@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { IDEMPOTENCY_MAX_ENTRIES, IDEMPOTENCY_TTL_MS } from '../src/gateway/ws/limits.ts';
+import { gatewayNodeFlags, SHIPPED_NODE_FLAGS } from './gateway-flags.ts';
 import {
   cleanEnv,
   makeTempDir,
@@ -439,7 +440,16 @@ export type ChatBenchResult = {
 export async function measureChatTurns(options: ChatBenchOptions): Promise<ChatBenchResult> {
   const load = options.load ?? CHAT_LOAD;
   const gatewaySubject: Subject = {
-    args: (port) => [options.cli, 'gateway', 'run', '--port', String(port), '--token', options.token],
+    args: (port) => [
+      ...gatewayNodeFlags('chat'),
+      options.cli,
+      'gateway',
+      'run',
+      '--port',
+      String(port),
+      '--token',
+      options.token,
+    ],
     env: (stateDir) => {
       writeFileSync(join(stateDir, 'clawgate.json'), JSON.stringify(GATEWAY_CONFIG));
       return cleanEnv({ CLAWGATE_STATE_DIR: stateDir });
@@ -447,7 +457,7 @@ export async function measureChatTurns(options: ChatBenchOptions): Promise<ChatB
     gateway: true,
   };
   const floorSubject: Subject = {
-    args: (port) => [options.floorServer, '--port', String(port)],
+    args: (port) => [...SHIPPED_NODE_FLAGS, options.floorServer, '--port', String(port)],
     env: () => cleanEnv({}),
     gateway: false,
   };

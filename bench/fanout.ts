@@ -239,7 +239,7 @@ async function runSubject(server: Server, token: string, withStalled: boolean) {
 
 export async function measureFanout(options: ScenarioOptions): Promise<ScenarioResult> {
   const ours = await runSubject(
-    await startGateway(options.cli, options.token, GATEWAY_CONFIG),
+    await startGateway(options.cli, options.token, GATEWAY_CONFIG, 'fanout'),
     options.token,
     true,
   );

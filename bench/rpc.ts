@@ -110,7 +110,7 @@ async function runSubject(server: Server, token: string): Promise<SubjectResult>
 
 export async function measureRpc(options: ScenarioOptions): Promise<ScenarioResult> {
   process.stderr.write(`bench: rpc (${options.cliLabel})…\n`);
-  const ours = await runSubject(await startGateway(options.cli, options.token, {}), options.token);
+  const ours = await runSubject(await startGateway(options.cli, options.token, {}, 'rpc'), options.token);
   process.stderr.write('bench: rpc floor…\n');
   const floor = await runSubject(
     await startFloor(options.floorServer, ['--res-bytes', String(ours.resBytes)]),

@@ -8,7 +8,7 @@
  * (`node src/cli/main.ts`, which pays for Node's type stripping). Each gets its own floor: the bare baselines run as
  * `.ts` (paying for Node's type stripping, like the sources) and as plain `.mjs`.
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { stop as stopEsbuild, transformSync } from 'esbuild';
 import { measureChatTurns } from './chat-turns.ts';
 import { measureConnections } from './connections.ts';
 import { measureFanout } from './fanout.ts';
+import { enableProfiling, SHIPPED_NODE_FLAGS } from './gateway-flags.ts';
 import { describeMachine } from './machine.ts';
 import {
   cleanEnv,
@@ -33,6 +34,7 @@ import {
   timeToExit,
   withTimeout,
 } from './probes.ts';
+import { writeProfileSummary } from './profile-summary.ts';
 import {
   formatMarkdown,
   formatText,
@@ -48,6 +50,7 @@ import { measureSoak } from './soak.ts';
 const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const SRC_CLI = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 const DIST_CLI = join(REPO_ROOT, 'dist', 'cli.mjs');
+const PROFILE_DIR = join(REPO_ROOT, 'bench', 'profiles');
 const BASELINE_SERVER = join(REPO_ROOT, 'bench', 'baseline-server.ts');
 const BASELINE_CLIENT = join(REPO_ROOT, 'bench', 'baseline-client.ts');
 const BASELINE_CHAT_SERVER = join(REPO_ROOT, 'bench', 'baseline-chat-server.ts');
@@ -81,10 +84,10 @@ type ServerCommand = (port: number) => string[];
 
 const gatewayCommand =
   (cli: string): ServerCommand =>
-  (port) => [cli, 'gateway', 'run', '--port', String(port)];
+  (port) => [...SHIPPED_NODE_FLAGS, cli, 'gateway', 'run', '--port', String(port)];
 const baselineCommand =
   (script: string): ServerCommand =>
-  (port) => [script, '--port', String(port)];
+  (port) => [...SHIPPED_NODE_FLAGS, script, '--port', String(port)];
 
 type Idling = { complete(): Promise<StartupSample> };
 
@@ -279,7 +282,7 @@ const SCENARIOS = ['startup', 'chat', 'rpc', 'fanout', 'connections', 'soak'] as
 type Scenario = (typeof SCENARIOS)[number];
 /** What a plain `npm run bench` runs (and what must have run for RESULTS.md to be rewritten). */
 const DEFAULT_SCENARIOS: readonly Scenario[] = SCENARIOS;
-type Options = { runs: number; only: Set<Scenario> };
+type Options = { runs: number; only: Set<Scenario>; profile: boolean };
 
 function parseOptions(): Options {
   const { values } = parseArgs({
@@ -288,6 +291,7 @@ function parseOptions(): Options {
       only: { type: 'string', multiple: true },
       soak: { type: 'boolean', default: false },
       'no-soak': { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
     },
   });
   const runs = Number(values.runs);
@@ -300,7 +304,7 @@ function parseOptions(): Options {
   const only = new Set<Scenario>(named.length ? (named as Scenario[]) : SCENARIOS);
   if (values['no-soak']) only.delete('soak');
   if (values.soak) only.add('soak');
-  return { runs, only };
+  return { runs, only, profile: values.profile };
 }
 
 type ScenarioOutcome = { tables: Table[]; notes: string[]; targets: Target[]; correct: boolean };
@@ -425,8 +429,12 @@ async function measureStartup(
   };
 }
 
-async function main({ runs, only }: Options, scratch: string): Promise<void> {
+async function main({ runs, only, profile }: Options, scratch: string): Promise<void> {
   const started = performance.now();
+  if (profile) {
+    rmSync(PROFILE_DIR, { recursive: true, force: true });
+    enableProfiling(PROFILE_DIR);
+  }
   const machine = describeMachine(REPO_ROOT);
   const js = await writeJsBaselines(scratch);
   const withDist = existsSync(DIST_CLI);
@@ -474,7 +482,13 @@ async function main({ runs, only }: Options, scratch: string): Promise<void> {
   );
   const report: Report = { machine, runs, tables, targets, notes };
   process.stdout.write(formatText(report));
-  if (DEFAULT_SCENARIOS.every((name) => only.has(name))) {
+  if (profile) {
+    const summary = writeProfileSummary(PROFILE_DIR, machine, 'npm run bench');
+    process.stdout.write(`${summary}\n`);
+    process.stderr.write(
+      `bench: profiles and their summary in ${PROFILE_DIR}; RESULTS.md is not written by a profiled run\n`,
+    );
+  } else if (DEFAULT_SCENARIOS.every((name) => only.has(name))) {
     writeFileSync(RESULTS_PATH, formatMarkdown(report));
     process.stderr.write(`bench: wrote ${RESULTS_PATH}\n`);
   } else process.stderr.write(`bench: a partial run (--only): ${RESULTS_PATH} left as it was\n`);

@@ -57,7 +57,12 @@ async function drive(driver: BenchClient, prefix: string, turns: number): Promis
 
 export async function measureSoak(options: SoakOptions) {
   process.stderr.write(`bench: soak, ${TURNS} turns (${options.cliLabel})…\n`);
-  const server = await startGateway(options.cli, options.token, { models: { echo: { wordDelayMs: 0 } } });
+  const server = await startGateway(
+    options.cli,
+    options.token,
+    { models: { echo: { wordDelayMs: 0 } } },
+    'soak',
+  );
   const clients: BenchClient[] = [];
   try {
     const driver = await BenchClient.connect(server.url, options.token, 'backend');

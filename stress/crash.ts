@@ -169,7 +169,7 @@ export async function crashScenario(quick: boolean): Promise<ScenarioResult> {
   const config = { models: { echo: { wordDelayMs: 5 } } };
   const ledger: Ledger = { users: [], finals: [], labels: [], devices: [] };
   const killDelays: number[] = [];
-  let gw = await startGateway({ token: TOKEN, stateDir, config });
+  let gw = await startGateway({ label: 'crash', token: TOKEN, stateDir, config });
   try {
     for (let iteration = 0; iteration < iterations; iteration++) {
       if (process.env.STRESS_DEBUG) console.log(`  iteration ${iteration} start`);
@@ -193,7 +193,7 @@ export async function crashScenario(quick: boolean): Promise<ScenarioResult> {
           failures.push(`iteration ${iteration}: ${(outcome.reason as Error).message}`);
       admin.terminate();
       try {
-        gw = await startGateway({ token: TOKEN, stateDir, keepConfig: true });
+        gw = await startGateway({ label: 'crash', token: TOKEN, stateDir, keepConfig: true });
       } catch (error) {
         failures.push(`iteration ${iteration}: restart after SIGKILL failed: ${(error as Error).message}`);
         break;

@@ -88,6 +88,7 @@ export async function floodScenario(quick: boolean): Promise<ScenarioResult> {
   const slowlorisCount = quick ? 50 : 200;
   const slowlorisWaitMs = quick ? 5_000 : 100_000;
   const gw = await startGateway({
+    label: 'flood',
     token: TOKEN,
     config: {
       gateway: { limits: { maxPreauthConnectionsPerIp: 5_000, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS } },

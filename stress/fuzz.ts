@@ -358,6 +358,7 @@ export async function fuzzScenario(quick: boolean): Promise<ScenarioResult> {
   const figures: string[] = [];
   const failures: string[] = [];
   const gw = await startGateway({
+    label: 'fuzz',
     token: TOKEN,
     config: {
       gateway: {

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BIN, gatewayNodeFlags } from '../bench/gateway-flags.ts';
 import {
   cleanEnv,
   makeTempDir,
@@ -20,7 +21,6 @@ import {
 } from '../bench/probes.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(REPO_ROOT, 'bin', 'clawgate.mjs');
 const START_DEADLINE_MS = 15_000;
 
 export type StressGateway = {
@@ -47,18 +47,20 @@ export type StartOptions = {
   /** Reuse this state dir (crash safety restarts on the same one). */
   stateDir?: string;
   keepConfig?: boolean;
+  /** Names the gateway's CPU profile under `--profile` (the scenario). */
+  label: string;
 };
 
 export function writeConfig(path: string, config: Record<string, unknown>): void {
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
 }
 
-export async function startGateway(options: StartOptions = {}): Promise<StressGateway> {
+export async function startGateway(options: StartOptions): Promise<StressGateway> {
   const stateDir = options.stateDir ?? makeTempDir('clawgate-stress-');
   const configPath = join(stateDir, 'clawgate.json');
   if (!options.keepConfig) writeConfig(configPath, options.config ?? {});
   const port = await reservePort();
-  const args = [BIN, 'gateway', 'run', '--port', String(port)];
+  const args = [...gatewayNodeFlags(options.label), BIN, 'gateway', 'run', '--port', String(port)];
   if (options.token !== undefined) args.push('--token', options.token);
   const running = spawnNode(args, cleanEnv({ CLAWGATE_STATE_DIR: stateDir }), REPO_ROOT);
   const { url } = await running.readyLine;

@@ -19,7 +19,10 @@ type Sent = { client: number; sentAt: number; answeredAt?: number; ok?: boolean 
 export async function rotationScenario(_quick: boolean): Promise<ScenarioResult> {
   const figures: string[] = [];
   const failures: string[] = [];
-  const gw = await startGateway({ config: { gateway: { auth: { mode: 'token', token: TOKEN_A } } } });
+  const gw = await startGateway({
+    label: 'rotation',
+    config: { gateway: { auth: { mode: 'token', token: TOKEN_A } } },
+  });
   try {
     // In batches: all loopback shares one bucket of 32 unauthenticated sockets.
     const clients: StressClient[] = [];

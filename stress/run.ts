@@ -1,12 +1,15 @@
 /**
- * `npm run stress [-- --quick] [-- --only fuzz,flood,crash,rotation]`: the reliability harness. Each scenario
+ * `npm run stress [-- --quick] [-- --only fuzz,flood,crash,rotation] [-- --profile]`: the reliability harness. Each scenario
  * drives a gateway child started from the built bundle on loopback, prints pass/fail with its figures, and the
  * run appends a section to stress/RESULTS.md. Never part of `npm test`.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { enableProfiling } from '../bench/gateway-flags.ts';
+import { describeMachine } from '../bench/machine.ts';
 import { cleanupAll } from '../bench/probes.ts';
+import { writeProfileSummary } from '../bench/profile-summary.ts';
 import type { ScenarioResult } from './client.ts';
 import { crashScenario } from './crash.ts';
 import { floodScenario } from './flood.ts';
@@ -21,15 +24,17 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<ScenarioResult>> = {
   rotation: rotationScenario,
 };
 /** A scenario that overruns this is abandoned (its children are killed by cleanupAll). */
+const PROFILE_DIR = join(REPO_ROOT, 'stress', 'profiles');
 const SCENARIO_CAP_MS = { quick: 120_000, full: 330_000 };
 
-function parseArgs(argv: string[]): { quick: boolean; only: string[] } {
+function parseArgs(argv: string[]): { quick: boolean; only: string[]; profile: boolean } {
   const quick = argv.includes('--quick');
+  const profile = argv.includes('--profile');
   const onlyIndex = argv.indexOf('--only');
   const only =
     onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? '').split(',').filter(Boolean) : Object.keys(SCENARIOS);
   for (const name of only) if (!SCENARIOS[name]) throw new Error(`unknown scenario ${name}`);
-  return { quick, only };
+  return { quick, only, profile };
 }
 
 function machine(): string {
@@ -64,7 +69,11 @@ async function runOne(name: string, quick: boolean): Promise<ScenarioResult & { 
 }
 
 async function main(): Promise<void> {
-  const { quick, only } = parseArgs(process.argv.slice(2));
+  const { quick, only, profile } = parseArgs(process.argv.slice(2));
+  if (profile) {
+    rmSync(PROFILE_DIR, { recursive: true, force: true });
+    enableProfiling(PROFILE_DIR);
+  }
   process.on('exit', cleanupAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => {
@@ -100,7 +109,12 @@ async function main(): Promise<void> {
     for (const failure of result.failures) lines.push(`- **FAIL**: ${failure.replaceAll('\n', ' ')}`);
     lines.push('');
   }
-  appendFileSync(join(REPO_ROOT, 'stress', 'RESULTS.md'), `${lines.join('\n')}`);
+  if (profile) {
+    writeProfileSummary(PROFILE_DIR, describeMachine(REPO_ROOT), 'npm run stress');
+    console.log(
+      `\nprofiles and their summary in ${PROFILE_DIR}; RESULTS.md is not appended by a profiled run`,
+    );
+  } else appendFileSync(join(REPO_ROOT, 'stress', 'RESULTS.md'), `${lines.join('\n')}`);
   console.log(
     `\n${results.every((r) => r.pass) ? 'all scenarios passed' : 'some scenarios FAILED'} in ${totalS} s`,
   );
