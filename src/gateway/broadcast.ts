@@ -2,6 +2,7 @@ import { WebSocket } from 'ws';
 import { eventScope } from './authz/event-scopes.ts';
 import { scopeSatisfied } from './authz/scopes.ts';
 import type { HealthState } from './health-state.ts';
+import { payloadJson } from './protocol/frames.ts';
 import type { GatewayWsClient } from './ws/client.ts';
 import { corkUntilNextTick } from './ws/cork.ts';
 
@@ -45,7 +46,7 @@ export class InProcessBroadcast implements Broadcast {
 
   #head(event: string, payload: unknown, options: EventOptions | undefined): string {
     let head = `{"type":"event","event":${JSON.stringify(event)}`;
-    if (payload !== undefined) head += `,"payload":${JSON.stringify(payload)}`;
+    if (payload !== undefined) head += `,"payload":${payloadJson(payload)}`;
     if (options?.stateVersion) head += `,"stateVersion":${JSON.stringify(this.#health.stateVersion)}`;
     return `${head},"seq":`;
   }

@@ -36,6 +36,7 @@ import { Lanes } from './lanes.ts';
 import { registerCoreMethods } from './methods/index.ts';
 import { MethodRegistry } from './methods/registry.ts';
 import { PresenceRegistry } from './presence.ts';
+import { serializeOnce } from './protocol/frames.ts';
 import { Readiness } from './readiness.ts';
 import { StartupTrace, startupTraceEnabled } from './startup-trace.ts';
 import { loadTlsRuntime } from './tls.ts';
@@ -208,11 +209,8 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
       now: () => Date.now(),
       healthSnapshot: () => healthCache ?? ctx.refreshHealth(),
       refreshHealth: () => {
-        healthCache = buildHealthSnapshot(
-          configState.config,
-          sessionsPath,
-          health.sampleEventLoop(),
-          Date.now(),
+        healthCache = serializeOnce(
+          buildHealthSnapshot(configState.config, sessionsPath, health.sampleEventLoop(), Date.now()),
         );
         return healthCache;
       },

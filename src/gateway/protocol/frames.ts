@@ -45,10 +45,28 @@ export function checkRequestFrame(value: unknown): FrameCheck {
   return { ok: true, frame: frame as RequestFrame };
 }
 
+const serialized = new WeakMap<object, string>();
+
+/**
+ * Serializes a snapshot object once for as long as it lives, so every response and event carrying it splices the
+ * same JSON instead of stringifying it again (the cached health object answers every `health` call). The caller
+ * promises never to mutate `value` afterwards.
+ */
+export function serializeOnce<T extends object>(value: T): T {
+  serialized.set(value, JSON.stringify(value));
+  return value;
+}
+
+export function payloadJson(payload: unknown): string {
+  return (
+    (typeof payload === 'object' && payload !== null && serialized.get(payload)) || JSON.stringify(payload)
+  );
+}
+
 export function okResponse(id: string, payload: unknown): string {
   return payload === undefined
     ? `{"type":"res","id":${JSON.stringify(id)},"ok":true}`
-    : `{"type":"res","id":${JSON.stringify(id)},"ok":true,"payload":${JSON.stringify(payload)}}`;
+    : `{"type":"res","id":${JSON.stringify(id)},"ok":true,"payload":${payloadJson(payload)}}`;
 }
 
 export function errorResponse(id: string, error: ErrorShape): string {
