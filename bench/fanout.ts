@@ -314,7 +314,7 @@ export async function measureFanout(options: ScenarioOptions): Promise<ScenarioR
     problems.length === 0
       ? "Fan-out correctness: every reading receiver got every turn's stamped delta and final with no `seq` gap."
       : `**Fan-out problems**: ${problems.join('; ')}`,
-    'Receivers connect as `cli`/`cli`, not `gateway-client`/`backend`: a backend client joins presence, and each join broadcasts the whole presence list to every read-scoped socket — O(N²) bytes for N backend connects (1 000 of them ≈ 500 000 frames averaging ~500 entries). See docs/operations.md.',
+    'Receivers connect as `cli`/`cli`, not `gateway-client`/`backend`: a backend client joins presence, whose (coalesced) broadcasts would add frames unrelated to the turns. See docs/operations.md.',
   ];
   if (s.stalled!.closed1008 === 0 && s.stalled!.withGaps === 0)
     notes.push(

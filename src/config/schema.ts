@@ -19,6 +19,7 @@ const LimitsSchema = closed({
   pongTimeoutMs: opt(Ms),
   tickIntervalMs: opt(Ms),
   healthRefreshMs: opt(Ms),
+  presenceCoalesceMs: opt(Type.Integer({ minimum: 0 })),
   idempotencyTtlMs: opt(Ms),
   idempotencyMaxEntries: opt(Count),
   attachmentMaxBytes: opt(Count),

@@ -406,8 +406,9 @@ test('e2e: seq starts at 1 after hello and stays contiguous across ticks, presen
 });
 
 test('e2e: a scopeless client gets tick and health but not presence, and its seq has no gap', async (t) => {
+  // Counts one presence event per connect and disconnect: coalescing off (presence.test.ts covers it).
   const gw = await startTestGateway({
-    config: { gateway: { limits: { tickIntervalMs: 50, healthRefreshMs: 50 } } },
+    config: { gateway: { limits: { tickIntervalMs: 50, healthRefreshMs: 50, presenceCoalesceMs: 0 } } },
   });
   t.after(() => gw.close());
   const { client: w } = await webchat(t, gw, 'scopeless');
@@ -471,7 +472,11 @@ test('e2e: two clients get byte-identical frames apart from seq', async (t) => {
 });
 
 test('e2e: stateVersion counters on presence, health and hello-ok snapshots', async (t) => {
-  const gw = await startTestGateway({ config: { gateway: { limits: { healthRefreshMs: 50 } } } });
+  // A coalesced presence change bumps its version only when broadcast, up to a window later than a health
+  // event; this test pins the counters one change at a time (presence.test.ts covers the coalesced case).
+  const gw = await startTestGateway({
+    config: { gateway: { limits: { healthRefreshMs: 50, presenceCoalesceMs: 0 } } },
+  });
   t.after(() => gw.close());
   const { client: a, hello: helloA } = await admin(t, gw);
   const snapA = snapshotOf(helloA);
@@ -710,7 +715,10 @@ function bulkSender(client: RawClient) {
 }
 
 test('e2e: a client that stops reading loses droppable events (seq gap) and is closed 1008 on a non-droppable one', async (t) => {
-  const gw = await startTestGateway({ config: { gateway: { limits: { maxBufferedBytes: 1 } } } });
+  // Coalescing off, so p's own connect is broadcast before its first answer rather than during the flood.
+  const gw = await startTestGateway({
+    config: { gateway: { limits: { maxBufferedBytes: 1, presenceCoalesceMs: 0 } } },
+  });
   t.after(() => gw.close());
   const { client: a } = await admin(t, gw);
   const sender = bulkSender(a);

@@ -6,6 +6,7 @@ import { isLoopbackIp, normalizeIp, sourceBucket } from '../auth/net-address.ts'
 import type { GatewayContext } from '../context.ts';
 import { handleClientFrame } from '../dispatch.ts';
 import { presenceText } from '../presence.ts';
+import { broadcastPresence, PresencePublisher } from '../presence-publisher.ts';
 import { unnumberedEvent } from '../protocol/frames.ts';
 import { loadSchemas } from '../protocol/validators.ts';
 import { GatewayWsClient } from './client.ts';
@@ -55,6 +56,10 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     clientTracking: false,
   });
   const budget = new PreAuthBudget();
+  const presence = new PresencePublisher(
+    () => limits().presenceCoalesceMs,
+    () => broadcastPresence(ctx),
+  );
 
   const sweep = setInterval(() => {
     for (const client of ctx.clients) {
@@ -200,6 +205,7 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     raiseMaxPayload(client.ws, limits().maxPayloadBytes);
     const info = client.info;
     // One-shot CLI calls and probes stay out of presence (as in OpenClaw): each would otherwise broadcast twice.
+    // Broadcasts are coalesced (presence-publisher.ts): a burst of connects costs one per window, not one each.
     if (info && client.role === 'operator' && info.mode !== 'probe' && info.mode !== 'cli') {
       const entry = {
         host: info.displayName ?? info.instanceId ?? info.id,
@@ -217,7 +223,7 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
         scopes: [...client.scopes],
       };
       ctx.presence.upsert(client.connId, { ...entry, text: presenceText(entry) });
-      publishPresence();
+      presence.changed();
     }
     ctx.logger.debug('client connected', {
       connId: client.connId,
@@ -230,22 +236,13 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     for (const text of queued) void handleClientFrame(ctx, client, text);
   }
 
-  function publishPresence(): void {
-    ctx.health.bumpPresence();
-    ctx.events.broadcast(
-      'presence',
-      { presence: ctx.presence.list(ctx.now()) },
-      { dropIfSlow: true, stateVersion: true },
-    );
-  }
-
   function onClose(client: GatewayWsClient): void {
     if (client.closed) return;
     client.closed = true;
     clearTimeout(client.handshakeTimer);
     ctx.clients.delete(client);
     if (!client.authenticated) budget.release(client.bucket);
-    else if (ctx.presence.remove(client.connId)) publishPresence();
+    else if (ctx.presence.remove(client.connId)) presence.changed();
   }
 
   async function closeAll(code: number, reason: string, graceMs: number): Promise<void> {
@@ -278,6 +275,7 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     closeAll,
     close() {
       clearInterval(sweep);
+      presence.close();
       wss.close();
     },
   };

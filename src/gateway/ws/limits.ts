@@ -27,6 +27,11 @@ export const PONG_TIMEOUT_MS = 25_000;
 export const TICK_INTERVAL_MS = 30_000;
 /** How often the cached health snapshot is rebuilt and broadcast. */
 export const HEALTH_REFRESH_MS = 60_000;
+/**
+ * Presence changes within this window of a `presence` broadcast are sent as one at its end (the first change
+ * after a quiet window goes at once). clawgate's own limit: 0 sends one broadcast per change, O(N²) in a burst.
+ */
+export const PRESENCE_COALESCE_MS = 250;
 /** How long a completed side-effecting request's result is remembered by idempotency key. */
 export const IDEMPOTENCY_TTL_MS = 300_000;
 /** Completed entries kept at most; running ones are never evicted. */
@@ -70,6 +75,8 @@ export type GatewayLimits = {
   pongTimeoutMs: number;
   tickIntervalMs: number;
   healthRefreshMs: number;
+  /** 0 disables coalescing. */
+  presenceCoalesceMs: number;
   idempotencyTtlMs: number;
   idempotencyMaxEntries: number;
   attachmentMaxBytes: number;
@@ -89,6 +96,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   pongTimeoutMs: PONG_TIMEOUT_MS,
   tickIntervalMs: TICK_INTERVAL_MS,
   healthRefreshMs: HEALTH_REFRESH_MS,
+  presenceCoalesceMs: PRESENCE_COALESCE_MS,
   idempotencyTtlMs: IDEMPOTENCY_TTL_MS,
   idempotencyMaxEntries: IDEMPOTENCY_MAX_ENTRIES,
   attachmentMaxBytes: ATTACHMENT_MAX_BYTES,
