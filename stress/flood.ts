@@ -108,6 +108,8 @@ export async function floodScenario(quick: boolean): Promise<ScenarioResult> {
     worker.postMessage({ phase: 'quiet' });
     await delay(quietMs);
 
+    // A probe opens the gateway's own event-loop window; the one after the flood reads it.
+    await admin.call('health', { probe: true });
     worker.postMessage({ phase: 'flood' });
     const sockets: FloodSocket[] = [];
     for (let i = 0; i < slowlorisCount; i++) openSlowloris(gw.port, slowloris);
@@ -125,6 +127,13 @@ export async function floodScenario(quick: boolean): Promise<ScenarioResult> {
     const reapDeadline = lastOpened + HANDSHAKE_TIMEOUT_MS + CLOSE_GRACE_MS + REAP_SLACK_MS;
     while (performance.now() < reapDeadline && sockets.some((s) => s.closedAt === undefined && !s.refused))
       await delay(100);
+    const loop = (await admin.call('health', { probe: true })).payload?.eventLoop as
+      | { delayP99Ms: number; delayMaxMs: number; utilization: number; cpuCoreRatio: number }
+      | undefined;
+    if (loop)
+      figures.push(
+        `gateway's own event loop over the flood: delay p99 ${fmt(loop.delayP99Ms)} ms, max ${fmt(loop.delayMaxMs)} ms, utilization ${(loop.utilization * 100).toFixed(0)} %, CPU ${loop.cpuCoreRatio.toFixed(2)} cores`,
+      );
     const status = await admin.call('status');
     const total = (status.payload?.connections as { total?: number } | undefined)?.total;
     worker.postMessage({ phase: 'after' });

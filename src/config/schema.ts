@@ -20,6 +20,7 @@ const LimitsSchema = closed({
   tickIntervalMs: opt(Ms),
   healthRefreshMs: opt(Ms),
   presenceCoalesceMs: opt(Type.Integer({ minimum: 0 })),
+  preauthSliceMs: opt(Type.Integer({ minimum: 0, maximum: 1_000 })),
   idempotencyTtlMs: opt(Ms),
   idempotencyMaxEntries: opt(Count),
   attachmentMaxBytes: opt(Count),

@@ -12,9 +12,9 @@ import { loadSchemas } from '../protocol/validators.ts';
 import { GatewayWsClient } from './client.ts';
 import { CLOSE } from './close-codes.ts';
 import { handleConnectFrame } from './handshake.ts';
-import { HANDSHAKE_CLOSE_GRACE_MS } from './limits.ts';
 import { originAllowed } from './origin.ts';
 import { PreAuthBudget } from './pre-auth-budget.ts';
+import { PreAuthWork } from './preauth-work.ts';
 
 /** Paths the upgrade never accepts (OpenClaw reserves them for workers). */
 const RESERVED_PATH_PREFIXES = ['/__openclaw__/worker'];
@@ -56,6 +56,10 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     clientTracking: false,
   });
   const budget = new PreAuthBudget();
+  const preAuthWork = new PreAuthWork(
+    () => limits().preauthSliceMs,
+    (error) => ctx.logger.error('pre-auth work failed', { error: (error as Error).stack }),
+  );
   const presence = new PresencePublisher(
     () => limits().presenceCoalesceMs,
     () => broadcastPresence(ctx),
@@ -120,6 +124,12 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
       refuseUpgrade(socket, 503, 'Too many unauthenticated sockets');
       return;
     }
+    // The slot goes back when the socket closes before it became a client: a malformed upgrade ws refuses
+    // itself (400), or a peer that gave up while its upgrade was queued.
+    let attached = false;
+    socket.once('close', () => {
+      if (!attached) budget.release(bucket);
+    });
     const capHeader = req.headers['x-openclaw-scopes'];
     const scopeCap =
       typeof capHeader === 'string'
@@ -133,25 +143,39 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     // The schema layer loads on the first upgrade, while the client is still reading its challenge: warming it
     // at start-up blocked the probes (~40 ms bundled, ~400 ms from sources) and kept it in an idle gateway's RSS.
     void loadSchemas().catch(() => undefined);
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const client = new GatewayWsClient({
-        connId: randomUUID(),
-        ws,
-        ip: peer.ip,
-        loopback,
-        directLocal: loopback && !peer.viaProxy,
-        bucket,
-        origin,
-        scopeCap,
-        trustedProxyUser: peer.proxyUser,
-        nonce: randomUUID(),
-        challengeTs: ctx.now(),
+    const arrivedAt = performance.now();
+    preAuthWork.run(() => {
+      if (socket.destroyed) return;
+      const waitedMs = performance.now() - arrivedAt;
+      if (waitedMs >= limits().handshakeTimeoutMs) {
+        refuseUpgrade(socket, 503, 'Handshake timeout');
+        return;
+      }
+      // The 101 response and the challenge leave in one write.
+      socket.cork();
+      process.nextTick(() => socket.uncork());
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        attached = true;
+        const client = new GatewayWsClient({
+          connId: randomUUID(),
+          ws,
+          ip: peer.ip,
+          loopback,
+          directLocal: loopback && !peer.viaProxy,
+          bucket,
+          origin,
+          scopeCap,
+          trustedProxyUser: peer.proxyUser,
+          nonce: randomUUID(),
+          challengeTs: ctx.now(),
+        });
+        attach(client, waitedMs);
       });
-      attach(client);
     });
   }
 
-  function attach(client: GatewayWsClient): void {
+  /** `waitedMs`: how long the upgrade queued, which counts against the handshake timeout. */
+  function attach(client: GatewayWsClient, waitedMs: number): void {
     const { ws } = client;
     ctx.clients.add(client);
     ws.on('message', (data, isBinary) => onMessage(client, data, isBinary));
@@ -162,11 +186,16 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
       ctx.logger.debug('socket error', { connId: client.connId, error: error.message });
     });
     ws.on('close', () => onClose(client));
-    const timeoutMs = limits().handshakeTimeoutMs;
+    const timeoutMs = Math.max(0, limits().handshakeTimeoutMs - waitedMs);
     client.handshakeTimer = setTimeout(() => {
-      if (client.authenticated || client.closed) return;
-      ws.close(CLOSE.POLICY, 'handshake timeout');
-      setTimeout(() => ws.terminate(), HANDSHAKE_CLOSE_GRACE_MS).unref();
+      // Sockets that time out together (a flood's wave) are closed a slice at a time, not all in one turn.
+      preAuthWork.run(() => {
+        if (client.authenticated || client.closed) return;
+        // The close frame goes out, then the socket at once: waiting for the peer's close reply would cost a
+        // read and a timer per socket of a flood for nothing.
+        ws.close(CLOSE.POLICY, 'handshake timeout');
+        ws.terminate();
+      });
     }, timeoutMs);
     client.handshakeTimer.unref();
     ws.send(
@@ -193,8 +222,14 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
       return;
     }
     client.connecting = true;
-    void handleConnectFrame(ctx, client, text, onAccepted).finally(() => {
-      client.connecting = false;
+    preAuthWork.run(() => {
+      if (client.closed) {
+        client.connecting = false;
+        return;
+      }
+      void handleConnectFrame(ctx, client, text, onAccepted).finally(() => {
+        client.connecting = false;
+      });
     });
   }
 
@@ -276,6 +311,7 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     close() {
       clearInterval(sweep);
       presence.close();
+      preAuthWork.close();
       wss.close();
     },
   };

@@ -15,8 +15,12 @@ export const MAX_BUFFERED_BYTES = 50 * 1024 * 1024;
 export const MAX_PREAUTH_CONNECTIONS_PER_IP = 32;
 /** A socket that has not completed `connect` by then must not keep holding a pre-auth slot. */
 export const HANDSHAKE_TIMEOUT_MS = 15_000;
-/** Grace between the handshake-timeout close frame and terminate(). */
-export const HANDSHAKE_CLOSE_GRACE_MS = 1_000;
+/**
+ * Work for unauthenticated sockets (completing upgrades, answering `connect`, handshake-timeout closes) runs in
+ * slices of at most this long, one per event-loop turn, so a flood of them cannot stall authenticated requests.
+ * clawgate's own limit; 0 runs that work at once.
+ */
+export const PREAUTH_SLICE_MS = 2;
 /** Frames a client may send before its `connect` is answered. */
 export const MAX_PREAUTH_QUEUED_FRAMES = 15;
 /** Sockets are pinged from one sweep at this interval. */
@@ -70,6 +74,8 @@ export type GatewayLimits = {
   maxBufferedBytes: number;
   maxPreauthConnectionsPerIp: number;
   handshakeTimeoutMs: number;
+  /** 0 runs pre-auth work at once. */
+  preauthSliceMs: number;
   maxPreauthQueuedFrames: number;
   pingIntervalMs: number;
   pongTimeoutMs: number;
@@ -91,6 +97,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   maxBufferedBytes: MAX_BUFFERED_BYTES,
   maxPreauthConnectionsPerIp: MAX_PREAUTH_CONNECTIONS_PER_IP,
   handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+  preauthSliceMs: PREAUTH_SLICE_MS,
   maxPreauthQueuedFrames: MAX_PREAUTH_QUEUED_FRAMES,
   pingIntervalMs: PING_INTERVAL_MS,
   pongTimeoutMs: PONG_TIMEOUT_MS,

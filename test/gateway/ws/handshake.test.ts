@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.ts';
 import {
@@ -541,5 +543,41 @@ test('after hello: scope before existence, malformed frames answered, wrong role
   node.client.send({ type: 'req', id: 'eleventh', method: 'health' });
   assert.deepEqual(await node.client.closed, { code: 1008, reason: 'repeated unauthorized calls' });
 
+  await assertGoodClientConnects(gw);
+});
+
+/** A raw upgrade request ws itself refuses (unsupported version): answered 400 before any client exists. */
+async function malformedUpgrade(port: number): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  socket.setEncoding('utf8');
+  let answer = '';
+  socket.on('data', (chunk: string) => {
+    answer += chunk;
+  });
+  socket.write(
+    `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\n\r\n',
+  );
+  await once(socket, 'close');
+  return answer.split('\r\n')[0] ?? '';
+}
+
+test('an upgrade refused as malformed gives its pre-auth slot back', async (t) => {
+  const gw = await startTestGateway({ config: { gateway: { limits: { maxPreauthConnectionsPerIp: 3 } } } });
+  t.after(() => gw.close());
+  for (let i = 0; i < 5; i++) assert.equal(await malformedUpgrade(gw.port), 'HTTP/1.1 400 Bad Request');
+  // Each refused upgrade held a slot until its socket closed; were they kept, the cap of 3 would refuse this.
+  const deadline = Date.now() + 3_000;
+  for (;;) {
+    const client = new RawClient(gw.url);
+    try {
+      await client.opened;
+      client.close();
+      break;
+    } catch (error) {
+      assert.match((error as Error).message, /HTTP 503/);
+      assert.ok(Date.now() < deadline, 'slots taken by malformed upgrades were never given back');
+    }
+  }
   await assertGoodClientConnects(gw);
 });
