@@ -1,7 +1,9 @@
 /**
  * Scenario 1: a million generated frames, pipelined over post-auth admin sockets and thrown at fresh pre-auth
  * sockets. Every frame must be answered with ok or a documented error code, or its socket closed with a
- * documented close code; the gateway must stay up and its RSS return near its baseline.
+ * documented close code, and none may make a handler throw; the gateway must stay up. Memory is read settled
+ * (forced GC): the JS heap in use must come back to its baseline, RSS near it, and rounds of ~25 MiB frames
+ * must not ratchet RSS up.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -66,6 +68,18 @@ const WINDOW = 128;
 const POST_AUTH_SOCKETS = 6;
 const PREAUTH_CONCURRENCY = 48;
 const PREAUTH_HANDSHAKE_TIMEOUT_MS = 3_000;
+/** Settled RSS after the fuzz must be within baseline × this + the slack (the allocator keeps some pages). */
+const RSS_BACK_FACTOR = 1.5;
+const RSS_BACK_SLACK_KIB = 32 * 1024;
+/** Settled JS heap in use must come back to within this of the baseline's. */
+const HEAP_BACK_SLACK_KIB = 16 * 1024;
+/**
+ * Rounds of the five huge frames. The allocator keeps some freed 25 MiB buffers' pages (settled RSS swings by
+ * ~50 MiB between rounds, measured), so a leak shows as the last round's RSS above every earlier round's by
+ * more than this.
+ */
+const HUGE_ROUNDS = 4;
+const HUGE_ROUND_GROWTH_KIB = 32 * 1024;
 
 type Tally = {
   frames: number;
@@ -306,12 +320,13 @@ async function preauthWorker(
   }
 }
 
-/** Frames near and over the 25 MiB post-auth limit, each on its own socket. */
+/** Frames near and over the 25 MiB post-auth limit, each on its own socket; `report` adds their outcomes. */
 async function hugeFrames(
   gw: StressGateway,
   tally: Tally,
   figures: string[],
   failures: string[],
+  report: boolean,
 ): Promise<void> {
   const limit = 25 * 1024 * 1024;
   const sizes = [limit - 1024, limit - 64 * 1024, limit - 1, limit + 1, limit + 1024 * 1024];
@@ -349,7 +364,7 @@ async function hugeFrames(
       failures.push(`huge frame of ${size} B: ${outcome}`);
     client.terminate();
   }
-  figures.push(`huge frames: ${outcomes.join('; ')}`);
+  if (report) figures.push(`huge frames: ${outcomes.join('; ')}`);
 }
 
 export async function fuzzScenario(quick: boolean): Promise<ScenarioResult> {
@@ -402,11 +417,21 @@ export async function fuzzScenario(quick: boolean): Promise<ScenarioResult> {
     // Warm-up: a first slice of frames loads the schemas and caches, so the baseline is a working gateway's.
     const warmStop = 5_000;
     await postAuthWorker(gw, source, tally, () => tally.frames >= warmStop, new Map());
-    const rssBaseline = gw.rssKiB();
+    const heapKiB = async () => {
+      const res = await admin.call('status').catch(() => undefined);
+      const mem = res?.payload?.processMemory as { heapUsedBytes?: number } | undefined;
+      return Math.round((mem?.heapUsedBytes ?? Number.NaN) / 1024);
+    };
+    // Memory is read settled (forced full GC + 1 s idle): what is still held, not garbage not yet collected.
+    const reading = async () => {
+      await gw.settle();
+      return { rss: gw.rssKiB(), heap: await heapKiB() };
+    };
+    const baseline = await reading();
     const started = performance.now();
     const stopAt = () => tally.frames >= target || performance.now() - started > budgetMs || !gw.alive();
     const lastSent = new Map<StressClient, string>();
-    let rssPeak = rssBaseline;
+    let rssPeak = baseline.rss;
     const sampler = setInterval(() => {
       if (gw.alive()) rssPeak = Math.max(rssPeak, gw.rssKiB());
     }, 500);
@@ -416,26 +441,12 @@ export async function fuzzScenario(quick: boolean): Promise<ScenarioResult> {
     ]);
     clearInterval(sampler);
     const elapsed = performance.now() - started;
-    // RSS settles once the sockets and their buffers are gone; give it a bounded moment to come back.
-    const near = (kib: number) => kib <= rssBaseline * 1.5 + 32 * 1024;
-    const settle = async () => {
-      let kib = gw.alive() ? gw.rssKiB() : Number.NaN;
-      const settleDeadline = performance.now() + (quick ? 5_000 : 10_000);
-      while (gw.alive() && !near(kib) && performance.now() < settleDeadline) {
-        await delay(500);
-        kib = gw.rssKiB();
-      }
-      return kib;
-    };
-    const rssAfter = await settle();
-    const heapKiB = async () => {
-      const res = await admin.call('status').catch(() => undefined);
-      const mem = res?.payload?.processMemory as { heapUsedBytes?: number } | undefined;
-      return Math.round((mem?.heapUsedBytes ?? Number.NaN) / 1024);
-    };
-    figures.push(`gateway heapUsed KiB after the fuzz (from status): ${await heapKiB()}`);
-    if (gw.alive()) await hugeFrames(gw, tally, figures, failures);
-    const rssAfterHuge = await settle();
+    const afterFuzz = gw.alive() ? await reading() : { rss: Number.NaN, heap: Number.NaN };
+    const huge: { rss: number; heap: number }[] = [];
+    for (let round = 0; round < HUGE_ROUNDS && gw.alive(); round++) {
+      await hugeFrames(gw, tally, figures, failures, round === 0);
+      huge.push(await reading());
+    }
     admin.terminate();
 
     const alive = gw.alive();
@@ -453,7 +464,8 @@ export async function fuzzScenario(quick: boolean): Promise<ScenarioResult> {
         .join(
           ', ',
         )}; frames lost with a documented close ${tally.lostOnClose}; admin reconnects ${tally.postauthReconnects}`,
-      `RSS KiB: start ${rssStart}, baseline after warm-up ${rssBaseline}, peak ${rssPeak} during the fuzz, after it ${rssAfter}, after the five ~25 MiB frames ${rssAfterHuge}`,
+      `RSS KiB: start ${rssStart}, baseline after warm-up ${baseline.rss}, peak ${rssPeak} during the fuzz, after it ${afterFuzz.rss}, after each round of five ~25 MiB frames ${huge.map((r) => r.rss).join(', ')} (all settled but the peak)`,
+      `JS heap used KiB (settled): baseline ${baseline.heap}, after the fuzz ${afterFuzz.heap}, after each round of huge frames ${huge.map((r) => r.heap).join(', ')}`,
       `gateway alive: ${alive}; /health ${health}`,
     );
     if (tally.frames < target)
@@ -463,10 +475,30 @@ export async function fuzzScenario(quick: boolean): Promise<ScenarioResult> {
     if (tally.unanswered > 0) failures.push(`${tally.unanswered} frames never answered on open sockets`);
     failures.push(...tally.undocumentedErrors.map((e) => `undocumented error code: ${e}`));
     failures.push(...tally.undocumentedCloses.map((e) => `undocumented close: ${e}`));
-    if (alive && !near(rssAfter))
-      failures.push(`RSS after the fuzz ${rssAfter} KiB not near baseline ${rssBaseline} KiB`);
-    if (tally.internalErrors.length > 0)
-      figures.push(`internal errors (UNAVAILABLE, handler threw): ${tally.internalErrors.join(' | ')}`);
+    if (alive) {
+      const rssNear = baseline.rss * RSS_BACK_FACTOR + RSS_BACK_SLACK_KIB;
+      if (!(afterFuzz.rss <= rssNear))
+        failures.push(`RSS after the fuzz ${afterFuzz.rss} KiB not near baseline ${baseline.rss} KiB`);
+      for (const [label, r] of [
+        ['the fuzz', afterFuzz],
+        ...huge.map((h, i) => [`huge-frame round ${i + 1}`, h] as const),
+      ] as const)
+        if (!(r.heap <= baseline.heap + HEAP_BACK_SLACK_KIB))
+          failures.push(
+            `JS heap after ${label} ${r.heap} KiB, baseline ${baseline.heap} KiB: live objects were kept`,
+          );
+      const last = huge.at(-1);
+      const earlierMax = Math.max(...huge.slice(0, -1).map((r) => r.rss));
+      if (last && huge.length > 1 && !(last.rss <= earlierMax + HUGE_ROUND_GROWTH_KIB))
+        failures.push(
+          `RSS after the last round of huge frames ${last.rss} KiB, above every earlier round (max ${earlierMax} KiB) by more than ${HUGE_ROUND_GROWTH_KIB} KiB: a leak per frame`,
+        );
+    }
+    if (tally.internalErrors.length > 0) {
+      failures.push(`internal errors (UNAVAILABLE, handler threw): ${tally.internalErrors.join(' | ')}`);
+      const stacks = gw.logLines(/ failed"/).slice(0, 3);
+      if (stacks.length > 0) figures.push(`gateway log: ${stacks.join(' | ').slice(0, 3_000)}`);
+    }
   } finally {
     await gw.stop();
   }

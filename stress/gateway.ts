@@ -5,9 +5,10 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS, settle } from '../bench/chat-turns.ts';
 import { BIN, gatewayNodeFlags } from '../bench/gateway-flags.ts';
 import {
   cleanEnv,
@@ -33,6 +34,10 @@ export type StressGateway = {
   configPath: string;
   alive(): boolean;
   rssKiB(): number;
+  /** A forced full GC (the preload's SIGUSR2), then an idle second: memory as it settles. */
+  settle(): Promise<void>;
+  /** Lines of the gateway's JSON-lines log whose message matches `pattern`. */
+  logLines(pattern: RegExp): string[];
   /** SIGTERM, then SIGKILL after a grace. */
   stop(): Promise<void>;
   /** SIGKILL, resolving once the child is gone. */
@@ -60,7 +65,15 @@ export async function startGateway(options: StartOptions): Promise<StressGateway
   const configPath = join(stateDir, 'clawgate.json');
   if (!options.keepConfig) writeConfig(configPath, options.config ?? {});
   const port = await reservePort();
-  const args = [...gatewayNodeFlags(options.label), BIN, 'gateway', 'run', '--port', String(port)];
+  const args = [
+    ...NODE_FLAGS,
+    ...gatewayNodeFlags(options.label),
+    BIN,
+    'gateway',
+    'run',
+    '--port',
+    String(port),
+  ];
   if (options.token !== undefined) args.push('--token', options.token);
   const running = spawnNode(args, cleanEnv({ CLAWGATE_STATE_DIR: stateDir }), REPO_ROOT);
   const { url } = await running.readyLine;
@@ -77,6 +90,16 @@ export async function startGateway(options: StartOptions): Promise<StressGateway
     configPath,
     alive,
     rssKiB: () => readRss(child.pid ?? -1).rssKiB,
+    settle: () => settle(running),
+    logLines: (pattern) => {
+      let text = '';
+      try {
+        text = readFileSync(join(stateDir, 'logs', 'gateway.log'), 'utf8');
+      } catch {
+        return [];
+      }
+      return text.split('\n').filter((line) => pattern.test(line));
+    },
     stop: () => stopChild(child),
     async kill() {
       if (!alive()) return;
