@@ -247,6 +247,8 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
         : createHttpServer(timeouts, handler);
       wsRuntime = createWsRuntime(ctx);
       const ws = wsRuntime;
+      // Registered before listen: if listening fails, start-up's cleanup still clears the runtime's timers.
+      closers.push({ name: 'ws-runtime', close: () => ws.close() });
       srv.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
       srv.on('clientError', (_error, socket) => socket.destroy());
       await new Promise<void>((resolve, reject) => {
@@ -266,7 +268,6 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
           server.closeAllConnections();
         }),
     });
-    closers.push({ name: 'ws-runtime', close: () => wsRuntime?.close() });
     ctx.boundPort = (server.address() as AddressInfo).port;
     await prepareControlUi(ctx); // a bad gateway.controlUi.root is a logged warning, not a failed start
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHook } from 'node:async_hooks';
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { test } from 'node:test';
 import { startTestGateway } from '../../helpers/gateway.ts';
 import { connectClient, RawClient } from '../../helpers/raw-client.ts';
@@ -30,9 +30,11 @@ test('a socket that stops answering pings is terminated by the sweep; one that a
   assert.equal(res.ok, true, 'a client that answers pings is kept');
 });
 
-test('close() clears every timer and closes every socket and server the gateway made', async () => {
-  // Tracks resources created while the gateway lives, including unref'd timers (which
-  // process.getActiveResourcesInfo() does not list): each must be destroyed by close().
+/**
+ * Runs `body` while tracking the resources it creates, including unref'd timers (which
+ * process.getActiveResourcesInfo() does not list), and returns the types of those still alive afterwards.
+ */
+async function handlesLeftBy(body: () => Promise<void>): Promise<string[]> {
   const tracked = ['Timeout', 'TCPSERVERWRAP', 'TCPWRAP', 'STATWATCHER', 'FSEVENTWRAP'];
   const live = new Map<number, string>();
   let recording = true;
@@ -45,6 +47,21 @@ test('close() clears every timer and closes every socket and server the gateway 
     },
   }).enable();
   try {
+    await body();
+    // What is created from here on belongs to the polling, not to the gateway.
+    recording = false;
+    // Destroy hooks run asynchronously after a handle closes: poll with a deadline.
+    const deadline = performance.now() + 3_000;
+    while (live.size > 0 && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    return [...live.values()];
+  } finally {
+    hook.disable();
+  }
+}
+
+test('close() clears every timer and closes every socket and server the gateway made', async () => {
+  const left = await handlesLeftBy(async () => {
     const gw = await startTestGateway({
       config: { gateway: { auth: { token: 'handle-test-token-012345' } } },
     });
@@ -67,16 +84,19 @@ test('close() clears every timer and closes every socket and server the gateway 
     assert.equal((await client.request('health')).ok, true);
     await gw.close();
     await client.closed;
-    // What is created from here on belongs to this test's polling, not to the gateway.
-    recording = false;
-    // Destroy hooks run asynchronously after a handle closes: poll with a deadline.
-    const deadline = performance.now() + 3_000;
-    while (live.size > 0 && performance.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.deepEqual([...live.values()], []);
-  } finally {
-    hook.disable();
-  }
+  });
+  assert.deepEqual(left, []);
+});
+
+test('a start-up that cannot listen (port taken) leaves no timer or socket behind', async (t) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.after(() => taken.close());
+  const { port } = taken.address() as AddressInfo;
+  const left = await handlesLeftBy(async () => {
+    await assert.rejects(startTestGateway({ overrides: { port } }), /EADDRINUSE|in use/);
+  });
+  assert.deepEqual(left, []);
 });
 
 test('a slowloris upgrade (headers never finished) is cut off after the handshake timeout', async (t) => {
