@@ -1,6 +1,7 @@
 /**
  * The floor for the RPC, fan-out and connection scenarios: a bare Node `http` + `ws` server that answers
- * `connect` with a minimal hello-ok, any other request with a cached `res` whose payload is `--res-bytes` long
+ * `connect` with a minimal hello-ok, any other request with a cached `res` carrying `--res-payload` (the JSON of the
+ * gateway's own `health` answer, so a client parses the same thing from both)
  * (the size of the gateway's `health` answer), and `chat.send` with its `res` plus the frames an echo turn costs,
  * sent to every connection (each frame serialised once, a per-connection `seq` appended, as the gateway does).
  * No validation, storage, scopes or back-pressure. Started like the gateway (`--port N`, same ready line).
@@ -11,7 +12,10 @@ import { parseArgs } from 'node:util';
 import { type WebSocket, WebSocketServer } from 'ws';
 
 const { values } = parseArgs({
-  options: { port: { type: 'string', default: '0' }, 'res-bytes': { type: 'string', default: '1000' } },
+  options: {
+    port: { type: 'string', default: '0' },
+    'res-payload': { type: 'string', default: '{"ok":true}' },
+  },
 });
 
 type Request = {
@@ -28,8 +32,7 @@ const server = createServer((req, res) => {
 const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
 const seqs = new WeakMap<WebSocket, number>();
 
-const padding = Math.max(0, Number(values['res-bytes']) - 60);
-const cached = JSON.stringify({ ok: true, pad: 'x'.repeat(padding) });
+const cached = JSON.stringify(JSON.parse(values['res-payload']));
 
 function broadcast(event: string, payload: unknown): void {
   const head = `{"type":"event","event":${JSON.stringify(event)},"payload":${JSON.stringify(payload)},"seq":`;

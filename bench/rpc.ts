@@ -1,8 +1,9 @@
 /**
  * RPC (issue 5): one authenticated client sending `health` serially (latency), then pipelined `health` requests
  * (throughput) in three shapes — 64 in flight on one socket, 16 sockets × 16, 100 sockets × 4 — against the
- * gateway (bundle) and `bench/baseline-multi-server.ts`, which answers every request with a cached `res` of the
- * same size as the gateway's `health` answer.
+ * gateway (bundle) and `bench/baseline-multi-server.ts`, which answers every request with a cached `res` carrying
+ * the payload of the gateway's own `health` answer: the load client, which parses every answer and is usually the
+ * bottleneck, then does the same work for both (a padded string of the same size parses several times faster).
  */
 import {
   BenchClient,
@@ -39,7 +40,13 @@ export type ScenarioOptions = {
 export type ScenarioResult = { tables: Table[]; notes: string[]; targets: Target[]; correct: boolean };
 
 type Pipelined = { rate: number; clientCpuMs: number; serverCpuMs: number; wallMs: number; failed: number };
-type SubjectResult = { serial: number[]; serialFailed: number; pipelined: Pipelined[]; resBytes: number };
+type SubjectResult = {
+  serial: number[];
+  serialFailed: number;
+  pipelined: Pipelined[];
+  resBytes: number;
+  payload: unknown;
+};
 
 async function serial(client: BenchClient, count: number): Promise<{ latencies: number[]; failed: number }> {
   const latencies: number[] = [];
@@ -90,7 +97,7 @@ async function runSubject(server: Server, token: string): Promise<SubjectResult>
     first.ws.once('message', (data) => {
       resBytes = (data as Buffer).length;
     });
-    await first.send('health', {});
+    const { payload } = await first.send('health', {});
     await serial(first, WARMUP);
     const serialRun = await serial(first, SERIAL);
     const results: Pipelined[] = [];
@@ -101,7 +108,13 @@ async function runSubject(server: Server, token: string): Promise<SubjectResult>
       await pipelined(using, shape.inFlight, PIPELINED_PER_SHAPE / 4, server.pid); // warm-up
       results.push(await pipelined(using, shape.inFlight, PIPELINED_PER_SHAPE, server.pid));
     }
-    return { serial: serialRun.latencies, serialFailed: serialRun.failed, pipelined: results, resBytes };
+    return {
+      serial: serialRun.latencies,
+      serialFailed: serialRun.failed,
+      pipelined: results,
+      resBytes,
+      payload,
+    };
   } finally {
     for (const client of clients) client.close();
     await server.stop();
@@ -113,7 +126,7 @@ export async function measureRpc(options: ScenarioOptions): Promise<ScenarioResu
   const ours = await runSubject(await startGateway(options.cli, options.token, {}, 'rpc'), options.token);
   process.stderr.write('bench: rpc floor…\n');
   const floor = await runSubject(
-    await startFloor(options.floorServer, ['--res-bytes', String(ours.resBytes)]),
+    await startFloor(options.floorServer, ['--res-payload', JSON.stringify(ours.payload)]),
     options.token,
   );
   const both = (label: string, unit: ValueRow['unit'], pick: (s: SubjectResult) => number): ValueRow => ({
@@ -164,7 +177,7 @@ export async function measureRpc(options: ScenarioOptions): Promise<ScenarioResu
       description:
         `\`${options.cliLabel} gateway run\` (no config), raw \`ws\` \`cli\`-mode operator clients in the bench process. ` +
         `Serial: one socket, one \`health\` at a time, ${SERIAL} timed after ${WARMUP} unmeasured. Pipelined: ${PIPELINED_PER_SHAPE} \`health\` requests per shape ` +
-        'with a fixed number outstanding per socket (after a quarter as many unmeasured). The floor (`bench/baseline-multi-server.ts`) answers every request with a cached `res` of the same byte size. ' +
+        "with a fixed number outstanding per socket (after a quarter as many unmeasured). The floor (`bench/baseline-multi-server.ts`) answers every request with a cached `res` carrying the payload of the gateway's own `health` answer, so the load client parses the same JSON from both. " +
         'Server CPU is all its threads (`/proc/<pid>/stat`); the load client shares the machine with the server.',
       floorLabel: options.floorLabel,
       values,
