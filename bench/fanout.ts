@@ -25,7 +25,11 @@ const LEVELS = [
   { receivers: 100, turns: 40 },
   { receivers: 1_000, turns: 6 },
 ] as const;
-const STALLED_RUN = { receivers: 100, turns: 300, stalledShare: 0.1 };
+/**
+ * The stalled receivers must be owed more than the kernel absorbs for them (loopback: a send buffer that grows to
+ * 4 MiB plus the receive queue) before `maxBufferedBytes` counts at all, hence longer replies and more turns.
+ */
+const STALLED_RUN = { receivers: 100, turns: 400, stalledShare: 0.1, fillerRepeat: 4 };
 const IN_FLIGHT = 8;
 const SESSIONS = 8;
 const MAX_BUFFERED_BYTES = 256 * 1024;
@@ -112,7 +116,7 @@ type Run = {
 };
 
 /** Turns with at most IN_FLIGHT running, each acked by `chat.send` and finished when the driver sees its final. */
-async function drive(driver: BenchClient, prefix: string, turns: number): Promise<void> {
+async function drive(driver: BenchClient, prefix: string, turns: number, filler = FILLER): Promise<void> {
   const finals = new Map<string, () => void>();
   driver.onEvent = (frame) => {
     if (frame.event !== 'chat' || frame.payload?.state !== 'final') return;
@@ -126,7 +130,7 @@ async function drive(driver: BenchClient, prefix: string, turns: number): Promis
       const done = new Promise<void>((resolve) => finals.set(key, resolve));
       await driver.request('chat.send', {
         sessionKey: `${prefix}-${i % SESSIONS}`,
-        message: `t=${process.hrtime.bigint()} ${FILLER}`,
+        message: `t=${process.hrtime.bigint()} ${filler}`,
         idempotencyKey: key,
       });
       await done;
@@ -149,7 +153,7 @@ async function runLevel(
   server: Server,
   token: string,
   driver: BenchClient,
-  level: { receivers: number; turns: number },
+  level: { receivers: number; turns: number; fillerRepeat?: number },
   stalledShare = 0,
 ): Promise<Run> {
   const clients = await connectMany(server.url, token, 'cli', level.receivers, 16, ['operator.read']);
@@ -171,7 +175,8 @@ async function runLevel(
     const cpu = process.cpuUsage();
     const serverCpu = readCpuMs(server.pid);
     const start = performance.now();
-    await drive(driver, `run-${level.receivers}-${stalledCount}`, level.turns);
+    const filler = Array.from({ length: level.fillerRepeat ?? 1 }, () => FILLER).join(' ');
+    await drive(driver, `run-${level.receivers}-${stalledCount}`, level.turns, filler);
     await waitUntil(() => live.every((r) => r.finals >= level.turns), 'every final at every receiver');
     const end = Math.max(...live.map((r) => r.lastFinalAt));
     const clientCpuMs = cpuMsSince(cpu);
@@ -300,7 +305,7 @@ export async function measureFanout(options: ScenarioOptions): Promise<ScenarioR
     },
     {
       title: 'Fan-out with stalled receivers',
-      description: `${STALLED_RUN.receivers} receivers, ${STALLED_RUN.stalledShare * 100} % of them paused (\`ws._socket.pause()\`) for the whole run, then resumed. Past \`maxBufferedBytes\` (plus what the kernel's socket buffers absorb first) a droppable event (\`chat\` delta/status, \`agent\` assistant/run_status) is skipped for that socket, leaving a \`seq\` gap; any other event closes it 1008 "slow consumer".`,
+      description: `${STALLED_RUN.receivers} receivers, ${STALLED_RUN.stalledShare * 100} % of them paused (\`ws._socket.pause()\`) for the whole run, then resumed; ${STALLED_RUN.turns} turns whose message repeats the filler ${STALLED_RUN.fillerRepeat}×, so the stalled sockets are owed more than the kernel's buffers hold. Past \`maxBufferedBytes\` (plus what the kernel's socket buffers absorb first) a droppable event (\`chat\` delta/status, \`agent\` assistant/run_status) is skipped for that socket, leaving a \`seq\` gap; any other event closes it 1008 "slow consumer".`,
       values: stalledValues,
     },
   ];
