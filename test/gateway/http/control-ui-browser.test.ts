@@ -73,14 +73,20 @@ async function startOtherOrigin(t: { after(fn: () => unknown): void }): Promise<
   return (server.address() as AddressInfo).port;
 }
 
-/** Waits until the page reports a final state (no sleeping: Chromium polls the DOM until the deadline). */
+/**
+ * Polls (with a deadline) until the page reports a final state. From Node, not `page.waitForFunction`: that
+ * re-evaluates a string predicate inside the page, which the UI's CSP (no 'unsafe-eval') blocks whenever the page
+ * has not settled at the first check; `page.evaluate` goes through the debugger protocol, which CSP does not apply to.
+ */
 async function settled(page: Page): Promise<Record<string, string>> {
   // Strings, not functions: they run in the page, and this project's TypeScript has no DOM types.
-  await page.waitForFunction(
-    "/^(connected|closed|rejected|failed)/.test(document.getElementById('status')?.textContent ?? '')",
-    undefined,
-    { timeout: 10_000 },
-  );
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    const status = await page.evaluate<string>("document.getElementById('status')?.textContent ?? ''");
+    if (/^(connected|closed|rejected|failed)/.test(status)) break;
+    assert.ok(performance.now() < deadline, `the page never settled (status ${JSON.stringify(status)})`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
   return page.evaluate<Record<string, string>>(
     "Object.fromEntries([...document.querySelectorAll('dd')].map((dd) => [dd.id, dd.textContent ?? '']))",
   );
