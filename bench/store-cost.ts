@@ -28,7 +28,7 @@ export type StoreCost = {
  * Commit frames in a WAL file: a frame whose header's second word (database size after the commit) is non-zero
  * ends a transaction. Only frames carrying the header's salts belong to the current WAL generation.
  */
-function countWalCommits(path: string): number {
+export function countWalCommits(path: string): number {
   const size = statSync(path).size;
   if (size < WAL_HEADER_BYTES) return 0;
   const fd = openSync(path, 'r');

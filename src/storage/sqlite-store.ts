@@ -19,6 +19,11 @@ import { openDatabase } from './database.ts';
 /** Expired idempotency records are swept at most this often (by the caller's clock), not on every lookup. */
 export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 60_000;
 const DEFAULT_AGENT_ID = 'main';
+/** Writes one group commit takes at most, so a backlog is committed in bounded steps between I/O. */
+export const MAX_WRITES_PER_COMMIT = 256;
+
+type PendingWrite = { work: () => unknown; resolve(value: unknown): void; reject(error: unknown): void };
+type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 type SessionRow = {
   key: string;
@@ -85,6 +90,9 @@ function prepareStatements(db: DatabaseSync) {
     begin: db.prepare('BEGIN IMMEDIATE'),
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
+    savepoint: db.prepare('SAVEPOINT write'),
+    release: db.prepare('RELEASE write'),
+    rollbackToSavepoint: db.prepare('ROLLBACK TO write'),
     insertSession: db.prepare(
       'INSERT INTO sessions (key, agent_id, session_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ' +
         'ON CONFLICT (key) DO NOTHING',
@@ -147,13 +155,18 @@ function prepareStatements(db: DatabaseSync) {
 }
 
 /**
- * GatewayStore on one SQLite file (see database.ts for the pragmas). node:sqlite is synchronous, so each method
- * does all its work, including the commit and its fsync, before the promise it returns settles.
+ * GatewayStore on one SQLite file (see database.ts for the pragmas). Reads run at once. Writes are group-committed:
+ * those requested in the same event-loop turn run in one transaction, each in its own savepoint (one failing rolls
+ * back alone), and share its COMMIT and fsync. A write's promise settles only after that COMMIT, so "resolved"
+ * still means "on disk", at a fraction of the fsyncs when many turns run at once. node:sqlite is synchronous, so
+ * the commit blocks the event loop; fewer of them is what keeps it responsive.
  */
 export class SqliteStore implements GatewayStore {
   readonly #db: DatabaseSync;
   readonly #sql: ReturnType<typeof prepareStatements>;
   #lastSweepAt = Number.NEGATIVE_INFINITY;
+  #pending: PendingWrite[] = [];
+  #flush: NodeJS.Immediate | undefined;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -171,7 +184,7 @@ export class SqliteStore implements GatewayStore {
   }
 
   async ensureSession(key: string, agentId: string, now: number): Promise<SessionRecord> {
-    return this.#transaction(() => this.#ensureSession(key, agentId, now));
+    return this.#write(() => this.#ensureSession(key, agentId, now));
   }
 
   async getSession(key: string): Promise<SessionRecord | undefined> {
@@ -192,7 +205,7 @@ export class SqliteStore implements GatewayStore {
 
   /** A field present in `patch` with the value `undefined` is cleared; an absent field is left as it is. */
   async patchSession(key: string, patch: SessionPatch, now: number): Promise<SessionRecord | undefined> {
-    return this.#transaction(() => {
+    return this.#write(() => {
       const row = this.#sql.getSession.get(key) as SessionRow | undefined;
       if (!row) return undefined;
       const pick = <K extends keyof SessionPatch>(field: K, current: SessionPatch[K]) =>
@@ -210,19 +223,19 @@ export class SqliteStore implements GatewayStore {
   }
 
   async resetSession(key: string, now: number): Promise<SessionRecord | undefined> {
-    return this.#transaction(() => {
+    return this.#write(() => {
       if (this.#sql.resetSession.run(randomUUID(), now, key).changes === 0) return undefined;
       return toSession(this.#sql.getSession.get(key) as SessionRow);
     });
   }
 
   async deleteSession(key: string): Promise<boolean> {
-    return this.#transaction(() => this.#sql.deleteSession.run(key).changes > 0);
+    return this.#write(() => this.#sql.deleteSession.run(key).changes > 0);
   }
 
   async appendMessage(message: NewMessage, run?: RunChange): Promise<StoredMessage> {
     if (run && !message.runId) throw new Error('appendMessage: a run change needs message.runId');
-    return this.#transaction(() => {
+    return this.#write(() => {
       const session = this.#ensureSession(
         message.sessionKey,
         agentIdOf(message.sessionKey),
@@ -291,7 +304,7 @@ export class SqliteStore implements GatewayStore {
 
   /** Creates the session row if the run's session was deleted meanwhile, so the run is never orphaned. */
   async startRun(run: Omit<RunRecord, 'status' | 'endedAt' | 'error'>): Promise<void> {
-    this.#transaction(() => {
+    return this.#write(() => {
       this.#sql.insertSession.run(run.sessionKey, run.agentId, run.sessionId, run.startedAt, run.startedAt);
       this.#sql.insertRun.run(run.runId, run.sessionKey, run.sessionId, run.agentId, run.startedAt);
     });
@@ -303,11 +316,13 @@ export class SqliteStore implements GatewayStore {
     endedAt: number,
     error?: string,
   ): Promise<void> {
-    this.#sql.finishRun.run(status, endedAt, error ?? null, runId);
+    return this.#write(() => {
+      this.#sql.finishRun.run(status, endedAt, error ?? null, runId);
+    });
   }
 
   async failInterruptedRuns(endedAt: number, error: string): Promise<number> {
-    return Number(this.#sql.failInterrupted.run(endedAt, error).changes);
+    return this.#write(() => Number(this.#sql.failInterrupted.run(endedAt, error).changes));
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -317,51 +332,94 @@ export class SqliteStore implements GatewayStore {
 
   async getIdempotency(key: string, now: number): Promise<IdempotencyRecord | undefined> {
     // Records are only ever looked up by key, so without a sweep every expired one would stay forever.
-    if (now - this.#lastSweepAt >= IDEMPOTENCY_SWEEP_INTERVAL_MS) {
-      this.#sql.sweepIdempotency.run(now);
-      this.#lastSweepAt = now;
-    }
+    if (now - this.#lastSweepAt >= IDEMPOTENCY_SWEEP_INTERVAL_MS) await this.#sweepIdempotency(now);
     const row = this.#sql.getIdempotency.get(key) as IdempotencyRow | undefined;
     if (!row) return undefined;
     if (row.expires_at <= now) {
-      this.#sql.sweepIdempotency.run(now);
-      this.#lastSweepAt = now;
+      await this.#sweepIdempotency(now);
       return undefined;
     }
     return toIdempotency(row);
   }
 
   async putIdempotency(record: IdempotencyRecord): Promise<void> {
-    this.#sql.putIdempotency.run(
-      record.key,
-      record.method,
-      record.status,
-      record.result === undefined ? null : JSON.stringify(record.result),
-      record.expiresAt,
-    );
+    return this.#write(() => {
+      this.#sql.putIdempotency.run(
+        record.key,
+        record.method,
+        record.status,
+        record.result === undefined ? null : JSON.stringify(record.result),
+        record.expiresAt,
+      );
+    });
   }
 
-  /** Idempotent. Pending work has already committed: every method finishes synchronously. */
+  /** Idempotent. Commits the writes still waiting for their group commit first. */
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    if (!this.#db.isOpen) return;
+    clearImmediate(this.#flush);
+    this.#flush = undefined;
+    while (this.#pending.length > 0) this.#commitPending();
+    this.#db.close();
+  }
+
+  /** Expired records are only ever looked up by key, so without a sweep every one would stay forever. */
+  async #sweepIdempotency(now: number): Promise<void> {
+    this.#lastSweepAt = now;
+    await this.#write(() => this.#sql.sweepIdempotency.run(now));
+  }
+
+  #write<T>(work: () => T): Promise<T> {
+    if (!this.#db.isOpen) return Promise.reject(new Error('the store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.#flush ??= setImmediate(() => this.#drain());
+    });
+  }
+
+  #drain(): void {
+    this.#flush = undefined;
+    this.#commitPending();
+    if (this.#pending.length > 0) this.#flush = setImmediate(() => this.#drain());
+  }
+
+  /**
+   * One group commit of up to MAX_WRITES_PER_COMMIT waiting writes, then their promises settle. BEGIN IMMEDIATE
+   * takes the write lock up front, so a read-then-write cannot fail half-way on SQLITE_BUSY.
+   */
+  #commitPending(): void {
+    const batch = this.#pending.splice(0, MAX_WRITES_PER_COMMIT);
+    const outcomes: WriteOutcome[] = [];
+    try {
+      this.#sql.begin.run();
+      for (const write of batch) {
+        this.#sql.savepoint.run();
+        try {
+          outcomes.push({ ok: true, value: write.work() });
+          this.#sql.release.run();
+        } catch (error) {
+          this.#sql.rollbackToSavepoint.run();
+          this.#sql.release.run();
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.#sql.commit.run();
+    } catch (error) {
+      // The transaction itself failed (BEGIN or COMMIT: disk full, I/O error): nothing of it is on disk.
+      if (this.#db.isTransaction) this.#sql.rollback.run();
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    batch.forEach((write, i) => {
+      const outcome = outcomes[i] as WriteOutcome;
+      if (outcome.ok) write.resolve(outcome.value);
+      else write.reject(outcome.error);
+    });
   }
 
   #ensureSession(key: string, agentId: string, now: number): SessionRecord {
     this.#sql.insertSession.run(key, agentId, randomUUID(), now, now);
     return toSession(this.#sql.getSession.get(key) as SessionRow);
-  }
-
-  /** BEGIN IMMEDIATE takes the write lock up front, so a read-then-write cannot fail half-way on SQLITE_BUSY. */
-  #transaction<T>(work: () => T): T {
-    this.#sql.begin.run();
-    try {
-      const result = work();
-      this.#sql.commit.run();
-      return result;
-    } catch (error) {
-      if (this.#db.isTransaction) this.#sql.rollback.run();
-      throw error;
-    }
   }
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
+import { countWalCommits } from '../../bench/store-cost.ts';
 import {
   APPLICATION_ID,
   BUSY_TIMEOUT_MS,
@@ -237,4 +238,89 @@ test("two stores on one file see each other's commits and number seqs without ga
   const fromB = await b.appendMessage({ sessionKey: 'k', role: 'user', content: 'from b', timestamp: 2 });
   assert.equal(fromB.seq, 2);
   assert.equal((await a.getSession('k'))?.messageCount, 2);
+});
+
+test('writes requested together share one group commit; each settles only once committed', async (t) => {
+  const dir = tempStateDir(t);
+  const store = SqliteStore.open(dir);
+  t.after(() => store.close());
+  store.database.exec('PRAGMA wal_autocheckpoint = 0');
+  const wal = join(dir, `${DATABASE_FILE_NAME}-wal`);
+  await store.ensureSession('agent:main:a', 'main', 1);
+  const before = countWalCommits(wal);
+  const writes = Array.from({ length: 20 }, (_, i) =>
+    store.appendMessage({
+      sessionKey: `agent:main:s${i % 4}`,
+      role: 'user',
+      content: `m${i}`,
+      timestamp: 10 + i,
+    }),
+  );
+  // Nothing is on disk (or visible) before the group commit runs.
+  assert.equal(countWalCommits(wal), before);
+  assert.deepEqual(await store.listMessages('agent:main:s0', { limit: 10 }), []);
+  const stored = await Promise.all(writes);
+  assert.equal(countWalCommits(wal), before + 1, 'twenty writes, one commit');
+  // Call order is commit order: each session's seqs follow the calls.
+  assert.deepEqual(
+    stored.filter((m) => m.sessionKey === 'agent:main:s1').map((m) => [m.seq, m.content]),
+    [
+      [1, 'm1'],
+      [2, 'm5'],
+      [3, 'm9'],
+      [4, 'm13'],
+      [5, 'm17'],
+    ],
+  );
+});
+
+test('a write that fails in a group commit rolls back alone', async (t) => {
+  const store = SqliteStore.open(tempStateDir(t));
+  t.after(() => store.close());
+  const session = await store.ensureSession('agent:main:a', 'main', 1);
+  const run = { sessionKey: 'agent:main:a', sessionId: session.sessionId, agentId: 'main', startedAt: 2 };
+  await store.startRun({ ...run, runId: 'r1' });
+  const [first, duplicate, last] = await Promise.allSettled([
+    store.appendMessage({ sessionKey: 'agent:main:a', role: 'user', content: 'before', timestamp: 3 }),
+    // Its message insert succeeds, then the duplicate run id fails: both must be undone, nothing else.
+    store.appendMessage(
+      { sessionKey: 'agent:main:a', role: 'user', content: 'dup', timestamp: 4, runId: 'r1' },
+      { start: { agentId: 'main', startedAt: 4 } },
+    ),
+    store.appendMessage({ sessionKey: 'agent:main:a', role: 'user', content: 'after', timestamp: 5 }),
+  ]);
+  assert.equal(first.status, 'fulfilled');
+  assert.equal(duplicate.status, 'rejected');
+  assert.equal(last.status, 'fulfilled');
+  const messages = await store.listMessages('agent:main:a', { limit: 10 });
+  assert.deepEqual(
+    messages.map((m) => [m.seq, m.content]),
+    [
+      [1, 'before'],
+      [2, 'after'],
+    ],
+  );
+});
+
+test('close() commits writes still waiting for their group commit', async (t) => {
+  const dir = tempStateDir(t);
+  const store = SqliteStore.open(dir);
+  const write = store.appendMessage({
+    sessionKey: 'agent:main:a',
+    role: 'user',
+    content: 'late',
+    timestamp: 1,
+  });
+  store.close();
+  assert.equal((await write).content, 'late');
+  const reopened = SqliteStore.open(dir);
+  t.after(() => reopened.close());
+  assert.deepEqual(
+    (await reopened.listMessages('agent:main:a', { limit: 5 })).map((m) => m.content),
+    ['late'],
+  );
+  await assert.rejects(
+    store.appendMessage({ sessionKey: 'agent:main:a', role: 'user', content: 'x', timestamp: 2 }),
+    /the store is closed/,
+  );
 });
