@@ -2,8 +2,8 @@
  * What the SQLite store alone costs per chat turn, measured in this process on the same filesystem as the
  * gateway's state dir: the store calls ChatService makes for one echo turn, run back to back on the real
  * `SqliteStore` (same pragmas: WAL, synchronous=FULL), and the commits they make, counted in the WAL.
- * node:sqlite is synchronous, so this time blocks the gateway's event loop: 1000 / (ms per turn) is a ceiling on
- * turns/s that no amount of socket or JSON work can raise.
+ * node:sqlite is synchronous, so this time blocks the gateway's event loop: 1000 / (ms per turn) bounds turns run
+ * one at a time; concurrent turns share group commits (SqliteStore), which is how the gateway goes past it.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { SqliteStore } from '../src/storage/sqlite-store.ts';
