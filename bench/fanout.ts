@@ -30,7 +30,7 @@ const LEVELS = [
  * 4 MiB plus the receive queue) before `maxBufferedBytes` counts at all, hence longer replies and more turns.
  */
 const STALLED_RUN = { receivers: 100, turns: 400, stalledShare: 0.1, fillerRepeat: 4 };
-const IN_FLIGHT = 8;
+const IN_FLIGHT = 16;
 const SESSIONS = 8;
 const MAX_BUFFERED_BYTES = 256 * 1024;
 const FILLER = 'one two three four five six seven eight nine ten';

@@ -4,7 +4,7 @@ import { scopeSatisfied } from './authz/scopes.ts';
 import type { HealthState } from './health-state.ts';
 import { payloadJson } from './protocol/frames.ts';
 import type { GatewayWsClient } from './ws/client.ts';
-import { corkUntilNextTick } from './ws/cork.ts';
+import { corkUntilImmediate } from './ws/cork.ts';
 
 export type EventOptions = {
   /** Skip (and leave a seq gap) rather than close a client whose send buffer is over the limit. */
@@ -83,7 +83,7 @@ export class InProcessBroadcast implements Broadcast {
       if (!dropIfSlow) this.#onSlowConsumer(client);
       return;
     }
-    corkUntilNextTick(client);
+    corkUntilImmediate(client);
     client.ws.send(`${head}${client.seq}}`);
   }
 }

@@ -784,7 +784,7 @@ test('e2e: a client that stops reading loses droppable events (seq gap) and is c
   );
 });
 
-test('unit: the frames of one tick leave in one corked write per socket', async (t) => {
+test('unit: the frames of one event-loop turn leave in one corked write per socket', async (t) => {
   const a = fakeClient(['operator.admin']);
   const log: string[] = [];
   (a.ws as unknown as { _socket: unknown })._socket = {
@@ -799,12 +799,15 @@ test('unit: the frames of one tick leave in one corked write per socket', async 
   const { bus } = harness(t, [a]);
   bus.broadcast('tick', { ts: 1 });
   bus.broadcast('tick', { ts: 2 });
-  bus.broadcast('health', { ok: true });
-  assert.deepEqual(log, ['cork', 'send', 'send', 'send'], 'held until the tick ends');
+  // Later ticks and microtasks of the same loop turn (other sockets' reads, other turns' steps) join the write.
   await new Promise((resolve) => process.nextTick(resolve));
+  await Promise.resolve();
+  bus.broadcast('health', { ok: true });
+  assert.deepEqual(log, ['cork', 'send', 'send', 'send'], 'held until the loop turn ends');
+  await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(log, ['cork', 'send', 'send', 'send', 'uncork']);
   bus.broadcast('tick', { ts: 3 });
-  assert.deepEqual(log.slice(5), ['cork', 'send'], 'the next tick corks again');
-  await new Promise((resolve) => process.nextTick(resolve));
+  assert.deepEqual(log.slice(5), ['cork', 'send'], 'the next turn corks again');
+  await new Promise((resolve) => setImmediate(resolve));
   assert.equal(log.at(-1), 'uncork');
 });
