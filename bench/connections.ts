@@ -5,7 +5,7 @@
  * "0" is read after a warm-up round of sockets opened and closed again: what the first connections load once (the
  * gateway's schema layer, compiled code, a grown heap) is not a cost of each connection.
  */
-import { type BenchClient, connectMany, type Server, startFloor, startGateway } from './bench-client.ts';
+import { BenchClient, connectMany, type Server, startFloor, startGateway } from './bench-client.ts';
 import { settle } from './chat-turns.ts';
 import { readRss } from './probes.ts';
 import type { Table, Target, ValueRow } from './report.ts';
@@ -17,15 +17,35 @@ const WAVE = 16;
 const WARM_UP_SOCKETS = 200;
 const TARGET_KIB_PER_CONNECTION = 16;
 
-type Reading = { sockets: number; rssKiB: number; connectMs: number };
+/** `heap*`: the gateway's own JS heap (its `status` method); the floor has none. */
+type Reading = {
+  sockets: number;
+  rssKiB: number;
+  connectMs: number;
+  heapUsedKiB?: number;
+  heapTotalKiB?: number;
+};
 
-async function runSubject(server: Server, token: string): Promise<Reading[]> {
+async function runSubject(server: Server, token: string, gateway: boolean): Promise<Reading[]> {
   const clients: BenchClient[] = [];
+  // Connected before the baseline, so it is part of every reading.
+  const probe = gateway ? await BenchClient.connect(server.url, token, 'cli', ['operator.read']) : undefined;
+  const heap = async () => {
+    if (!probe) return {};
+    const memory = (await probe.request('status', {}))?.processMemory as
+      | { heapUsedBytes: number; heapTotalBytes: number }
+      | undefined;
+    return memory
+      ? { heapUsedKiB: memory.heapUsedBytes / 1024, heapTotalKiB: memory.heapTotalBytes / 1024 }
+      : {};
+  };
   try {
     const warmUp = await connectMany(server.url, token, 'cli', WARM_UP_SOCKETS, WAVE, ['operator.read']);
     await Promise.all(warmUp.map((c) => c.closeAndWait()));
     await settle(server.running);
-    const readings: Reading[] = [{ sockets: 0, rssKiB: readRss(server.pid).rssKiB, connectMs: 0 }];
+    const readings: Reading[] = [
+      { sockets: 0, rssKiB: readRss(server.pid).rssKiB, connectMs: 0, ...(await heap()) },
+    ];
     for (const level of LEVELS) {
       const start = performance.now();
       clients.push(
@@ -33,13 +53,14 @@ async function runSubject(server: Server, token: string): Promise<Reading[]> {
       );
       const connectMs = performance.now() - start;
       await settle(server.running);
-      readings.push({ sockets: level, rssKiB: readRss(server.pid).rssKiB, connectMs });
+      readings.push({ sockets: level, rssKiB: readRss(server.pid).rssKiB, connectMs, ...(await heap()) });
     }
     const closed = clients.filter((c) => c.closed);
     if (closed.length)
       throw new Error(`${closed.length} idle sockets were closed (first: ${closed[0].closed?.code})`);
     return readings;
   } finally {
+    probe?.close();
     for (const c of clients) c.close();
     await server.stop();
   }
@@ -50,9 +71,10 @@ export async function measureConnections(options: ScenarioOptions): Promise<Scen
   const ours = await runSubject(
     await startGateway(options.cli, options.token, {}, 'connections'),
     options.token,
+    true,
   );
   process.stderr.write('bench: connections floor…\n');
-  const floor = await runSubject(await startFloor(options.floorServer), options.token);
+  const floor = await runSubject(await startFloor(options.floorServer), options.token, false);
   const perConnection = (r: Reading[], i: number) => (r[i].rssKiB - r[0].rssKiB) / r[i].sockets;
   const marginal = (r: Reading[]) => (r[2].rssKiB - r[1].rssKiB) / (r[2].sockets - r[1].sockets);
   const values: ValueRow[] = [
@@ -85,6 +107,26 @@ export async function measureConnections(options: ScenarioOptions): Promise<Scen
       },
     );
   });
+  const heapPerSocket = (pick: (r: Reading) => number | undefined) =>
+    LEVELS.map(
+      (level, i) => `${((pick(ours[i + 1]) ?? Number.NaN) - (pick(ours[0]) ?? Number.NaN)) / level}`,
+    );
+  values.push(
+    {
+      label: `gateway JS heap used per socket at ${LEVELS.join(' / ')} (KiB)`,
+      unit: 'count',
+      ours: heapPerSocket((r) => r.heapUsedKiB)
+        .map((v) => Number(v).toFixed(1))
+        .join(' / '),
+    },
+    {
+      label: `gateway JS heap committed per socket at ${LEVELS.join(' / ')} (KiB)`,
+      unit: 'count',
+      ours: heapPerSocket((r) => r.heapTotalKiB)
+        .map((v) => Number(v).toFixed(1))
+        .join(' / '),
+    },
+  );
   values.push({
     label: `RSS per socket from ${LEVELS[0]} to ${LEVELS[1]}`,
     unit: 'KiB',

@@ -124,12 +124,7 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
       refuseUpgrade(socket, 503, 'Too many unauthenticated sockets');
       return;
     }
-    // The slot goes back when the socket closes before it became a client: a malformed upgrade ws refuses
-    // itself (400), or a peer that gave up while its upgrade was queued.
-    let attached = false;
-    socket.once('close', () => {
-      if (!attached) budget.release(bucket);
-    });
+    const slot = holdSlotUntilAttached(socket, bucket);
     const capHeader = req.headers['x-openclaw-scopes'];
     const scopeCap =
       typeof capHeader === 'string'
@@ -155,7 +150,7 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
       socket.cork();
       process.nextTick(() => socket.uncork());
       wss.handleUpgrade(req, socket, head, (ws) => {
-        attached = true;
+        slot.attached = true;
         const client = new GatewayWsClient({
           connId: randomUUID(),
           ws,
@@ -172,6 +167,19 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
         attach(client, waitedMs);
       });
     });
+  }
+
+  /**
+   * The pre-auth slot goes back when the socket closes before it became a client: a malformed upgrade ws refuses
+   * itself (400), or a peer that gave up while its upgrade was queued. Its own function, so the listener, which
+   * lives as long as the socket, does not keep the upgrade request and its buffers alive with it.
+   */
+  function holdSlotUntilAttached(socket: Duplex, bucket: string): { attached: boolean } {
+    const slot = { attached: false };
+    socket.once('close', () => {
+      if (!slot.attached) budget.release(bucket);
+    });
+    return slot;
   }
 
   /** `waitedMs`: how long the upgrade queued, which counts against the handshake timeout. */
