@@ -205,6 +205,19 @@ export async function connectMany(
   return clients;
 }
 
+/** A load client this busy (share of one core) may be what bounds a throughput figure rather than the server. */
+export const CLIENT_BOUND_SHARE = 0.9;
+
+/**
+ * A note naming the runs whose load client was near a full core (`runs`: label → client CPU ÷ wall time), where
+ * the figure says as much about the client as about the server; undefined when there are none.
+ */
+export function clientBoundNote(scenario: string, runs: [string, number][]): string | undefined {
+  const bound = runs.filter(([, share]) => share >= CLIENT_BOUND_SHARE);
+  if (bound.length === 0) return undefined;
+  return `${scenario}: the load client (this process, sharing the machine with the server) used ≥ ${CLIENT_BOUND_SHARE * 100} % of a core in ${bound.map(([label, share]) => `${label} (${(share * 100).toFixed(0)} %)`).join(', ')}: there the client, not the server, may be what bounds the figure; compare the server CPU per request or frame.`;
+}
+
 /** Nearest-rank percentile. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;

@@ -9,6 +9,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   BenchClient,
+  clientBoundNote,
   connectMany,
   cpuMsSince,
   percentile,
@@ -325,8 +326,16 @@ export async function measureFanout(options: ScenarioOptions): Promise<ScenarioR
     notes.push(
       `Fan-out, stalled receivers: each stalled socket was owed ${(s.stalled!.framesAfter / s.stalled!.count).toFixed(0)} frames and got them all once resumed — neither a drop nor a 1008: the kernel's loopback socket buffers (several MiB each way) absorbed the backlog before \`bufferedAmount\` reached ${MAX_BUFFERED_BYTES / 1024} KiB. Tripping it takes more turns than fit the bench's time budget.`,
     );
-  notes.push(
-    `Fan-out at 10 receivers is bounded by the turn rate (two fsyncs per turn, see "Chat turns"), not by delivery: the floor stores nothing. From 100 receivers on, delivery dominates.`,
-  );
+  const bound = clientBoundNote('Fan-out', [
+    ...ours.runs.map((r): [string, number] => [
+      `${r.receivers} receivers (clawgate)`,
+      r.clientCpuMs / r.wallMs,
+    ]),
+    ...floor.runs.map((r): [string, number] => [
+      `${r.receivers} receivers (floor)`,
+      r.clientCpuMs / r.wallMs,
+    ]),
+  ]);
+  if (bound) notes.push(bound);
   return { tables, notes, targets, correct: problems.length === 0 };
 }

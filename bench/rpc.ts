@@ -7,6 +7,7 @@
  */
 import {
   BenchClient,
+  clientBoundNote,
   connectMany,
   cpuMsSince,
   percentile,
@@ -188,5 +189,20 @@ export async function measureRpc(options: ScenarioOptions): Promise<ScenarioResu
       ? `RPC correctness: all ${SERIAL + WARMUP + 1 + SHAPES.length * PIPELINED_PER_SHAPE * 1.25} \`health\` requests answered ok.`
       : `**RPC: ${failed} \`health\` requests answered an error.**`,
   ];
+  const bound = clientBoundNote(
+    'RPC',
+    SHAPES.flatMap((shape, i) =>
+      (
+        [
+          ['clawgate', ours],
+          ['floor', floor],
+        ] as const
+      ).map(([who, s]): [string, number] => [
+        `${shape.label} (${who})`,
+        s.pipelined[i].clientCpuMs / s.pipelined[i].wallMs,
+      ]),
+    ),
+  );
+  if (bound) notes.push(bound);
   return { tables, notes, targets, correct: failed === 0 };
 }
