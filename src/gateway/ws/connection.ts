@@ -199,10 +199,11 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
       // Sockets that time out together (a flood's wave) are closed a slice at a time, not all in one turn.
       preAuthWork.run(() => {
         if (client.authenticated || client.closed) return;
-        // The close frame goes out, then the socket at once: waiting for the peer's close reply would cost a
-        // read and a timer per socket of a flood for nothing.
+        // The close frame goes out, then the socket at the end of this loop turn: waiting for the peer's close
+        // reply would cost a read and a timer per socket of a flood. Not in the same tick: destroying a socket
+        // whose write has not yet called back builds an error (stack trace and all) per pending write.
         ws.close(CLOSE.POLICY, 'handshake timeout');
-        ws.terminate();
+        setImmediate(terminate, ws);
       });
     }, timeoutMs);
     client.handshakeTimer.unref();
@@ -323,6 +324,10 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
       wss.close();
     },
   };
+}
+
+function terminate(ws: WebSocket): void {
+  ws.terminate();
 }
 
 function rawToString(data: RawData): string {
