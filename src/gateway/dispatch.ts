@@ -8,12 +8,12 @@ import { GatewayError } from './protocol/gateway-error.ts';
 import { compileSchema, describeIssues, loadSchemas } from './protocol/validators.ts';
 import type { GatewayWsClient } from './ws/client.ts';
 import { CLOSE } from './ws/close-codes.ts';
-import { corkUntilImmediate } from './ws/cork.ts';
+import { corkUntilTickEnds } from './ws/cork.ts';
 import { MAX_UNAUTHORIZED_ROLE_CALLS, STARTUP_RETRY_AFTER_MS } from './ws/limits.ts';
 
 function send(client: GatewayWsClient, text: string): void {
   if (client.closed) return;
-  corkUntilImmediate(client);
+  corkUntilTickEnds(client);
   client.ws.send(text);
 }
 
