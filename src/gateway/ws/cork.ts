@@ -4,7 +4,7 @@ type Corkable = { cork(): void; uncork(): void };
 
 /**
  * Holds a socket's writes until the check phase of the current event-loop turn, so everything the turn emits for
- * it (the frames of every run that stepped, the answers to every request read in this poll phase) leaves in one
+ * it (the frames of every run that stepped, a presence or health broadcast) leaves in one
  * writev instead of one syscall each: on loopback the writev itself, where the kernel delivers to the reader, was
  * 62 % of the gateway's time under fan-out. ws corks per frame itself; Node counts corks, so ours spans its.
  * `_socket` is ws's private socket field (ws is pinned exactly). Measured against uncorking at the end of the
