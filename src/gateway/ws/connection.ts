@@ -60,6 +60,8 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     () => limits().preauthSliceMs,
     (error) => ctx.logger.error('pre-auth work failed', { error: (error as Error).stack }),
   );
+  /** Raw sockets whose upgrade waits in the queue: closing the runtime destroys them, as nothing else will. */
+  const queuedUpgrades = new Set<Duplex>();
   const presence = new PresencePublisher(
     () => limits().presenceCoalesceMs,
     () => broadcastPresence(ctx),
@@ -139,8 +141,15 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     // at start-up blocked the probes (~40 ms bundled, ~400 ms from sources) and kept it in an idle gateway's RSS.
     void loadSchemas().catch(() => undefined);
     const arrivedAt = performance.now();
+    queuedUpgrades.add(socket);
     preAuthWork.run(() => {
+      queuedUpgrades.delete(socket);
       if (socket.destroyed) return;
+      // Shutdown began while it queued: closeAll has already taken its list of sockets to close.
+      if (ctx.readiness.draining) {
+        refuseUpgrade(socket, 503, 'Gateway shutting down');
+        return;
+      }
       const waitedMs = performance.now() - arrivedAt;
       if (waitedMs >= limits().handshakeTimeoutMs) {
         refuseUpgrade(socket, 503, 'Handshake timeout');
@@ -321,6 +330,8 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
       clearInterval(sweep);
       presence.close();
       preAuthWork.close();
+      for (const socket of queuedUpgrades) socket.destroy();
+      queuedUpgrades.clear();
       wss.close();
     },
   };

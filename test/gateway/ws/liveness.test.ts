@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHook } from 'node:async_hooks';
-import { type AddressInfo, connect, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { startTestGateway } from '../../helpers/gateway.ts';
 import { connectClient, RawClient } from '../../helpers/raw-client.ts';
@@ -114,4 +114,37 @@ test('a slowloris upgrade (headers never finished) is cut off after the handshak
   await new Promise<void>((resolve) => socket.once('close', () => resolve()));
   const elapsed = performance.now() - started;
   assert.ok(elapsed >= 250 && elapsed < 3_000, `closed after ${elapsed.toFixed(0)} ms`);
+});
+
+test('closing the gateway with upgrades still queued closes their sockets too', async () => {
+  const sockets: Socket[] = [];
+  const left = await handlesLeftBy(async () => {
+    const gw = await startTestGateway({
+      config: { gateway: { limits: { maxPreauthConnectionsPerIp: 500, preauthSliceMs: 1 } } },
+    });
+    const firstAnswer = new Promise<void>((resolve) => {
+      for (let i = 0; i < 200; i++) {
+        const socket = connect(gw.port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        socket.once('data', () => resolve());
+        socket.write(
+          `GET / HTTP/1.1\r\nHost: 127.0.0.1:${gw.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        );
+        sockets.push(socket);
+      }
+    });
+    // Upgrades are completed a 1 ms slice at a time: when the first 101 arrives, most still wait in the queue.
+    await firstAnswer;
+    await gw.close();
+    await Promise.all(
+      sockets.map((socket) =>
+        socket.closed || socket.destroyed
+          ? undefined
+          : new Promise((resolve) => socket.once('close', resolve)),
+      ),
+    );
+  });
+  assert.deepEqual(left, []);
+  assert.ok(sockets.every((socket) => socket.destroyed));
 });
