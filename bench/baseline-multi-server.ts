@@ -1,8 +1,8 @@
 /**
- * The floor for the RPC, fan-out and connection scenarios: a bare Node `http` + `ws` server that answers
+ * The floor for the chat, RPC, fan-out and connection scenarios: a bare Node `http` + `ws` server that answers
  * `connect` with a minimal hello-ok, any other request with a cached `res` carrying `--res-payload` (the JSON of the
- * gateway's own `health` answer, so a client parses the same thing from both)
- * (the size of the gateway's `health` answer), and `chat.send` with its `res` plus the frames an echo turn costs,
+ * gateway's own `health` answer, so a client parses the same thing from both), and `chat.send` with its `res`
+ * plus the frames an echo turn costs (status, lifecycle, one agent + one chat delta per word, usage, end, final),
  * sent to every connection (each frame serialised once, a per-connection `seq` appended, as the gateway does).
  * No validation, storage, scopes or back-pressure. Started like the gateway (`--port N`, same ready line).
  */

@@ -1,7 +1,7 @@
 /**
  * Chat throughput (issue 4): one gateway child on the offline `echo/echo` model with no word delay, driven by a
  * raw `ws` backend client in this process — `chat.send` turns spread over a few sessions with a bounded number
- * in flight, each timed from send to its `chat` final. The same client drives `bench/baseline-chat-server.ts`,
+ * in flight, each timed from send to its `chat` final. The same client drives `bench/baseline-multi-server.ts`,
  * which sends the same frames per turn and does nothing else, for the floor.
  *
  * Both servers run with `--expose-gc` and a one-line preload that answers SIGUSR2 with a full GC, so memory can be
@@ -423,7 +423,7 @@ export type ChatBenchOptions = {
   /** The CLI to run `gateway run` from (the bundle, or sources when it is missing). */
   cli: string;
   cliLabel: string;
-  /** `bench/baseline-chat-server` as plain `.mjs` (or `.ts` next to sources). */
+  /** `bench/baseline-multi-server` as plain `.mjs` (or `.ts` next to sources). */
   floorServer: string;
   floorLabel: string;
   token: string;
@@ -577,7 +577,7 @@ function report(
         `\`${options.cliLabel} gateway run\` with \`models.echo.wordDelayMs: 0\` (the default agent's offline \`echo/echo\` model), ` +
         `one raw \`ws\` backend client (\`gateway-client\`/\`backend\`, admin) in the bench process: ${load.turns} \`chat.send\` turns over ` +
         `${load.sessions} sessions, at most ${load.inFlight} awaiting their \`chat\` final, after ${load.warmupTurns} unmeasured warm-up turns. ` +
-        'One run. The floor (`bench/baseline-chat-server.ts`) answers each `chat.send` with the same frames and nothing else, driven by the same client. ' +
+        'One run. The floor (`bench/baseline-multi-server.ts`) answers each `chat.send` with the same frames and nothing else, driven by the same client. ' +
         'Main-thread shares come from `/proc/<pid>/task/<pid>/schedstat`; "blocked or idle" is the wall time left over.',
       floorLabel,
       values: throughput,

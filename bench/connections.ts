@@ -108,23 +108,19 @@ export async function measureConnections(options: ScenarioOptions): Promise<Scen
     );
   });
   const heapPerSocket = (pick: (r: Reading) => number | undefined) =>
-    LEVELS.map(
-      (level, i) => `${((pick(ours[i + 1]) ?? Number.NaN) - (pick(ours[0]) ?? Number.NaN)) / level}`,
-    );
+    LEVELS.map((level, i) =>
+      (((pick(ours[i + 1]) ?? Number.NaN) - (pick(ours[0]) ?? Number.NaN)) / level).toFixed(1),
+    ).join(' / ');
   values.push(
     {
       label: `gateway JS heap used per socket at ${LEVELS.join(' / ')} (KiB)`,
       unit: 'count',
-      ours: heapPerSocket((r) => r.heapUsedKiB)
-        .map((v) => Number(v).toFixed(1))
-        .join(' / '),
+      ours: heapPerSocket((r) => r.heapUsedKiB),
     },
     {
       label: `gateway JS heap committed per socket at ${LEVELS.join(' / ')} (KiB)`,
       unit: 'count',
-      ours: heapPerSocket((r) => r.heapTotalKiB)
-        .map((v) => Number(v).toFixed(1))
-        .join(' / '),
+      ours: heapPerSocket((r) => r.heapTotalKiB),
     },
   );
   values.push({

@@ -53,7 +53,6 @@ const DIST_CLI = join(REPO_ROOT, 'dist', 'cli.mjs');
 const PROFILE_DIR = join(REPO_ROOT, 'bench', 'profiles');
 const BASELINE_SERVER = join(REPO_ROOT, 'bench', 'baseline-server.ts');
 const BASELINE_CLIENT = join(REPO_ROOT, 'bench', 'baseline-client.ts');
-const BASELINE_CHAT_SERVER = join(REPO_ROOT, 'bench', 'baseline-chat-server.ts');
 const BASELINE_MULTI_SERVER = join(REPO_ROOT, 'bench', 'baseline-multi-server.ts');
 const RESULTS_PATH = join(REPO_ROOT, 'bench', 'RESULTS.md');
 
@@ -252,7 +251,7 @@ async function measureCli(subjects: CliSubject[], runs: number): Promise<Row[]> 
  */
 async function writeJsBaselines(
   dir: string,
-): Promise<{ server: string; client: string; chatServer: string; multiServer: string }> {
+): Promise<{ server: string; client: string; multiServer: string }> {
   const ws = JSON.stringify(import.meta.resolve('ws'));
   const toJs = (source: string, target: string) => {
     const { code } = transformSync(readFileSync(source, 'utf8'), { loader: 'ts', format: 'esm' });
@@ -264,7 +263,6 @@ async function writeJsBaselines(
   const paths = {
     server: toJs(BASELINE_SERVER, join(dir, 'baseline-server.mjs')),
     client: toJs(BASELINE_CLIENT, join(dir, 'baseline-client.mjs')),
-    chatServer: toJs(BASELINE_CHAT_SERVER, join(dir, 'baseline-chat-server.mjs')),
     multiServer: toJs(BASELINE_MULTI_SERVER, join(dir, 'baseline-multi-server.mjs')),
   };
   await stopEsbuild(); // its service process would otherwise sit beside every measurement
@@ -459,7 +457,7 @@ async function main({ runs, only, profile }: Options, scratch: string): Promise<
         targets: [],
         ...(await measureChatTurns({
           ...subject,
-          floorServer: withDist ? js.chatServer : BASELINE_CHAT_SERVER,
+          floorServer: multiFloor,
         })),
       })),
     );
