@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { IDEMPOTENCY_MAX_ENTRIES, IDEMPOTENCY_TTL_MS } from '../src/gateway/ws/limits.ts';
+import { IDEMPOTENCY_MAX_ENTRIES, IDEMPOTENCY_TTL_MS } from '../src/config/limits.ts';
 import { gatewayNodeFlags, SHIPPED_NODE_FLAGS } from './gateway-flags.ts';
 import {
   cleanEnv,

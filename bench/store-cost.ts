@@ -55,7 +55,7 @@ export function countWalCommits(path: string): number {
 /**
  * The store calls of one echo turn, in ChatService's order: `send` (ensureSession, the user message + run start),
  * `#afterAccepted` (getSession), `#execute` (the context window, the session's model, the assistant message,
- * run finish, getSession for the events). Keep in step with src/gateway/chat/chat-service.ts.
+ * run finish, getSession for the events). Keep in step with src/chat/chat-service.ts.
  */
 async function storeTurn(store: SqliteStore, sessionKey: string, runId: string, text: string): Promise<void> {
   const now = Date.now();

@@ -1,4 +1,4 @@
 /** clawgate's public API: start a gateway in-process. Everything else is internal. */
 
-export type { GatewayServer, StartGatewayOptions } from './gateway/server.ts';
-export { startGatewayServer } from './gateway/server.ts';
+export type { GatewayServer, StartGatewayOptions } from './server/server.ts';
+export { startGatewayServer } from './server/server.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { TSchema } from 'typebox';
 import { ConfigFileSchema } from '../src/config/schema.ts';
-import { DETAIL_CODES, ERROR_CODES } from '../src/gateway/protocol/error-codes.ts';
+import { DETAIL_CODES, ERROR_CODES } from '../src/protocol/error-codes.ts';
 
 const protocolDoc = readFileSync(new URL('../docs/protocol.md', import.meta.url), 'utf8');
 const configDoc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');

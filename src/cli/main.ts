@@ -61,7 +61,7 @@ async function runCall(method: string, flags: CallFlags): Promise<void> {
     await Promise.all([
       import('../client/gateway-client.ts'),
       import('./client-settings.ts'),
-      import('../gateway/authz/method-scopes.ts'),
+      import('../server/authz/method-scopes.ts'),
     ]);
   const settings = resolveClientSettings(flags, process.env);
   const scope = scopeForMethod(method);
@@ -97,7 +97,7 @@ type RunFlags = {
 };
 
 async function runGateway(flags: RunFlags): Promise<void> {
-  const { startGatewayServer } = await import('../gateway/server.ts');
+  const { startGatewayServer } = await import('../server/server.ts');
   const server = await startGatewayServer({
     configPath: flags.config,
     overrides: {

@@ -3,7 +3,7 @@ import {
   AUTH_RATE_LIMIT_MAX_ATTEMPTS,
   AUTH_RATE_LIMIT_WINDOW_MS,
   DEFAULT_LIMITS,
-} from '../gateway/ws/limits.ts';
+} from './limits.ts';
 import type { GatewayConfig } from './types.ts';
 
 export const DEFAULT_PORT = 18789;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import JSON5 from 'json5';
-import { listAgents } from '../gateway/health-snapshot.ts';
-import { compileSchema, describeIssues, loadSchemas } from '../gateway/protocol/validators.ts';
+import { listAgents } from '../agents/registry.ts';
+import { compileSchema, describeIssues, loadSchemas } from '../protocol/validators.ts';
 import { ConfigError } from './config-error.ts';
 import { defaultConfig } from './defaults.ts';
 import { resolveStatePaths, type StatePaths } from './paths.ts';

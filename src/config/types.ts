@@ -1,4 +1,4 @@
-import type { GatewayLimits } from '../gateway/ws/limits.ts';
+import type { GatewayLimits } from './limits.ts';
 
 export const AUTH_MODES = ['token', 'password', 'none', 'trusted-proxy'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];

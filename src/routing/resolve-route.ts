@@ -1,5 +1,5 @@
+import { defaultAgentId, listAgents } from '../agents/registry.ts';
 import type { BindingConfig, DmScope, GatewayConfig, GroupScope, PeerKind } from '../config/types.ts';
-import { defaultAgentId, listAgents } from '../gateway/health-snapshot.ts';
 import { DEFAULT_ACCOUNT_ID, mainSessionKey, peerSessionKey } from './session-key.ts';
 import type { MatchedBy, ResolvedRoute, RouteInput } from './types.ts';
 

@@ -1,6 +1,6 @@
+import { defaultAgentId } from '../agents/registry.ts';
 import type { DmScope, GatewayConfig, GroupScope, PeerKind } from '../config/types.ts';
-import { defaultAgentId } from '../gateway/health-snapshot.ts';
-import { GatewayError, invalidParams } from '../gateway/protocol/gateway-error.ts';
+import { GatewayError, invalidParams } from '../protocol/gateway-error.ts';
 
 /** protocol.md §9: `chat.send` takes a `sessionKey` of 1-512 characters; a normalized key keeps that bound. */
 export const MAX_SESSION_KEY_LENGTH = 512;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import { openDatabase } from './database.ts';
 import type {
   GatewayStore,
   IdempotencyRecord,
@@ -13,8 +14,7 @@ import type {
   SessionRecord,
   StoredMessage,
   Usage,
-} from '../sessions/store.ts';
-import { openDatabase } from './database.ts';
+} from './store.ts';
 
 /** Expired idempotency records are swept at most this often (by the caller's clock), not on every lookup. */
 export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 60_000;

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigOverrides } from '../../src/config/load.ts';
-import { type GatewayServer, startGatewayServer } from '../../src/gateway/server.ts';
+import { type GatewayServer, startGatewayServer } from '../../src/server/server.ts';
 
 export type TestGateway = {
   server: GatewayServer;

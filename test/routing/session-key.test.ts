@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultConfig } from '../../src/config/defaults.ts';
 import type { DmScope, GroupScope, PeerKind } from '../../src/config/types.ts';
-import { GatewayError } from '../../src/gateway/protocol/gateway-error.ts';
+import { GatewayError } from '../../src/protocol/gateway-error.ts';
 import {
   checkSessionKey,
   MAX_SESSION_KEY_LENGTH,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { GatewayStore, NewMessage, StoredMessage } from '../../src/sessions/store.ts';
+import type { GatewayStore, NewMessage, StoredMessage } from '../../src/storage/store.ts';
 
 /**
  * The GatewayStore contract, run against every implementation (hono's shared router suite): SQLite today, a

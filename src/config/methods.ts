@@ -1,0 +1,219 @@
+import JSON5 from 'json5';
+import { GatewayError } from '../protocol/gateway-error.ts';
+import { loadSchemas } from '../protocol/validators.ts';
+import type { GatewayContext } from '../server/context.ts';
+import type { MethodTable } from '../server/method-types.ts';
+import { ConfigError } from './config-error.ts';
+import { buildConfig, validateConfigFile } from './load.ts';
+
+/** Stands in for a secret in everything config methods return; sending it back keeps the stored secret. */
+export const REDACTED = '__CLAWGATE_REDACTED__';
+const SECRET_PATHS = [
+  ['gateway', 'auth', 'token'],
+  ['gateway', 'auth', 'password'],
+] as const;
+
+type Obj = Record<string, unknown>;
+const isObj = (value: unknown): value is Obj =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+function getPath(obj: Obj, path: readonly string[]): unknown {
+  let cur: unknown = obj;
+  for (const key of path) cur = isObj(cur) ? cur[key] : undefined;
+  return cur;
+}
+
+function setPath(obj: Obj, path: readonly string[], value: unknown): void {
+  let cur = obj;
+  for (const key of path.slice(0, -1)) {
+    if (!isObj(cur[key])) return;
+    cur = cur[key] as Obj;
+  }
+  cur[path[path.length - 1] as string] = value;
+}
+
+const isSecretRef = (value: string) => value.startsWith('env:') || value.startsWith('file:');
+
+/** Where secrets sit in a config object: the shared secrets and every provider's apiKey. */
+function secretPaths(obj: Obj): string[][] {
+  const paths: string[][] = SECRET_PATHS.map((path) => [...path]);
+  const providers = getPath(obj, ['models', 'providers']);
+  if (isObj(providers))
+    for (const id of Object.keys(providers)) paths.push(['models', 'providers', id, 'apiKey']);
+  return paths;
+}
+
+function redact<T>(value: T): T {
+  const copy = structuredClone(value) as Obj;
+  for (const path of secretPaths(copy)) {
+    const secret = getPath(copy, path);
+    if (typeof secret === 'string' && !isSecretRef(secret)) setPath(copy, path, REDACTED);
+  }
+  return copy as T;
+}
+
+function redactText(text: string, file: Obj): string {
+  let out = text;
+  for (const path of secretPaths(file)) {
+    const secret = getPath(file, path);
+    if (typeof secret === 'string' && secret.length > 0 && !isSecretRef(secret)) {
+      out = out.split(secret).join(REDACTED);
+    }
+  }
+  return out;
+}
+
+/** A client that echoes a redacted secret back means "keep it". */
+function restoreSecrets(next: Obj, current: Obj): void {
+  for (const path of secretPaths(next)) {
+    if (getPath(next, path) === REDACTED) setPath(next, path, getPath(current, path));
+  }
+}
+
+/** RFC 7386 JSON merge patch: objects merge, `null` deletes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isObj(patch)) return structuredClone(patch);
+  const result: Obj = isObj(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = mergePatch(result[key], value);
+  }
+  return result;
+}
+
+/** Top-level-and-one dotted paths whose values differ, e.g. `gateway.auth`, `logging`. */
+function changedPaths(before: Obj, after: Obj, prefix = '', depth = 0): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  const changed: string[] = [];
+  for (const key of keys) {
+    const a = before[key];
+    const b = after[key];
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (depth < 1 && isObj(a) && isObj(b)) changed.push(...changedPaths(a, b, path, depth + 1));
+    else changed.push(path);
+  }
+  return changed.sort();
+}
+
+function parseRaw(method: string, raw: string): Obj {
+  let parsed: unknown;
+  try {
+    parsed = JSON5.parse(raw);
+  } catch (error) {
+    throw new GatewayError(
+      'INVALID_REQUEST',
+      `invalid ${method} params: raw is not valid JSON5 (${(error as Error).message})`,
+    );
+  }
+  if (!isObj(parsed))
+    throw new GatewayError('INVALID_REQUEST', `invalid ${method} params: raw must be a JSON5 object`);
+  return parsed;
+}
+
+function checkBaseHash(
+  ctx: GatewayContext,
+  method: string,
+  exists: boolean,
+  baseHash: string | undefined,
+): void {
+  if (!exists) return;
+  if (baseHash === undefined) {
+    throw new GatewayError(
+      'INVALID_REQUEST',
+      `${method} needs baseHash: read it from config.get (hash) and send it back`,
+      {
+        details: { code: 'CONFIG_BASE_HASH_MISMATCH' },
+      },
+    );
+  }
+  if (baseHash !== ctx.configState.hash) {
+    throw new GatewayError(
+      'INVALID_REQUEST',
+      'config changed since it was read: call config.get again and retry',
+      {
+        details: { code: 'CONFIG_BASE_HASH_MISMATCH', expected: ctx.configState.hash },
+      },
+    );
+  }
+}
+
+async function writeConfig(ctx: GatewayContext, method: string, next: Obj) {
+  const current = ctx.configState.file;
+  restoreSecrets(next, current);
+  const path = ctx.paths.configPath;
+  try {
+    await validateConfigFile(next, path);
+    buildConfig(next, ctx.env, ctx.configOverrides);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      throw new GatewayError('INVALID_REQUEST', `invalid ${method}: ${error.message}`, {
+        details: { code: 'CONFIG_INVALID' },
+      });
+    }
+    throw error;
+  }
+  const paths = changedPaths(current, next);
+  if (paths.length === 0) return { ok: true, noop: true, changedPaths: [], path, config: redact(next) };
+  const text = `${JSON.stringify(next, null, 2)}\n`;
+  const { restartRequired } = await ctx.applyConfigFile(next, text);
+  ctx.events.broadcast('config.changed', {
+    path,
+    hash: ctx.configState.hash,
+    changedPaths: paths,
+    restartRequired,
+  });
+  return {
+    ok: true,
+    path,
+    hash: ctx.configState.hash,
+    config: redact(next),
+    changedPaths: paths,
+    restartRequired,
+  };
+}
+
+export const configMethods = {
+  'config.get': (_params: unknown, { gateway }) => {
+    const { file, hash, config, exists, text } = gateway.configState;
+    const raw = exists ? redactText(text, file) : null;
+    return {
+      path: gateway.paths.configPath,
+      exists,
+      raw,
+      parsed: redact(file),
+      valid: true,
+      config: redact(config),
+      hash,
+      issues: [],
+      warnings: [],
+    };
+  },
+
+  'config.schema': async (_params: unknown, { gateway }) => {
+    const { ConfigFileSchema } = await loadSchemas();
+    return {
+      schema: JSON.parse(JSON.stringify(ConfigFileSchema)),
+      uiHints: {
+        'gateway.auth.token': { label: 'Gateway token', sensitive: true },
+        'gateway.auth.password': { label: 'Gateway password', sensitive: true },
+      },
+      version: gateway.version,
+      generatedAt: new Date(gateway.startedAt).toISOString(),
+    };
+  },
+
+  'config.set': async (params: { raw: string; baseHash?: string }, { gateway }) => {
+    checkBaseHash(gateway, 'config.set', gateway.configState.exists, params.baseHash);
+    return writeConfig(gateway, 'config.set', parseRaw('config.set', params.raw));
+  },
+
+  'config.patch': async (params: { raw: string; baseHash?: string }, { gateway }) => {
+    const patch = parseRaw('config.patch', params.raw);
+    const next = mergePatch(gateway.configState.file, patch) as Obj;
+    if (changedPaths(gateway.configState.file, next).length > 0) {
+      checkBaseHash(gateway, 'config.patch', gateway.configState.exists, params.baseHash);
+    }
+    return writeConfig(gateway, 'config.patch', next);
+  },
+} satisfies MethodTable;

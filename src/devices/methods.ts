@@ -1,0 +1,127 @@
+import { GatewayError } from '../protocol/gateway-error.ts';
+import { normalizeScopes, scopesCovered } from '../server/authz/scopes.ts';
+import type { GatewayContext } from '../server/context.ts';
+import type { MethodTable } from '../server/method-types.ts';
+import { CLOSE } from '../server/ws/close-codes.ts';
+import type { PairedDevice } from './device-store.ts';
+
+/** A paired device as operators see it: token metadata, never token material. */
+function describeDevice(device: PairedDevice) {
+  const { tokens, ...rest } = device;
+  return {
+    ...rest,
+    tokens: Object.values(tokens).map(({ role, scopes, issuedAtMs }) => ({ role, scopes, issuedAtMs })),
+  };
+}
+
+function unknownRequest(requestId: string): GatewayError {
+  return new GatewayError('INVALID_REQUEST', `unknown requestId: ${requestId}`, {
+    details: { code: 'PAIRING_REQUEST_NOT_FOUND', requestId },
+  });
+}
+
+function pairedDevice(ctx: GatewayContext, deviceId: string): PairedDevice {
+  const device = ctx.devices.get(deviceId);
+  if (!device) {
+    throw new GatewayError('INVALID_REQUEST', `unknown deviceId: ${deviceId}`, {
+      details: { code: 'DEVICE_NOT_FOUND', deviceId },
+    });
+  }
+  return device;
+}
+
+/** Sockets of a device lose their grant when it is removed or its token rotated/revoked. */
+function invalidateDeviceSockets(ctx: GatewayContext, deviceId: string, reason: string, role?: string): void {
+  for (const client of ctx.clients) {
+    if (client.deviceId !== deviceId || (role !== undefined && client.role !== role)) continue;
+    if (reason !== 'device removed' && client.authMethod !== 'device-token') continue;
+    client.ws.close(CLOSE.AUTH_CHANGED, `client invalidated: ${reason}`);
+  }
+}
+
+function resolved(
+  ctx: GatewayContext,
+  requestId: string,
+  deviceId: string,
+  decision: 'approved' | 'rejected',
+): void {
+  ctx.events.broadcast(
+    'device.pair.resolved',
+    { requestId, deviceId, decision, ts: ctx.now() },
+    { dropIfSlow: true },
+  );
+}
+
+export const deviceMethods = {
+  'device.pair.list': (_params: unknown, { gateway }) => ({
+    pending: gateway.devices.listPending(),
+    paired: gateway.devices.listPaired().map(describeDevice),
+  }),
+
+  'device.pair.approve': (params: { requestId: string }, { gateway }) => {
+    const approved = gateway.devices.approve(params.requestId, gateway.now());
+    if (!approved) throw unknownRequest(params.requestId);
+    gateway.logger.info('device pairing approved', {
+      deviceId: approved.device.deviceId,
+      role: approved.request.role,
+    });
+    resolved(gateway, params.requestId, approved.device.deviceId, 'approved');
+    return { requestId: params.requestId, device: describeDevice(approved.device) };
+  },
+
+  'device.pair.reject': (params: { requestId: string }, { gateway }) => {
+    const request = gateway.devices.reject(params.requestId);
+    if (!request) throw unknownRequest(params.requestId);
+    resolved(gateway, params.requestId, request.deviceId, 'rejected');
+    return { requestId: params.requestId, deviceId: request.deviceId };
+  },
+
+  'device.pair.remove': (params: { deviceId: string }, { gateway }) => {
+    pairedDevice(gateway, params.deviceId);
+    gateway.devices.remove(params.deviceId);
+    invalidateDeviceSockets(gateway, params.deviceId, 'device removed');
+    return { deviceId: params.deviceId };
+  },
+
+  'device.token.rotate': (params: { deviceId: string; role: string; scopes?: string[] }, { gateway }) => {
+    const device = pairedDevice(gateway, params.deviceId);
+    if (!device.roles.includes(params.role)) {
+      throw new GatewayError(
+        'INVALID_REQUEST',
+        `device ${params.deviceId} is not paired for role ${params.role}`,
+      );
+    }
+    const scopes = params.scopes === undefined ? device.scopes : normalizeScopes(params.scopes);
+    if (!scopesCovered(new Set(device.scopes), scopes)) {
+      throw new GatewayError(
+        'INVALID_REQUEST',
+        'device.token.rotate scopes exceed what the device was approved for',
+        {
+          details: { code: 'AUTH_SCOPE_MISMATCH', approvedScopes: device.scopes },
+        },
+      );
+    }
+    const { token, record } = gateway.devices.issueToken(params.deviceId, params.role, scopes, gateway.now());
+    invalidateDeviceSockets(gateway, params.deviceId, 'device token rotated', params.role);
+    return {
+      deviceId: params.deviceId,
+      role: params.role,
+      token,
+      scopes: record.scopes,
+      rotatedAtMs: record.issuedAtMs,
+      tokenDelivery: 'in-band',
+    };
+  },
+
+  'device.token.revoke': (params: { deviceId: string; role: string }, { gateway }) => {
+    pairedDevice(gateway, params.deviceId);
+    if (!gateway.devices.revokeToken(params.deviceId, params.role)) {
+      throw new GatewayError(
+        'INVALID_REQUEST',
+        `device ${params.deviceId} holds no token for role ${params.role}`,
+      );
+    }
+    invalidateDeviceSockets(gateway, params.deviceId, 'device token revoked', params.role);
+    return { deviceId: params.deviceId, role: params.role, revokedAtMs: gateway.now() };
+  },
+} satisfies MethodTable;

@@ -1,8 +1,0 @@
-import type { MethodTable } from './types.ts';
-
-export const gatewayIdentityMethods = {
-  'gateway.identity.get': (_params: unknown, { gateway }) => ({
-    deviceId: gateway.identity.deviceId,
-    publicKey: gateway.identity.publicKey,
-  }),
-} satisfies MethodTable;

@@ -1,0 +1,74 @@
+import type { ChatService } from '../chat/chat-service.ts';
+import type { ConfigOverrides } from '../config/load.ts';
+import type { StatePaths } from '../config/paths.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import type { DeviceStore } from '../devices/device-store.ts';
+import type { GatewayIdentity } from '../devices/gateway-identity.ts';
+import type { HealthSnapshot } from '../health/health-snapshot.ts';
+import type { HealthState } from '../health/health-state.ts';
+import type { Readiness } from '../health/readiness.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { PresenceRegistry } from '../presence/presence-registry.ts';
+import type { SessionEvents } from '../sessions/session-events.ts';
+import type { SessionService } from '../sessions/session-service.ts';
+import type { GatewayStore } from '../storage/store.ts';
+import type { FailedAuthLimiter } from './auth/rate-limit.ts';
+import type { AuthSecretSource } from './auth/secret-source.ts';
+import type { Broadcast } from './broadcast.ts';
+import type { Lanes } from './lanes.ts';
+import type { MethodRegistry } from './method-registry.ts';
+import type { GatewayWsClient } from './ws/client.ts';
+
+/** The live config and the file it came from; `config.set` / `config.patch` replace all three together. */
+export type ConfigState = {
+  config: GatewayConfig;
+  file: Record<string, unknown>;
+  /** The file's text as last read or written, and its SHA-256 (`baseHash` for config.set). */
+  text: string;
+  hash: string;
+  exists: boolean;
+};
+
+/**
+ * Everything a handler or the connection layer may use, built once at start-up and passed down; nothing reads a
+ * module-level singleton or `process.env` after config load.
+ */
+export type GatewayContext = {
+  readonly version: string;
+  readonly bootId: string;
+  readonly startedAt: number;
+  readonly paths: StatePaths;
+  readonly env: NodeJS.ProcessEnv;
+  /** The command-line flags the gateway started with; they still beat the file after config.set. */
+  readonly configOverrides: ConfigOverrides;
+  readonly logger: Logger;
+  readonly configState: ConfigState;
+  readonly readiness: Readiness;
+  readonly health: HealthState;
+  readonly presence: PresenceRegistry;
+  readonly clients: Set<GatewayWsClient>;
+  readonly events: Broadcast;
+  readonly devices: DeviceStore;
+  readonly secrets: AuthSecretSource;
+  readonly authLimiter: FailedAuthLimiter;
+  readonly methods: MethodRegistry;
+  readonly identity: GatewayIdentity;
+  readonly store: GatewayStore;
+  readonly chat: ChatService;
+  readonly sessions: SessionService;
+  readonly sessionEvents: SessionEvents;
+  readonly lanes: Lanes;
+  /** Set by start-up once the listener is bound. */
+  boundPort: number;
+  tlsFingerprint: string | undefined;
+  lastHeartbeat: unknown;
+  now(): number;
+  /** The cached health object (what `health` returns and `hello-ok.snapshot.health` carries). */
+  healthSnapshot(): HealthSnapshot;
+  /** Rebuilds the health snapshot now. */
+  refreshHealth(): HealthSnapshot;
+  /** Applies a validated config file: writes it, swaps the live config, applies what can change live. */
+  applyConfigFile(file: Record<string, unknown>, text: string): Promise<{ restartRequired: string[] }>;
+  /** Closes every shared-secret socket (secret rotated). */
+  closeStaleSecretSockets(generation: number): void;
+};

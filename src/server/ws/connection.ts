@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { broadcastPresence, PresencePublisher } from '../../presence/presence-publisher.ts';
+import { presenceText } from '../../presence/presence-registry.ts';
+import { unnumberedEvent } from '../../protocol/frames.ts';
+import { loadSchemas } from '../../protocol/validators.ts';
+import { isLoopbackIp, normalizeIp, sourceBucket } from '../auth/net-address.ts';
+import type { GatewayContext } from '../context.ts';
+import { handleClientFrame } from '../dispatch.ts';
+import { GatewayWsClient } from './client.ts';
+import { CLOSE } from './close-codes.ts';
+import { handleConnectFrame } from './handshake.ts';
+import { originAllowed } from './origin.ts';
+import { PreAuthBudget } from './pre-auth-budget.ts';
+import { PreAuthWork } from './preauth-work.ts';
+
+/** Paths the upgrade never accepts (OpenClaw reserves them for workers). */
+const RESERVED_PATH_PREFIXES = ['/__openclaw__/worker'];
+const FORWARDING_HEADERS = ['x-forwarded-for', 'x-real-ip', 'forwarded'];
+
+type Receiver = { _maxPayload: number };
+
+/**
+ * Raises a socket's frame limit from the pre-auth cap to the post-hello one. ws checks `_maxPayload` on every
+ * frame header; it has no public setter, and one server-wide limit cannot express "64 KiB until hello". The
+ * ws version is pinned exactly and test/gateway/limits.test.ts crosses both limits, so a change here is caught.
+ */
+function raiseMaxPayload(ws: WebSocket, bytes: number): void {
+  const receiver = (ws as unknown as { _receiver?: Receiver })._receiver;
+  if (receiver && typeof receiver._maxPayload === 'number') receiver._maxPayload = bytes;
+}
+
+function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  const body = `${message}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Service Unavailable'}\r\n` +
+      `Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+export type WsRuntime = {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes every socket with `code`/`reason`, terminating stragglers after the grace period. */
+  closeAll(code: number, reason: string, graceMs: number): Promise<void>;
+  close(): void;
+};
+
+export function createWsRuntime(ctx: GatewayContext): WsRuntime {
+  const limits = () => ctx.configState.config.gateway.limits;
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: limits().maxPreauthPayloadBytes,
+    clientTracking: false,
+  });
+  const budget = new PreAuthBudget();
+  const preAuthWork = new PreAuthWork(
+    () => limits().preauthSliceMs,
+    (error) => ctx.logger.error('pre-auth work failed', { error: (error as Error).stack }),
+  );
+  /** Raw sockets whose upgrade waits in the queue: closing the runtime destroys them, as nothing else will. */
+  const queuedUpgrades = new Set<Duplex>();
+  const presence = new PresencePublisher(
+    () => limits().presenceCoalesceMs,
+    () => broadcastPresence(ctx),
+  );
+
+  const sweep = setInterval(() => {
+    for (const client of ctx.clients) {
+      if (!client.authenticated) continue;
+      if (!client.alive) {
+        client.ws.terminate();
+        continue;
+      }
+      client.alive = false;
+      client.ws.ping();
+    }
+  }, limits().pingIntervalMs);
+  sweep.unref();
+
+  function peerOf(req: IncomingMessage): { ip: string; viaProxy: boolean; proxyUser: string | undefined } {
+    const remote = normalizeIp(req.socket.remoteAddress);
+    const { gateway } = ctx.configState.config;
+    if (gateway.trustedProxies.includes(remote)) {
+      const forwarded = req.headers['x-forwarded-for'];
+      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+      const userHeader = req.headers[gateway.auth.trustedProxy.userHeader.toLowerCase()];
+      const user = Array.isArray(userHeader) ? userHeader[0] : userHeader;
+      const allowUsers = gateway.auth.trustedProxy.allowUsers;
+      const proxyUser = user && (allowUsers.length === 0 || allowUsers.includes(user)) ? user : undefined;
+      return { ip: normalizeIp(first || remote), viaProxy: true, proxyUser };
+    }
+    const viaProxy = FORWARDING_HEADERS.some((name) => req.headers[name] !== undefined);
+    return { ip: remote, viaProxy, proxyUser: undefined };
+  }
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (RESERVED_PATH_PREFIXES.some((prefix) => path.startsWith(prefix))) {
+      refuseUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    if (ctx.readiness.draining) {
+      refuseUpgrade(socket, 503, 'Gateway shutting down');
+      return;
+    }
+    const peer = peerOf(req);
+    const loopback = isLoopbackIp(peer.ip);
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+    if (
+      origin &&
+      !originAllowed(
+        req,
+        origin,
+        ctx.configState.config.gateway.controlUi.allowedOrigins,
+        loopback && !peer.viaProxy,
+      )
+    ) {
+      refuseUpgrade(socket, 403, 'Origin not allowed');
+      return;
+    }
+    const bucket = sourceBucket(peer.ip);
+    if (!budget.tryAcquire(bucket, limits().maxPreauthConnectionsPerIp)) {
+      refuseUpgrade(socket, 503, 'Too many unauthenticated sockets');
+      return;
+    }
+    const slot = holdSlotUntilAttached(socket, bucket);
+    const capHeader = req.headers['x-openclaw-scopes'];
+    const scopeCap =
+      typeof capHeader === 'string'
+        ? new Set(
+            capHeader
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          )
+        : undefined;
+    // The schema layer loads on the first upgrade, while the client is still reading its challenge: warming it
+    // at start-up blocked the probes (~40 ms bundled, ~400 ms from sources) and kept it in an idle gateway's RSS.
+    void loadSchemas().catch(() => undefined);
+    const arrivedAt = performance.now();
+    queuedUpgrades.add(socket);
+    preAuthWork.run(() => {
+      queuedUpgrades.delete(socket);
+      if (socket.destroyed) return;
+      // Shutdown began while it queued: closeAll has already taken its list of sockets to close.
+      if (ctx.readiness.draining) {
+        refuseUpgrade(socket, 503, 'Gateway shutting down');
+        return;
+      }
+      const waitedMs = performance.now() - arrivedAt;
+      if (waitedMs >= limits().handshakeTimeoutMs) {
+        refuseUpgrade(socket, 503, 'Handshake timeout');
+        return;
+      }
+      // The 101 response and the challenge leave in one write.
+      socket.cork();
+      process.nextTick(() => socket.uncork());
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        slot.attached = true;
+        const client = new GatewayWsClient({
+          connId: randomUUID(),
+          ws,
+          ip: peer.ip,
+          loopback,
+          directLocal: loopback && !peer.viaProxy,
+          bucket,
+          origin,
+          scopeCap,
+          trustedProxyUser: peer.proxyUser,
+          nonce: randomUUID(),
+          challengeTs: ctx.now(),
+        });
+        attach(client, waitedMs);
+      });
+    });
+  }
+
+  /**
+   * The pre-auth slot goes back when the socket closes before it became a client: a malformed upgrade ws refuses
+   * itself (400), or a peer that gave up while its upgrade was queued. Its own function, so the listener, which
+   * lives as long as the socket, does not keep the upgrade request and its buffers alive with it.
+   */
+  function holdSlotUntilAttached(socket: Duplex, bucket: string): { attached: boolean } {
+    const slot = { attached: false };
+    socket.once('close', () => {
+      if (!slot.attached) budget.release(bucket);
+    });
+    return slot;
+  }
+
+  /** `waitedMs`: how long the upgrade queued, which counts against the handshake timeout. */
+  function attach(client: GatewayWsClient, waitedMs: number): void {
+    const { ws } = client;
+    ctx.clients.add(client);
+    ws.on('message', (data, isBinary) => onMessage(client, data, isBinary));
+    ws.on('pong', () => {
+      client.alive = true;
+    });
+    ws.on('error', (error) => {
+      ctx.logger.debug('socket error', { connId: client.connId, error: error.message });
+    });
+    ws.on('close', () => onClose(client));
+    const timeoutMs = Math.max(0, limits().handshakeTimeoutMs - waitedMs);
+    client.handshakeTimer = setTimeout(() => {
+      // Sockets that time out together (a flood's wave) are closed a slice at a time, not all in one turn.
+      preAuthWork.run(() => {
+        if (client.authenticated || client.closed) return;
+        // The close frame goes out, then the socket at the end of this loop turn: waiting for the peer's close
+        // reply would cost a read and a timer per socket of a flood. Not in the same tick: destroying a socket
+        // whose write has not yet called back builds an error (stack trace and all) per pending write.
+        ws.close(CLOSE.POLICY, 'handshake timeout');
+        setImmediate(terminate, ws);
+      });
+    }, timeoutMs);
+    client.handshakeTimer.unref();
+    ws.send(
+      unnumberedEvent('connect.challenge', {
+        nonce: client.nonce,
+        ts: client.challengeTs,
+        capabilities: ['model-catalog-snapshot'],
+      }),
+    );
+  }
+
+  function onMessage(client: GatewayWsClient, data: RawData, isBinary: boolean): void {
+    const text = isBinary || !Buffer.isBuffer(data) ? rawToString(data) : data.toString('utf8');
+    if (client.authenticated) {
+      void handleClientFrame(ctx, client, text);
+      return;
+    }
+    if (client.connecting) {
+      if (client.queued.length >= limits().maxPreauthQueuedFrames) {
+        client.ws.close(CLOSE.POLICY, 'too many frames before hello');
+        return;
+      }
+      client.queued.push(text);
+      return;
+    }
+    client.connecting = true;
+    preAuthWork.run(() => {
+      if (client.closed) {
+        client.connecting = false;
+        return;
+      }
+      void handleConnectFrame(ctx, client, text, onAccepted).finally(() => {
+        client.connecting = false;
+      });
+    });
+  }
+
+  function onAccepted(client: GatewayWsClient): void {
+    budget.release(client.bucket);
+    clearTimeout(client.handshakeTimer);
+    client.handshakeTimer = undefined;
+    raiseMaxPayload(client.ws, limits().maxPayloadBytes);
+    const info = client.info;
+    // One-shot CLI calls and probes stay out of presence (as in OpenClaw): each would otherwise broadcast twice.
+    // Broadcasts are coalesced (presence-publisher.ts): a burst of connects costs one per window, not one each.
+    if (info && client.role === 'operator' && info.mode !== 'probe' && info.mode !== 'cli') {
+      const entry = {
+        host: info.displayName ?? info.instanceId ?? info.id,
+        ip: client.ip,
+        version: info.version,
+        platform: info.platform,
+        ...(info.deviceFamily ? { deviceFamily: info.deviceFamily } : {}),
+        ...(info.modelIdentifier ? { modelIdentifier: info.modelIdentifier } : {}),
+        mode: info.mode,
+        reason: 'connect',
+        ts: ctx.now(),
+        instanceId: info.instanceId ?? client.connId,
+        ...(client.deviceId ? { deviceId: client.deviceId } : {}),
+        roles: [client.role],
+        scopes: [...client.scopes],
+      };
+      ctx.presence.upsert(client.connId, { ...entry, text: presenceText(entry) });
+      presence.changed();
+    }
+    ctx.logger.debug('client connected', {
+      connId: client.connId,
+      client: info?.id,
+      mode: info?.mode,
+      ip: client.ip,
+    });
+    const queued = client.queued;
+    client.queued = [];
+    for (const text of queued) void handleClientFrame(ctx, client, text);
+  }
+
+  function onClose(client: GatewayWsClient): void {
+    if (client.closed) return;
+    client.closed = true;
+    clearTimeout(client.handshakeTimer);
+    ctx.clients.delete(client);
+    if (!client.authenticated) budget.release(client.bucket);
+    else if (ctx.presence.remove(client.connId)) presence.changed();
+  }
+
+  async function closeAll(code: number, reason: string, graceMs: number): Promise<void> {
+    const open = [...ctx.clients];
+    if (open.length === 0) return;
+    const done = Promise.all(
+      open.map(
+        (client) =>
+          new Promise<void>((resolve) => {
+            if (client.ws.readyState === client.ws.CLOSED) resolve();
+            else client.ws.once('close', () => resolve());
+          }),
+      ),
+    );
+    for (const client of open) client.ws.close(code, reason);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        for (const client of open) client.ws.terminate();
+        resolve();
+      }, graceMs);
+    });
+    await Promise.race([done, grace]);
+    clearTimeout(timer);
+    for (const client of open) onClose(client);
+  }
+
+  return {
+    handleUpgrade,
+    closeAll,
+    close() {
+      clearInterval(sweep);
+      presence.close();
+      preAuthWork.close();
+      for (const socket of queuedUpgrades) socket.destroy();
+      queuedUpgrades.clear();
+      wss.close();
+    },
+  };
+}
+
+function terminate(ws: WebSocket): void {
+  ws.terminate();
+}
+
+function rawToString(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}

@@ -1,0 +1,60 @@
+import { defaultAgentId } from '../../agents/registry.ts';
+import type { AuthMode } from '../../config/types.ts';
+import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import { mainSessionKey } from '../../routing/session-key.ts';
+import { GATEWAY_EVENTS } from '../authz/event-scopes.ts';
+import { scopeSatisfied } from '../authz/scopes.ts';
+import type { GatewayContext } from '../context.ts';
+import type { GatewayWsClient } from './client.ts';
+
+type HelloExtras = {
+  scopes: string[];
+  authMode: AuthMode;
+  issuedDeviceToken?: { token: string; issuedAtMs: number; scopes: string[] };
+};
+
+export function sessionDefaults(ctx: GatewayContext) {
+  const { config } = ctx.configState;
+  const agentId = defaultAgentId(config);
+  const mainKey = config.session.mainKey;
+  return {
+    defaultAgentId: agentId,
+    mainKey,
+    mainSessionKey: mainSessionKey(agentId, mainKey, config.session.scope),
+    scope: config.session.scope,
+  };
+}
+
+/** The `hello-ok` payload (protocol.md §4). Admin-only details (paths) go to admins only. */
+export function buildHelloOk(ctx: GatewayContext, client: GatewayWsClient, extras: HelloExtras) {
+  const { limits } = ctx.configState.config.gateway;
+  const admin = scopeSatisfied(client.scopes, 'operator.admin');
+  const now = ctx.now();
+  const auth: Record<string, unknown> = { role: client.role, scopes: extras.scopes };
+  if (extras.issuedDeviceToken) {
+    auth.deviceToken = extras.issuedDeviceToken.token;
+    auth.issuedAtMs = extras.issuedDeviceToken.issuedAtMs;
+  }
+  return {
+    type: 'hello-ok',
+    protocol: PROTOCOL_VERSION,
+    server: { version: ctx.version, connId: client.connId, bootId: ctx.bootId },
+    features: { methods: ctx.methods.advertised(), events: [...GATEWAY_EVENTS] },
+    snapshot: {
+      presence: ctx.presence.list(now),
+      health: ctx.healthSnapshot(),
+      stateVersion: ctx.health.stateVersion,
+      uptimeMs: Math.max(0, now - ctx.startedAt),
+      sessionDefaults: sessionDefaults(ctx),
+      authMode: extras.authMode,
+      ...(admin ? { configPath: ctx.paths.configPath, stateDir: ctx.paths.stateDir } : {}),
+    },
+    auth,
+    policy: {
+      maxPayload: limits.maxPayloadBytes,
+      maxBufferedBytes: limits.maxBufferedBytes,
+      tickIntervalMs: limits.tickIntervalMs,
+      attachments: { maxBytes: limits.attachmentMaxBytes, maxImageBytes: limits.attachmentMaxImageBytes },
+    },
+  };
+}

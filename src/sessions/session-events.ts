@@ -1,0 +1,73 @@
+import { toSessionRow, toWireMessage } from '../chat/wire-message.ts';
+import type { Broadcast } from '../server/broadcast.ts';
+import type { GatewayWsClient } from '../server/ws/client.ts';
+import type { SessionRecord, StoredMessage } from '../storage/store.ts';
+
+/** Who hears about a session: `sessions.subscribe` for changes, `sessions.messages.subscribe` (or that) for messages. */
+function sessionsSubscriber(client: GatewayWsClient): boolean {
+  return client.sessionsSubscribed;
+}
+
+/** The `sessions.changed` and `session.message` events, built one way for the chat and session services. */
+export class SessionEvents {
+  #events: Broadcast;
+  #now: () => number;
+  #mainSessionKey: (agentId: string) => string;
+
+  constructor(events: Broadcast, now: () => number, mainSessionKey: (agentId: string) => string) {
+    this.#events = events;
+    this.#now = now;
+    this.#mainSessionKey = mainSessionKey;
+  }
+
+  /** Who runs turns: set once the chat service exists, so rows can say whether a session is busy. */
+  activeRuns: (sessionKey: string) => string[] = () => [];
+
+  row(session: SessionRecord) {
+    const running = this.activeRuns(session.key).length > 0;
+    return {
+      ...toSessionRow(session, { mainSessionKey: this.#mainSessionKey(session.agentId) }),
+      ...(running ? { status: 'running' } : session.messageCount > 0 ? { status: 'done' } : {}),
+    };
+  }
+
+  changed(session: SessionRecord, reason: string, runId?: string): void {
+    this.#events.broadcast(
+      'sessions.changed',
+      {
+        sessionKey: session.key,
+        agentId: session.agentId,
+        reason,
+        ...(runId ? { runId } : {}),
+        ts: this.#now(),
+        session: this.row(session),
+      },
+      { dropIfSlow: true, filter: sessionsSubscriber },
+    );
+  }
+
+  removed(sessionKey: string, agentId: string, reason: string): void {
+    this.#events.broadcast(
+      'sessions.changed',
+      { sessionKey, agentId, reason, ts: this.#now() },
+      { dropIfSlow: true, filter: sessionsSubscriber },
+    );
+  }
+
+  message(agentId: string, message: StoredMessage, session: SessionRecord | undefined): void {
+    this.#events.broadcast(
+      'session.message',
+      {
+        sessionKey: message.sessionKey,
+        agentId,
+        message: toWireMessage(message),
+        messageId: message.id,
+        messageSeq: message.seq,
+        ...(session ? { session: this.row(session) } : {}),
+      },
+      {
+        filter: (client) => client.sessionsSubscribed || client.messageSubscriptions.has(message.sessionKey),
+      },
+    );
+  }
+}
