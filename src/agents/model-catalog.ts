@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../config/types.ts';
-import type { MethodTable } from '../server/method-types.ts';
+import { READ } from '../server/authz/access.ts';
+import { defineMethods } from '../server/method-types.ts';
 
 export type ModelEntry = {
   id: string;
@@ -31,6 +32,10 @@ export function listModels(config: GatewayConfig): ModelEntry[] {
   return models;
 }
 
-export const modelsMethods = {
-  'models.list': (_params: unknown, { gateway }) => ({ models: listModels(gateway.configState.config) }),
-} satisfies MethodTable;
+export const modelsMethods = defineMethods({
+  'models.list': {
+    access: READ,
+    requiresReady: true,
+    handler: (_params, { gateway }) => ({ models: listModels(gateway.configState.config) }),
+  },
+});

@@ -1,7 +1,8 @@
 import { GatewayError } from '../protocol/gateway-error.ts';
 import { sessionKeyDefaults } from '../routing/session-key.ts';
+import { READ, WRITE } from '../server/authz/access.ts';
 import { scopeSatisfied } from '../server/authz/scopes.ts';
-import type { MethodTable } from '../server/method-types.ts';
+import { defineMethods } from '../server/method-types.ts';
 import type { RunOutcome } from './chat-service.ts';
 import { parseResetCommand } from './commands.ts';
 import { chatTarget } from './targets.ts';
@@ -9,14 +10,6 @@ import { messageText } from './wire-message.ts';
 
 /** `agent.wait` without a timeout waits this long. */
 const DEFAULT_AGENT_WAIT_MS = 30_000;
-
-type AgentParams = {
-  message: string;
-  idempotencyKey: string;
-  agentId?: string;
-  sessionKey?: string;
-  timeout?: number;
-};
 
 function finalPayload(outcome: RunOutcome) {
   const text = outcome.message ? messageText(outcome.message) : '';
@@ -37,112 +30,126 @@ function finalPayload(outcome: RunOutcome) {
   };
 }
 
-export const agentMethods = {
+export const agentMethods = defineMethods({
   /** Runs a turn and answers twice on the same id: accepted at once, then the result (protocol.md §2). */
-  agent: async (params: AgentParams, ctx) => {
-    const { gateway } = ctx;
-    const { config } = gateway.configState;
-    const { sessionKey, agentId } = chatTarget(
-      config,
-      { sessionKey: params.sessionKey ?? 'main', agentId: params.agentId },
-      'agent',
-    );
-    const command = parseResetCommand(params.message);
-    let message = params.message;
-    if (command) {
-      // Resetting a session through `agent` needs admin (protocol.md §6, decided from params).
-      if (!scopeSatisfied(ctx.client.scopes, 'operator.admin')) {
-        throw new GatewayError('FORBIDDEN', 'missing scope: operator.admin', {
-          details: {
-            code: 'MISSING_SCOPE',
-            missingScope: 'operator.admin',
-            requiredScopes: ['operator.admin'],
-          },
-        });
-      }
-      await gateway.sessions.reset(sessionKey, agentId, 'reset');
-      message = command.rest;
-      if (message === '') {
-        const { runId } = await gateway.chat.commandReply({
-          sessionKey,
-          agentId,
-          idempotencyKey: params.idempotencyKey,
-          command: params.message.trim(),
-          reply: command.reply,
-        });
-        ctx.afterResponse(() =>
-          ctx.respondAgain({
-            runId,
-            status: 'ok',
-            summary: 'completed',
-            result: { payloads: [{ text: command.reply }], meta: { stopReason: 'stop' } },
-          }),
-        );
-        return { runId, sessionKey, agentId, status: 'accepted', acceptedAt: gateway.now() };
-      }
-    }
-    const started = await gateway.chat.send({
-      sessionKey,
-      agentId,
-      message,
-      idempotencyKey: params.idempotencyKey,
-      timeoutMs: params.timeout,
-    });
-    ctx.afterResponse(() => {
-      started.done.then(
-        (outcome) => ctx.respondAgain(finalPayload(outcome)),
-        (error: unknown) =>
-          gateway.logger.error('agent run failed', { runId: started.runId, error: (error as Error).stack }),
+  agent: {
+    access: WRITE,
+    requiresReady: true,
+    handler: async (params, ctx) => {
+      const { gateway } = ctx;
+      const { config } = gateway.configState;
+      const { sessionKey, agentId } = chatTarget(
+        config,
+        { sessionKey: params.sessionKey ?? 'main', agentId: params.agentId },
+        'agent',
       );
-    });
-    return { runId: started.runId, sessionKey, agentId, status: 'accepted', acceptedAt: gateway.now() };
+      const command = parseResetCommand(params.message);
+      let message = params.message;
+      if (command) {
+        // Resetting a session through `agent` needs admin (protocol.md §6, decided from params).
+        if (!scopeSatisfied(ctx.client.scopes, 'operator.admin')) {
+          throw new GatewayError('FORBIDDEN', 'missing scope: operator.admin', {
+            details: {
+              code: 'MISSING_SCOPE',
+              missingScope: 'operator.admin',
+              requiredScopes: ['operator.admin'],
+            },
+          });
+        }
+        await gateway.sessions.reset(sessionKey, agentId, 'reset');
+        message = command.rest;
+        if (message === '') {
+          const { runId } = await gateway.chat.commandReply({
+            sessionKey,
+            agentId,
+            idempotencyKey: params.idempotencyKey,
+            command: params.message.trim(),
+            reply: command.reply,
+          });
+          ctx.afterResponse(() =>
+            ctx.respondAgain({
+              runId,
+              status: 'ok',
+              summary: 'completed',
+              result: { payloads: [{ text: command.reply }], meta: { stopReason: 'stop' } },
+            }),
+          );
+          return { runId, sessionKey, agentId, status: 'accepted', acceptedAt: gateway.now() };
+        }
+      }
+      const started = await gateway.chat.send({
+        sessionKey,
+        agentId,
+        message,
+        idempotencyKey: params.idempotencyKey,
+        timeoutMs: params.timeout,
+      });
+      ctx.afterResponse(() => {
+        started.done.then(
+          (outcome) => ctx.respondAgain(finalPayload(outcome)),
+          (error: unknown) =>
+            gateway.logger.error('agent run failed', { runId: started.runId, error: (error as Error).stack }),
+        );
+      });
+      return { runId: started.runId, sessionKey, agentId, status: 'accepted', acceptedAt: gateway.now() };
+    },
   },
 
-  'agent.wait': async (params: { runId: string; timeoutMs?: number }, { gateway }) => {
-    const outcome = await gateway.chat.wait(params.runId, params.timeoutMs ?? DEFAULT_AGENT_WAIT_MS);
-    if (!outcome) {
-      return { runId: params.runId, status: 'timeout' };
-    }
-    return finalPayload(outcome);
+  'agent.wait': {
+    access: WRITE,
+    requiresReady: true,
+    handler: async (params, { gateway }) => {
+      const outcome = await gateway.chat.wait(params.runId, params.timeoutMs ?? DEFAULT_AGENT_WAIT_MS);
+      if (!outcome) {
+        return { runId: params.runId, status: 'timeout' };
+      }
+      return finalPayload(outcome);
+    },
   },
 
   /** Wakes the agent with a system event: `now` runs a turn on the (main) session at once. */
-  wake: async (
-    params: { mode: 'now' | 'next-heartbeat'; text: string; sessionKey?: string; agentId?: string },
-    { gateway },
-  ) => {
-    const { config } = gateway.configState;
-    if (params.mode === 'next-heartbeat') {
-      throw new GatewayError(
-        'UNAVAILABLE',
-        'wake mode next-heartbeat needs heartbeats, which this gateway does not run yet: use mode "now"',
+  wake: {
+    access: WRITE,
+    handler: async (params, { gateway }) => {
+      const { config } = gateway.configState;
+      if (params.mode === 'next-heartbeat') {
+        throw new GatewayError(
+          'UNAVAILABLE',
+          'wake mode next-heartbeat needs heartbeats, which this gateway does not run yet: use mode "now"',
+        );
+      }
+      const { sessionKey, agentId } = chatTarget(
+        config,
+        { sessionKey: params.sessionKey ?? sessionKeyDefaults(config).mainKey, agentId: params.agentId },
+        'wake',
       );
-    }
-    const { sessionKey, agentId } = chatTarget(
-      config,
-      { sessionKey: params.sessionKey ?? sessionKeyDefaults(config).mainKey, agentId: params.agentId },
-      'wake',
-    );
-    const { runId } = await gateway.chat.send({
-      sessionKey,
-      agentId,
-      message: `[System event] ${params.text}`,
-      idempotencyKey: crypto.randomUUID(),
-    });
-    return { ok: true, mode: params.mode, sessionKey, runId };
+      const { runId } = await gateway.chat.send({
+        sessionKey,
+        agentId,
+        message: `[System event] ${params.text}`,
+        idempotencyKey: crypto.randomUUID(),
+      });
+      return { ok: true, mode: params.mode, sessionKey, runId };
+    },
   },
 
   /** Outbound delivery goes through channel plugins; none exists yet, so say so plainly. */
-  send: (params: { to: string; channel?: string }) => {
-    throw new GatewayError(
-      'UNAVAILABLE',
-      `send: no channel can deliver to ${params.to}${params.channel ? ` on ${params.channel}` : ''}: this gateway has no messaging channels configured yet`,
-      { details: { code: 'CHANNEL_UNAVAILABLE' } },
-    );
+  send: {
+    access: WRITE,
+    handler: (params) => {
+      throw new GatewayError(
+        'UNAVAILABLE',
+        `send: no channel can deliver to ${params.to}${params.channel ? ` on ${params.channel}` : ''}: this gateway has no messaging channels configured yet`,
+        { details: { code: 'CHANNEL_UNAVAILABLE' } },
+      );
+    },
   },
 
-  'diagnostics.lanes': (_params: unknown, { gateway }) => ({
-    ts: gateway.now(),
-    ...gateway.lanes.snapshot(),
-  }),
-} satisfies MethodTable;
+  'diagnostics.lanes': {
+    access: READ,
+    handler: (_params, { gateway }) => ({
+      ts: gateway.now(),
+      ...gateway.lanes.snapshot(),
+    }),
+  },
+});

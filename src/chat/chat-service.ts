@@ -284,20 +284,25 @@ export class ChatService {
 
   /** A chat event mirroring the agent event just sent (same per-run seq). */
   #emitChat(run: ActiveRun, state: string, extra: Record<string, unknown>): void {
-    this.#deps.events.broadcast(
-      'chat',
-      { runId: run.runId, sessionKey: run.sessionKey, agentId: run.agentId, seq: run.seq, state, ...extra },
-      { dropIfSlow: state === 'delta' || state === 'status' },
-    );
+    this.#deps.events.broadcast('chat', {
+      runId: run.runId,
+      sessionKey: run.sessionKey,
+      agentId: run.agentId,
+      seq: run.seq,
+      state,
+      ...extra,
+    });
   }
 
   #emitAgent(run: ActiveRun, stream: string, data: Record<string, unknown>): void {
     run.seq += 1;
-    this.#deps.events.broadcast(
-      'agent',
-      { runId: run.runId, seq: run.seq, stream, ts: this.#deps.now(), data },
-      { dropIfSlow: stream === 'assistant' || stream === 'run_status' },
-    );
+    this.#deps.events.broadcast('agent', {
+      runId: run.runId,
+      seq: run.seq,
+      stream,
+      ts: this.#deps.now(),
+      data,
+    });
   }
 
   /** A start-up phase: agent `run_status` and chat `status`, one seq. */

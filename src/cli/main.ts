@@ -57,14 +57,14 @@ function addClientOptions(command: Command): Command {
 }
 
 async function runCall(method: string, flags: CallFlags): Promise<void> {
-  const [{ callGateway, GatewayCallError }, { resolveClientSettings }, { scopeForMethod }] =
+  const [{ callGateway, GatewayCallError }, { resolveClientSettings }, { leastPrivilegeScope }] =
     await Promise.all([
       import('../client/gateway-client.ts'),
       import('./client-settings.ts'),
-      import('../server/authz/method-scopes.ts'),
+      import('../server/core-modules.ts'),
     ]);
   const settings = resolveClientSettings(flags, process.env);
-  const scope = scopeForMethod(method);
+  const scope = leastPrivilegeScope(method);
   try {
     const result = await callGateway({
       url: settings.url,

@@ -33,6 +33,7 @@ export function defaultConfig(): GatewayConfig {
       tls: { enabled: false, autoGenerate: false },
       controlUi: { enabled: true, basePath: '', allowedOrigins: [] },
       pairing: { autoApproveLoopback: true },
+      reload: { mode: 'hybrid' },
       http: { endpoints: { chatCompletions: { enabled: false } } },
       limits: { ...DEFAULT_LIMITS },
     },

@@ -1,10 +1,12 @@
 import JSON5 from 'json5';
 import { GatewayError } from '../protocol/gateway-error.ts';
 import { loadSchemas } from '../protocol/validators.ts';
+import { ADMIN, READ } from '../server/authz/access.ts';
 import type { GatewayContext } from '../server/context.ts';
-import type { MethodTable } from '../server/method-types.ts';
+import { defineMethods } from '../server/method-types.ts';
 import { ConfigError } from './config-error.ts';
-import { buildConfig, validateConfigFile } from './load.ts';
+import { changedPaths } from './diff.ts';
+import type { ConfigChange } from './reload.ts';
 
 /** Stands in for a secret in everything config methods return; sending it back keeps the stored secret. */
 export const REDACTED = '__CLAWGATE_REDACTED__';
@@ -81,21 +83,6 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return result;
 }
 
-/** Top-level-and-one dotted paths whose values differ, e.g. `gateway.auth`, `logging`. */
-function changedPaths(before: Obj, after: Obj, prefix = '', depth = 0): string[] {
-  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  const changed: string[] = [];
-  for (const key of keys) {
-    const a = before[key];
-    const b = after[key];
-    if (JSON.stringify(a) === JSON.stringify(b)) continue;
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (depth < 1 && isObj(a) && isObj(b)) changed.push(...changedPaths(a, b, path, depth + 1));
-    else changed.push(path);
-  }
-  return changed.sort();
-}
-
 function parseRaw(method: string, raw: string): Obj {
   let parsed: unknown;
   try {
@@ -138,13 +125,17 @@ function checkBaseHash(
   }
 }
 
-async function writeConfig(ctx: GatewayContext, method: string, next: Obj) {
-  const current = ctx.configState.file;
-  restoreSecrets(next, current);
+type WriteMethod = 'config.set' | 'config.patch' | 'config.apply';
+
+/** Validates, writes and applies through the live-config path (the same one a file edit takes). */
+async function writeConfig(ctx: GatewayContext, method: WriteMethod, next: Obj) {
+  restoreSecrets(next, ctx.configState.file);
   const path = ctx.paths.configPath;
+  if (changedPaths(ctx.configState.file, next).length === 0)
+    return { ok: true, noop: true, changedPaths: [], path, config: redact(next) };
+  let change: ConfigChange;
   try {
-    await validateConfigFile(next, path);
-    buildConfig(next, ctx.env, ctx.configOverrides);
+    change = await ctx.config.write(next, method);
   } catch (error) {
     if (error instanceof ConfigError) {
       throw new GatewayError('INVALID_REQUEST', `invalid ${method}: ${error.message}`, {
@@ -153,67 +144,79 @@ async function writeConfig(ctx: GatewayContext, method: string, next: Obj) {
     }
     throw error;
   }
-  const paths = changedPaths(current, next);
-  if (paths.length === 0) return { ok: true, noop: true, changedPaths: [], path, config: redact(next) };
-  const text = `${JSON.stringify(next, null, 2)}\n`;
-  const { restartRequired } = await ctx.applyConfigFile(next, text);
-  ctx.events.broadcast('config.changed', {
-    path,
-    hash: ctx.configState.hash,
-    changedPaths: paths,
-    restartRequired,
-  });
   return {
     ok: true,
     path,
     hash: ctx.configState.hash,
     config: redact(next),
-    changedPaths: paths,
-    restartRequired,
+    changedPaths: change.changedPaths,
+    restartRequired: change.restartRequired,
   };
 }
 
-export const configMethods = {
-  'config.get': (_params: unknown, { gateway }) => {
-    const { file, hash, config, exists, text } = gateway.configState;
-    const raw = exists ? redactText(text, file) : null;
-    return {
-      path: gateway.paths.configPath,
-      exists,
-      raw,
-      parsed: redact(file),
-      valid: true,
-      config: redact(config),
-      hash,
-      issues: [],
-      warnings: [],
-    };
+export const configMethods = defineMethods({
+  'config.get': {
+    access: READ,
+    handler: (_params, { gateway }) => {
+      const { file, hash, config, exists, text } = gateway.configState;
+      const raw = exists ? redactText(text, file) : null;
+      return {
+        path: gateway.paths.configPath,
+        exists,
+        raw,
+        parsed: redact(file),
+        valid: true,
+        config: redact(config),
+        hash,
+        issues: [],
+        warnings: [],
+        pendingRestart: gateway.config.pendingRestart(),
+      };
+    },
   },
 
-  'config.schema': async (_params: unknown, { gateway }) => {
-    const { ConfigFileSchema } = await loadSchemas();
-    return {
-      schema: JSON.parse(JSON.stringify(ConfigFileSchema)),
-      uiHints: {
-        'gateway.auth.token': { label: 'Gateway token', sensitive: true },
-        'gateway.auth.password': { label: 'Gateway password', sensitive: true },
-      },
-      version: gateway.version,
-      generatedAt: new Date(gateway.startedAt).toISOString(),
-    };
+  'config.schema': {
+    access: READ,
+    handler: async (_params, { gateway }) => {
+      const { ConfigFileSchema } = await loadSchemas();
+      return {
+        schema: JSON.parse(JSON.stringify(ConfigFileSchema)),
+        uiHints: {
+          'gateway.auth.token': { label: 'Gateway token', sensitive: true },
+          'gateway.auth.password': { label: 'Gateway password', sensitive: true },
+        },
+        version: gateway.version,
+        generatedAt: new Date(gateway.startedAt).toISOString(),
+      };
+    },
   },
 
-  'config.set': async (params: { raw: string; baseHash?: string }, { gateway }) => {
-    checkBaseHash(gateway, 'config.set', gateway.configState.exists, params.baseHash);
-    return writeConfig(gateway, 'config.set', parseRaw('config.set', params.raw));
+  'config.set': {
+    access: ADMIN,
+    handler: async (params, { gateway }) => {
+      checkBaseHash(gateway, 'config.set', gateway.configState.exists, params.baseHash);
+      return writeConfig(gateway, 'config.set', parseRaw('config.set', params.raw));
+    },
   },
 
-  'config.patch': async (params: { raw: string; baseHash?: string }, { gateway }) => {
-    const patch = parseRaw('config.patch', params.raw);
-    const next = mergePatch(gateway.configState.file, patch) as Obj;
-    if (changedPaths(gateway.configState.file, next).length > 0) {
-      checkBaseHash(gateway, 'config.patch', gateway.configState.exists, params.baseHash);
-    }
-    return writeConfig(gateway, 'config.patch', next);
+  /** Replaces the whole file (OpenClaw's config.apply); `baseHash` is required once a file exists. */
+  'config.apply': {
+    access: ADMIN,
+    handler: async (params, { gateway }) => {
+      checkBaseHash(gateway, 'config.apply', gateway.configState.exists, params.baseHash);
+      return writeConfig(gateway, 'config.apply', parseRaw('config.apply', params.raw));
+    },
   },
-} satisfies MethodTable;
+
+  'config.patch': {
+    access: ADMIN,
+    handler: async (params, { gateway }) => {
+      const patch = parseRaw('config.patch', params.raw);
+      const next = mergePatch(gateway.configState.file, patch) as Obj;
+      if (changedPaths(gateway.configState.file, next).length > 0) {
+        checkBaseHash(gateway, 'config.patch', gateway.configState.exists, params.baseHash);
+      }
+      return writeConfig(gateway, 'config.patch', next);
+    },
+  },
+});

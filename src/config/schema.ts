@@ -120,6 +120,7 @@ export const ConfigFileSchema = closed({
         }),
       ),
       pairing: opt(closed({ autoApproveLoopback: opt(Type.Boolean()) })),
+      reload: opt(closed({ mode: opt(Type.Union([Type.Literal('hybrid'), Type.Literal('off')])) })),
       http: opt(
         closed({
           endpoints: opt(closed({ chatCompletions: opt(closed({ enabled: opt(Type.Boolean()) })) })),

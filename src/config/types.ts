@@ -68,6 +68,8 @@ export type GatewayConfig = {
     tls: { enabled: boolean; certPath?: string; keyPath?: string; autoGenerate: boolean };
     controlUi: { enabled: boolean; root?: string; basePath: string; allowedOrigins: string[] };
     pairing: { autoApproveLoopback: boolean };
+    /** `hybrid`: file edits apply live (restart-only keys wait, reported); `off`: file edits wait for a restart. */
+    reload: { mode: 'hybrid' | 'off' };
     http: { endpoints: { chatCompletions: { enabled: boolean } } };
     limits: GatewayLimits;
   };

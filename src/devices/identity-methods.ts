@@ -1,8 +1,12 @@
-import type { MethodTable } from '../server/method-types.ts';
+import { READ } from '../server/authz/access.ts';
+import { defineMethods } from '../server/method-types.ts';
 
-export const gatewayIdentityMethods = {
-  'gateway.identity.get': (_params: unknown, { gateway }) => ({
-    deviceId: gateway.identity.deviceId,
-    publicKey: gateway.identity.publicKey,
-  }),
-} satisfies MethodTable;
+export const gatewayIdentityMethods = defineMethods({
+  'gateway.identity.get': {
+    access: READ,
+    handler: (_params, { gateway }) => ({
+      deviceId: gateway.identity.deviceId,
+      publicKey: gateway.identity.publicKey,
+    }),
+  },
+});

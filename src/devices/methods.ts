@@ -1,8 +1,8 @@
 import { GatewayError } from '../protocol/gateway-error.ts';
+import { PAIRING } from '../server/authz/access.ts';
 import { normalizeScopes, scopesCovered } from '../server/authz/scopes.ts';
 import type { GatewayContext } from '../server/context.ts';
-import type { MethodTable } from '../server/method-types.ts';
-import { CLOSE } from '../server/ws/close-codes.ts';
+import { defineMethods } from '../server/method-types.ts';
 import type { PairedDevice } from './device-store.ts';
 
 /** A paired device as operators see it: token metadata, never token material. */
@@ -30,13 +30,9 @@ function pairedDevice(ctx: GatewayContext, deviceId: string): PairedDevice {
   return device;
 }
 
-/** Sockets of a device lose their grant when it is removed or its token rotated/revoked. */
+/** Sockets of a device lose their grant when it is removed, or (device-token sockets) its token rotated/revoked. */
 function invalidateDeviceSockets(ctx: GatewayContext, deviceId: string, reason: string, role?: string): void {
-  for (const client of ctx.clients) {
-    if (client.deviceId !== deviceId || (role !== undefined && client.role !== role)) continue;
-    if (reason !== 'device removed' && client.authMethod !== 'device-token') continue;
-    client.ws.close(CLOSE.AUTH_CHANGED, `client invalidated: ${reason}`);
-  }
+  ctx.connections.disconnectDevice(deviceId, reason, { role, deviceTokenOnly: reason !== 'device removed' });
 }
 
 function resolved(
@@ -45,83 +41,102 @@ function resolved(
   deviceId: string,
   decision: 'approved' | 'rejected',
 ): void {
-  ctx.events.broadcast(
-    'device.pair.resolved',
-    { requestId, deviceId, decision, ts: ctx.now() },
-    { dropIfSlow: true },
-  );
+  ctx.events.broadcast('device.pair.resolved', { requestId, deviceId, decision, ts: ctx.now() });
 }
 
-export const deviceMethods = {
-  'device.pair.list': (_params: unknown, { gateway }) => ({
-    pending: gateway.devices.listPending(),
-    paired: gateway.devices.listPaired().map(describeDevice),
-  }),
-
-  'device.pair.approve': (params: { requestId: string }, { gateway }) => {
-    const approved = gateway.devices.approve(params.requestId, gateway.now());
-    if (!approved) throw unknownRequest(params.requestId);
-    gateway.logger.info('device pairing approved', {
-      deviceId: approved.device.deviceId,
-      role: approved.request.role,
-    });
-    resolved(gateway, params.requestId, approved.device.deviceId, 'approved');
-    return { requestId: params.requestId, device: describeDevice(approved.device) };
+export const deviceMethods = defineMethods({
+  'device.pair.list': {
+    access: PAIRING,
+    handler: (_params, { gateway }) => ({
+      pending: gateway.devices.listPending(),
+      paired: gateway.devices.listPaired().map(describeDevice),
+    }),
   },
 
-  'device.pair.reject': (params: { requestId: string }, { gateway }) => {
-    const request = gateway.devices.reject(params.requestId);
-    if (!request) throw unknownRequest(params.requestId);
-    resolved(gateway, params.requestId, request.deviceId, 'rejected');
-    return { requestId: params.requestId, deviceId: request.deviceId };
+  'device.pair.approve': {
+    access: PAIRING,
+    handler: (params, { gateway }) => {
+      const approved = gateway.devices.approve(params.requestId, gateway.now());
+      if (!approved) throw unknownRequest(params.requestId);
+      gateway.logger.info('device pairing approved', {
+        deviceId: approved.device.deviceId,
+        role: approved.request.role,
+      });
+      resolved(gateway, params.requestId, approved.device.deviceId, 'approved');
+      return { requestId: params.requestId, device: describeDevice(approved.device) };
+    },
   },
 
-  'device.pair.remove': (params: { deviceId: string }, { gateway }) => {
-    pairedDevice(gateway, params.deviceId);
-    gateway.devices.remove(params.deviceId);
-    invalidateDeviceSockets(gateway, params.deviceId, 'device removed');
-    return { deviceId: params.deviceId };
+  'device.pair.reject': {
+    access: PAIRING,
+    handler: (params, { gateway }) => {
+      const request = gateway.devices.reject(params.requestId);
+      if (!request) throw unknownRequest(params.requestId);
+      resolved(gateway, params.requestId, request.deviceId, 'rejected');
+      return { requestId: params.requestId, deviceId: request.deviceId };
+    },
   },
 
-  'device.token.rotate': (params: { deviceId: string; role: string; scopes?: string[] }, { gateway }) => {
-    const device = pairedDevice(gateway, params.deviceId);
-    if (!device.roles.includes(params.role)) {
-      throw new GatewayError(
-        'INVALID_REQUEST',
-        `device ${params.deviceId} is not paired for role ${params.role}`,
+  'device.pair.remove': {
+    access: PAIRING,
+    handler: (params, { gateway }) => {
+      pairedDevice(gateway, params.deviceId);
+      gateway.devices.remove(params.deviceId);
+      invalidateDeviceSockets(gateway, params.deviceId, 'device removed');
+      return { deviceId: params.deviceId };
+    },
+  },
+
+  'device.token.rotate': {
+    access: PAIRING,
+    handler: (params, { gateway }) => {
+      const device = pairedDevice(gateway, params.deviceId);
+      if (!device.roles.includes(params.role)) {
+        throw new GatewayError(
+          'INVALID_REQUEST',
+          `device ${params.deviceId} is not paired for role ${params.role}`,
+        );
+      }
+      const scopes = params.scopes === undefined ? device.scopes : normalizeScopes(params.scopes);
+      if (!scopesCovered(new Set(device.scopes), scopes)) {
+        throw new GatewayError(
+          'INVALID_REQUEST',
+          'device.token.rotate scopes exceed what the device was approved for',
+          {
+            details: { code: 'AUTH_SCOPE_MISMATCH', approvedScopes: device.scopes },
+          },
+        );
+      }
+      const { token, record } = gateway.devices.issueToken(
+        params.deviceId,
+        params.role,
+        scopes,
+        gateway.now(),
       );
-    }
-    const scopes = params.scopes === undefined ? device.scopes : normalizeScopes(params.scopes);
-    if (!scopesCovered(new Set(device.scopes), scopes)) {
-      throw new GatewayError(
-        'INVALID_REQUEST',
-        'device.token.rotate scopes exceed what the device was approved for',
-        {
-          details: { code: 'AUTH_SCOPE_MISMATCH', approvedScopes: device.scopes },
-        },
-      );
-    }
-    const { token, record } = gateway.devices.issueToken(params.deviceId, params.role, scopes, gateway.now());
-    invalidateDeviceSockets(gateway, params.deviceId, 'device token rotated', params.role);
-    return {
-      deviceId: params.deviceId,
-      role: params.role,
-      token,
-      scopes: record.scopes,
-      rotatedAtMs: record.issuedAtMs,
-      tokenDelivery: 'in-band',
-    };
+      invalidateDeviceSockets(gateway, params.deviceId, 'device token rotated', params.role);
+      return {
+        deviceId: params.deviceId,
+        role: params.role,
+        token,
+        scopes: record.scopes,
+        rotatedAtMs: record.issuedAtMs,
+        tokenDelivery: 'in-band',
+      };
+    },
   },
 
-  'device.token.revoke': (params: { deviceId: string; role: string }, { gateway }) => {
-    pairedDevice(gateway, params.deviceId);
-    if (!gateway.devices.revokeToken(params.deviceId, params.role)) {
-      throw new GatewayError(
-        'INVALID_REQUEST',
-        `device ${params.deviceId} holds no token for role ${params.role}`,
-      );
-    }
-    invalidateDeviceSockets(gateway, params.deviceId, 'device token revoked', params.role);
-    return { deviceId: params.deviceId, role: params.role, revokedAtMs: gateway.now() };
+  'device.token.revoke': {
+    access: PAIRING,
+    handler: (params, { gateway }) => {
+      pairedDevice(gateway, params.deviceId);
+      if (!gateway.devices.revokeToken(params.deviceId, params.role)) {
+        throw new GatewayError(
+          'INVALID_REQUEST',
+          `device ${params.deviceId} holds no token for role ${params.role}`,
+        );
+      }
+      invalidateDeviceSockets(gateway, params.deviceId, 'device token revoked', params.role);
+      return { deviceId: params.deviceId, role: params.role, revokedAtMs: gateway.now() };
+    },
   },
-} satisfies MethodTable;
+});

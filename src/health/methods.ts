@@ -1,51 +1,59 @@
-import type { MethodTable } from '../server/method-types.ts';
+import { READ } from '../server/authz/access.ts';
+import { defineMethods } from '../server/method-types.ts';
 
-export const healthMethods = {
+export const healthMethods = defineMethods({
   /** The cached snapshot, as OpenClaw answers; `probe: true` rebuilds it first. */
-  health: (params: { probe?: boolean }, { gateway }) =>
-    params.probe ? gateway.refreshHealth() : gateway.healthSnapshot(),
-
-  status: (_params: unknown, { gateway }) => {
-    const memory = process.memoryUsage();
-    const health = gateway.healthSnapshot();
-    return {
-      runtimeVersion: gateway.version,
-      heartbeat: {
-        defaultAgentId: health.defaultAgentId,
-        agents: health.agents.map((agent) => ({
-          agentId: agent.agentId,
-          enabled: false,
-          every: '0m',
-          everyMs: null,
-        })),
-      },
-      channelSummary: [],
-      queuedSystemEvents: [],
-      sessions: {
-        paths: [],
-        count: 0,
-        defaults: { model: gateway.configState.config.agents.defaults.model, contextTokens: null },
-        recent: [],
-        byAgent: health.agents.map((agent) => ({
-          agentId: agent.agentId,
-          path: '[redacted]',
-          count: 0,
-          recent: [],
-        })),
-      },
-      eventLoop: health.eventLoop,
-      processMemory: {
-        rssBytes: memory.rss,
-        heapUsedBytes: memory.heapUsed,
-        heapTotalBytes: memory.heapTotal,
-        externalBytes: memory.external,
-        arrayBuffersBytes: memory.arrayBuffers,
-      },
-      connections: { total: gateway.clients.size },
-      uptimeMs: gateway.now() - gateway.startedAt,
-      pid: process.pid,
-    };
+  health: {
+    access: READ,
+    handler: (params, { gateway }) => (params.probe ? gateway.refreshHealth() : gateway.healthSnapshot()),
   },
 
-  'last-heartbeat': (_params: unknown, { gateway }) => gateway.lastHeartbeat ?? null,
-} satisfies MethodTable;
+  status: {
+    access: READ,
+    handler: (_params, { gateway }) => {
+      const memory = process.memoryUsage();
+      const health = gateway.healthSnapshot();
+      return {
+        runtimeVersion: gateway.version,
+        heartbeat: {
+          defaultAgentId: health.defaultAgentId,
+          agents: health.agents.map((agent) => ({
+            agentId: agent.agentId,
+            enabled: false,
+            every: '0m',
+            everyMs: null,
+          })),
+        },
+        channelSummary: [],
+        queuedSystemEvents: [],
+        sessions: {
+          paths: [],
+          count: 0,
+          defaults: { model: gateway.configState.config.agents.defaults.model, contextTokens: null },
+          recent: [],
+          byAgent: health.agents.map((agent) => ({
+            agentId: agent.agentId,
+            path: '[redacted]',
+            count: 0,
+            recent: [],
+          })),
+        },
+        eventLoop: health.eventLoop,
+        processMemory: {
+          rssBytes: memory.rss,
+          heapUsedBytes: memory.heapUsed,
+          heapTotalBytes: memory.heapTotal,
+          externalBytes: memory.external,
+          arrayBuffersBytes: memory.arrayBuffers,
+        },
+        connections: { total: gateway.connections.size },
+        uptimeMs: gateway.now() - gateway.startedAt,
+        pid: process.pid,
+        // Changed settings that take effect on the next restart (gateway.port, bind, tls, controlUi).
+        pendingRestart: gateway.config.pendingRestart(),
+      };
+    },
+  },
+
+  'last-heartbeat': { access: READ, handler: (_params, { gateway }) => gateway.lastHeartbeat ?? null },
+});

@@ -1,7 +1,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { LOGS_TAIL_MAX_BYTES } from '../config/limits.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
-import type { MethodTable } from '../server/method-types.ts';
+import { READ } from '../server/authz/access.ts';
+import { defineMethods } from '../server/method-types.ts';
 
 const DEFAULT_TAIL_LINES = 200;
 const DEFAULT_TAIL_BYTES = 256 * 1024;
@@ -61,14 +62,17 @@ export function tailLogFile(file: string, params: TailParams) {
   }
 }
 
-export const logsMethods = {
-  'logs.tail': (params: TailParams, { gateway }) => {
-    const file = gateway.logger.file;
-    if (!file)
-      throw new GatewayError(
-        'UNAVAILABLE',
-        'logs.tail unavailable: no log file is configured (logging.file)',
-      );
-    return tailLogFile(file, params);
+export const logsMethods = defineMethods({
+  'logs.tail': {
+    access: READ,
+    handler: (params, { gateway }) => {
+      const file = gateway.logger.file;
+      if (!file)
+        throw new GatewayError(
+          'UNAVAILABLE',
+          'logs.tail unavailable: no log file is configured (logging.file)',
+        );
+      return tailLogFile(file, params);
+    },
   },
-} satisfies MethodTable;
+});

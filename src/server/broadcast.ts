@@ -1,79 +1,89 @@
 import { WebSocket } from 'ws';
 import type { HealthState } from '../health/health-state.ts';
 import { payloadJson } from '../protocol/frames.ts';
-import { eventScope } from './authz/event-scopes.ts';
 import { scopeSatisfied } from './authz/scopes.ts';
-import type { GatewayWsClient } from './ws/client.ts';
+import type { EventDefinition, GatewayRegistry } from './registry.ts';
+import type { ClientView, GatewayWsClient } from './ws/client.ts';
 import { corkUntilImmediate } from './ws/cork.ts';
 
 export type EventOptions = {
-  /** Skip (and leave a seq gap) rather than close a client whose send buffer is over the limit. */
-  dropIfSlow?: boolean;
-  /** Carry `{presence, health}` counters (presence and health events). */
-  stateVersion?: boolean;
   /** Narrows the audience further than the event's scope (subscriptions). */
-  filter?: (client: GatewayWsClient) => boolean;
+  filter?: (client: ClientView) => boolean;
 };
 
 /** The fan-out interface handlers use; the in-process one is the default, a cluster bus can replace it. */
 export type Broadcast = {
   broadcast(event: string, payload: unknown, options?: EventOptions): void;
-  send(client: GatewayWsClient, event: string, payload: unknown, options?: EventOptions): void;
+  send(client: GatewayWsClient, event: string, payload: unknown): void;
 };
 
 /**
  * In-process fan-out. Each event is serialised once; only the trailing `seq` differs per client, so a frame is
  * a string concatenation. `seq` counts events addressed to a connection: a droppable event skipped for a slow
- * client still takes its number (the client sees the gap), while events outside its scope take none.
+ * client still takes its number (the client sees the gap), while events outside its scope take none. Scope,
+ * droppability and `stateVersion` come from the event's registration, never from the caller.
  */
 export class InProcessBroadcast implements Broadcast {
   #clients: ReadonlySet<GatewayWsClient>;
   #health: HealthState;
+  #registry: GatewayRegistry;
   #maxBufferedBytes: () => number;
   #onSlowConsumer: (client: GatewayWsClient) => void;
+  #onUnregistered: (event: string) => void;
 
   constructor(options: {
     clients: ReadonlySet<GatewayWsClient>;
     health: HealthState;
+    registry: GatewayRegistry;
     maxBufferedBytes: () => number;
     onSlowConsumer: (client: GatewayWsClient) => void;
+    /** An event nobody declared: throws in development, is logged in production (never silently dropped). */
+    onUnregistered: (event: string) => void;
   }) {
     this.#clients = options.clients;
     this.#health = options.health;
+    this.#registry = options.registry;
     this.#maxBufferedBytes = options.maxBufferedBytes;
     this.#onSlowConsumer = options.onSlowConsumer;
+    this.#onUnregistered = options.onUnregistered;
   }
 
-  #head(event: string, payload: unknown, options: EventOptions | undefined): string {
+  #definition(event: string): EventDefinition | undefined {
+    const definition = this.#registry.event(event);
+    if (!definition) this.#onUnregistered(event);
+    return definition;
+  }
+
+  #head(event: string, payload: unknown, definition: EventDefinition): string {
     let head = `{"type":"event","event":${JSON.stringify(event)}`;
     if (payload !== undefined) head += `,"payload":${payloadJson(payload)}`;
-    if (options?.stateVersion) head += `,"stateVersion":${JSON.stringify(this.#health.stateVersion)}`;
+    if (definition.stateVersion) head += `,"stateVersion":${JSON.stringify(this.#health.stateVersion)}`;
     return `${head},"seq":`;
   }
 
   broadcast(event: string, payload: unknown, options?: EventOptions): void {
-    const scope = eventScope(event);
-    if (scope === undefined) return;
+    const definition = this.#definition(event);
+    if (!definition) return;
+    const { scope } = definition;
     let head: string | undefined;
+    let droppable: boolean | undefined;
     const limit = this.#maxBufferedBytes();
     const filter = options?.filter;
     for (const client of this.#clients) {
       if (!client.authenticated || client.closed) continue;
       if (scope !== null && !scopeSatisfied(client.scopes, scope)) continue;
       if (filter && !filter(client)) continue;
-      head ??= this.#head(event, payload, options);
-      this.#deliver(client, head, options?.dropIfSlow === true, limit);
+      head ??= this.#head(event, payload, definition);
+      droppable ??= isDroppable(definition, payload);
+      this.#deliver(client, head, droppable, limit);
     }
   }
 
-  send(client: GatewayWsClient, event: string, payload: unknown, options?: EventOptions): void {
-    if (!client.authenticated || client.closed) return;
-    this.#deliver(
-      client,
-      this.#head(event, payload, options),
-      options?.dropIfSlow === true,
-      this.#maxBufferedBytes(),
-    );
+  send(client: GatewayWsClient, event: string, payload: unknown): void {
+    const definition = this.#definition(event);
+    if (!definition || !client.authenticated || client.closed) return;
+    const head = this.#head(event, payload, definition);
+    this.#deliver(client, head, isDroppable(definition, payload), this.#maxBufferedBytes());
   }
 
   #deliver(client: GatewayWsClient, head: string, dropIfSlow: boolean, limit: number): void {
@@ -86,4 +96,9 @@ export class InProcessBroadcast implements Broadcast {
     corkUntilImmediate(client);
     client.ws.send(`${head}${client.seq}}`);
   }
+}
+
+function isDroppable(definition: EventDefinition, payload: unknown): boolean {
+  const { droppable } = definition;
+  return typeof droppable === 'function' ? droppable(payload) : droppable === true;
 }

@@ -1,7 +1,7 @@
 import type { ChatService } from '../chat/chat-service.ts';
 import type { ConfigOverrides } from '../config/load.ts';
 import type { StatePaths } from '../config/paths.ts';
-import type { GatewayConfig } from '../config/types.ts';
+import type { ConfigReloader, ConfigState } from '../config/reload.ts';
 import type { DeviceStore } from '../devices/device-store.ts';
 import type { GatewayIdentity } from '../devices/gateway-identity.ts';
 import type { HealthSnapshot } from '../health/health-snapshot.ts';
@@ -15,19 +15,9 @@ import type { GatewayStore } from '../storage/store.ts';
 import type { FailedAuthLimiter } from './auth/rate-limit.ts';
 import type { AuthSecretSource } from './auth/secret-source.ts';
 import type { Broadcast } from './broadcast.ts';
+import type { Connections } from './connections.ts';
 import type { Lanes } from './lanes.ts';
-import type { MethodRegistry } from './method-registry.ts';
-import type { GatewayWsClient } from './ws/client.ts';
-
-/** The live config and the file it came from; `config.set` / `config.patch` replace all three together. */
-export type ConfigState = {
-  config: GatewayConfig;
-  file: Record<string, unknown>;
-  /** The file's text as last read or written, and its SHA-256 (`baseHash` for config.set). */
-  text: string;
-  hash: string;
-  exists: boolean;
-};
+import type { GatewayRegistry } from './registry.ts';
 
 /**
  * Everything a handler or the connection layer may use, built once at start-up and passed down; nothing reads a
@@ -42,16 +32,20 @@ export type GatewayContext = {
   /** The command-line flags the gateway started with; they still beat the file after config.set. */
   readonly configOverrides: ConfigOverrides;
   readonly logger: Logger;
+  /** The live config; each reload replaces its fields together, so read `configState.config` at use. */
   readonly configState: ConfigState;
+  /** Live configuration: subscribe to changes, write through config methods, pending-restart keys. */
+  readonly config: ConfigReloader;
   readonly readiness: Readiness;
   readonly health: HealthState;
   readonly presence: PresenceRegistry;
-  readonly clients: Set<GatewayWsClient>;
+  readonly connections: Connections;
   readonly events: Broadcast;
   readonly devices: DeviceStore;
   readonly secrets: AuthSecretSource;
   readonly authLimiter: FailedAuthLimiter;
-  readonly methods: MethodRegistry;
+  /** Everything the gateway serves (methods, events, routes, services). */
+  readonly registry: GatewayRegistry;
   readonly identity: GatewayIdentity;
   readonly store: GatewayStore;
   readonly chat: ChatService;
@@ -67,8 +61,4 @@ export type GatewayContext = {
   healthSnapshot(): HealthSnapshot;
   /** Rebuilds the health snapshot now. */
   refreshHealth(): HealthSnapshot;
-  /** Applies a validated config file: writes it, swaps the live config, applies what can change live. */
-  applyConfigFile(file: Record<string, unknown>, text: string): Promise<{ restartRequired: string[] }>;
-  /** Closes every shared-secret socket (secret rotated). */
-  closeStaleSecretSockets(generation: number): void;
 };

@@ -3,10 +3,11 @@ import { MAX_UNAUTHORIZED_ROLE_CALLS, STARTUP_RETRY_AFTER_MS } from '../config/l
 import { checkRequestFrame, errorResponse, okResponse } from '../protocol/frames.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
 import { compileSchema, describeIssues, loadSchemas } from '../protocol/validators.ts';
-import { methodRequirement } from './authz/method-scopes.ts';
+import { ADMIN } from './authz/access.ts';
 import { scopeSatisfied } from './authz/scopes.ts';
 import type { GatewayContext } from './context.ts';
 import type { MethodContext } from './method-types.ts';
+import type { MethodAccess, MethodDefinition } from './registry.ts';
 import type { GatewayWsClient } from './ws/client.ts';
 import { CLOSE } from './ws/close-codes.ts';
 import { corkUntilTickEnds } from './ws/cork.ts';
@@ -78,10 +79,11 @@ async function dispatch(
   params: unknown,
   hooks: ResponseHooks,
 ): Promise<unknown> {
-  authorize(client, method);
-  const entry = ctx.methods.get(method);
-  if (!entry) throw new GatewayError('INVALID_REQUEST', `unknown method: ${method}`);
-  if (entry.options.requiresReady && !ctx.readiness.ready) {
+  const definition = ctx.registry.method(method);
+  // An unknown method needs admin, checked before its existence, so probing names reveals nothing to others.
+  authorize(client, definition?.access ?? ADMIN);
+  if (!definition) throw new GatewayError('INVALID_REQUEST', `unknown method: ${method}`);
+  if (definition.requiresReady && !ctx.readiness.ready) {
     throw new GatewayError('UNAVAILABLE', `${method} unavailable: gateway starting; retry shortly`, {
       retryable: true,
       retryAfterMs: STARTUP_RETRY_AFTER_MS,
@@ -89,13 +91,13 @@ async function dispatch(
     });
   }
   const value = params ?? {};
-  await validateParams(method, entry.options.schema, value);
-  return entry.handler(value, { gateway: ctx, client, ...hooks });
+  await validateParams(method, definition, value);
+  return definition.handler(value, { gateway: ctx, client, ...hooks });
 }
 
-async function validateParams(method: string, own: TSchema | undefined, value: unknown): Promise<void> {
+async function validateParams(method: string, definition: MethodDefinition, value: unknown): Promise<void> {
   const schemas = await loadSchemas();
-  const schema = own ?? (schemas.METHOD_PARAM_SCHEMAS as Record<string, TSchema>)[method];
+  const schema = definition.schema ?? (schemas.METHOD_PARAM_SCHEMAS as Record<string, TSchema>)[method];
   if (!schema) return;
   const validator = compileSchema(schemas, schema);
   if (validator.Check(value)) return;
@@ -106,9 +108,8 @@ async function validateParams(method: string, own: TSchema | undefined, value: u
 }
 
 /** Role first (coarse), then scope (fine), as OpenClaw's handleGatewayRequest does. */
-function authorize(client: GatewayWsClient, method: string): void {
-  const requirement = methodRequirement(method);
-  const nodeOnly = 'node' in requirement;
+function authorize(client: GatewayWsClient, access: MethodAccess): void {
+  const nodeOnly = 'role' in access;
   if (nodeOnly !== (client.role === 'node')) {
     client.wrongRoleCalls += 1;
     if (client.wrongRoleCalls > MAX_UNAUTHORIZED_ROLE_CALLS) {
@@ -117,8 +118,8 @@ function authorize(client: GatewayWsClient, method: string): void {
     throw new GatewayError('INVALID_REQUEST', `unauthorized role: ${client.role}`);
   }
   client.wrongRoleCalls = 0;
-  if (nodeOnly) return;
-  const { scope, sessionScope } = requirement;
+  if ('role' in access) return;
+  const { scope, sessionScope } = access;
   if (scopeSatisfied(client.scopes, scope)) return;
   if (sessionScope && scopeSatisfied(client.scopes, sessionScope)) return;
   const requiredScopes = sessionScope ? [scope, sessionScope] : [scope];

@@ -1,9 +1,13 @@
+import type { Static } from 'typebox';
+import type { METHOD_PARAM_SCHEMAS } from '../protocol/schemas/methods.ts';
 import type { GatewayContext } from './context.ts';
-import type { GatewayWsClient } from './ws/client.ts';
+import type { MethodDefinition } from './registry.ts';
+import type { ClientView } from './ws/client.ts';
 
 export type MethodContext = {
   gateway: GatewayContext;
-  client: GatewayWsClient;
+  /** The calling connection: who it is and what it holds, never its socket. */
+  client: ClientView;
   requestId: string;
   /** Runs once the handler's result has been sent (methods that answer twice, like `agent`). */
   afterResponse(callback: () => void): void;
@@ -11,7 +15,21 @@ export type MethodContext = {
   respondAgain(payload: unknown): void;
 };
 
-// biome-ignore lint/suspicious/noExplicitAny: params are validated against the method's schema before the call.
-export type MethodHandler = (params: any, ctx: MethodContext) => unknown;
+type CoreSchemas = typeof METHOD_PARAM_SCHEMAS;
 
-export type MethodTable = Record<string, MethodHandler>;
+/** A core method's params, typed from its schema (types only: nothing of TypeBox loads at run time). */
+export type CoreParams<Name extends string> = Name extends keyof CoreSchemas
+  ? Static<CoreSchemas[Name]>
+  : Record<string, unknown>;
+
+/**
+ * Declares a namespace's methods; each handler's params are typed from the method's schema by its name. The
+ * identity function exists only for that inference.
+ */
+export function defineMethods<const Names extends string>(
+  methods: {
+    [Name in Names]: MethodDefinition<CoreParams<Name>>;
+  },
+): { [Name in Names]: MethodDefinition<CoreParams<Name>> } {
+  return methods;
+}

@@ -4,8 +4,9 @@ import { chatTarget } from '../chat/targets.ts';
 import { messageText, toWireMessage } from '../chat/wire-message.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
 import { mainSessionKey, sessionKeyDefaults } from '../routing/session-key.ts';
+import { ADMIN, SESSIONS_READ, SESSIONS_WRITE } from '../server/authz/access.ts';
 import type { GatewayContext } from '../server/context.ts';
-import type { MethodTable } from '../server/method-types.ts';
+import { defineMethods } from '../server/method-types.ts';
 import type { SessionPatch, SessionRecord } from '../storage/store.ts';
 
 const DEFAULT_LIST_LIMIT = 200;
@@ -70,327 +71,341 @@ function patchFrom(params: {
   return patch;
 }
 
-export const sessionsMethods = {
-  'sessions.list': async (
-    params: {
-      limit?: number;
-      offset?: number;
-      agentId?: string;
-      search?: string;
-      includeLastMessage?: boolean;
-      archived?: boolean | 'all';
-      label?: string;
-      spawnedBy?: string;
-    },
-    { gateway },
-  ) => {
-    const limit = params.limit ?? DEFAULT_LIST_LIMIT;
-    // The Control UI asks for a session's sub-sessions with `spawnedBy`; clawgate spawns none, so there are none
-    // (ignoring the filter listed the parent as its own child).
-    if (params.spawnedBy !== undefined) {
-      return {
-        ts: gateway.now(),
-        count: 0,
-        limitApplied: limit,
-        hasMore: false,
-        nextOffset: null,
-        sessions: [],
-        defaults: listDefaults(gateway),
-      };
-    }
-    const offset = params.offset ?? 0;
-    const all = await gateway.store.listSessions({
-      agentId: params.agentId,
-      includeArchived: params.archived === true || params.archived === 'all',
-      search: params.search ?? params.label,
-      limit: limit + offset,
-    });
-    const visible = params.archived === true ? all.filter((s) => s.archived) : all;
-    const page = visible.slice(offset, offset + limit);
-    const sessions = await Promise.all(
-      page.map((s) => describe(gateway, s, params.includeLastMessage === true)),
-    );
-    const hasMore = visible.length > offset + limit;
-    return {
-      ts: gateway.now(),
-      count: sessions.length,
-      limitApplied: limit,
-      hasMore,
-      nextOffset: hasMore ? offset + limit : null,
-      sessions,
-      defaults: listDefaults(gateway),
-    };
-  },
-
-  'sessions.resolve': async (
-    params: { key?: string; sessionId?: string; label?: string; agentId?: string; allowMissing?: boolean },
-    { gateway },
-  ) => {
-    if (params.key) {
-      const resolved = target(gateway, params.key, params.agentId, 'sessions.resolve');
-      const session = await gateway.store.getSession(resolved.sessionKey);
-      const defaults = sessionKeyDefaults(gateway.configState.config);
-      // A main session always resolves, even before its first message.
-      const isMain =
-        resolved.sessionKey === mainSessionKey(resolved.agentId, defaults.mainKey, defaults.scope);
-      if (session || params.allowMissing || isMain) {
+export const sessionsMethods = defineMethods({
+  'sessions.list': {
+    access: SESSIONS_READ,
+    requiresReady: true,
+    handler: async (params, { gateway }) => {
+      const limit = params.limit ?? DEFAULT_LIST_LIMIT;
+      // The Control UI asks for a session's sub-sessions with `spawnedBy`; clawgate spawns none, so there are none
+      // (ignoring the filter listed the parent as its own child).
+      if (params.spawnedBy !== undefined) {
         return {
-          ok: true,
-          key: resolved.sessionKey,
-          agentId: resolved.agentId,
-          ...(session?.label ? { displayName: session.label } : {}),
+          ts: gateway.now(),
+          count: 0,
+          limitApplied: limit,
+          hasMore: false,
+          nextOffset: null,
+          sessions: [],
+          defaults: listDefaults(gateway),
         };
       }
-      throw new GatewayError('INVALID_REQUEST', `No session found: ${resolved.sessionKey}`, {
-        details: { code: 'SESSION_NOT_FOUND', key: resolved.sessionKey },
+      const offset = params.offset ?? 0;
+      const all = await gateway.store.listSessions({
+        agentId: params.agentId,
+        includeArchived: params.archived === true || params.archived === 'all',
+        search: params.search ?? params.label,
+        limit: limit + offset,
       });
-    }
-    const sessions = await gateway.store.listSessions({
-      agentId: params.agentId,
-      includeArchived: true,
-      limit: 10_000,
-    });
-    const matches = sessions.filter(
-      (s) =>
-        (params.sessionId && s.sessionId === params.sessionId) || (params.label && s.label === params.label),
-    );
-    if (matches.length === 1) {
-      const [match] = matches as [SessionRecord];
+      const visible = params.archived === true ? all.filter((s) => s.archived) : all;
+      const page = visible.slice(offset, offset + limit);
+      const sessions = await Promise.all(
+        page.map((s) => describe(gateway, s, params.includeLastMessage === true)),
+      );
+      const hasMore = visible.length > offset + limit;
       return {
-        ok: true,
-        key: match.key,
-        agentId: match.agentId,
-        ...(match.label ? { displayName: match.label } : {}),
+        ts: gateway.now(),
+        count: sessions.length,
+        limitApplied: limit,
+        hasMore,
+        nextOffset: hasMore ? offset + limit : null,
+        sessions,
+        defaults: listDefaults(gateway),
       };
-    }
-    return {
-      ok: false,
-      candidates: matches
-        .slice(0, 10)
-        .map((s) => ({ key: s.key, agentId: s.agentId, ...(s.label ? { displayName: s.label } : {}) })),
-    };
+    },
   },
 
-  'sessions.create': async (
-    params: {
-      key?: string;
-      agentId?: string;
-      label?: string;
-      displayName?: string;
-      model?: string;
-      thinkingLevel?: string;
-      message?: string;
-      idempotencyKey?: string;
-    },
-    { gateway },
-  ) => {
-    const { config } = gateway.configState;
-    const agentId = resolveAgent(config, params.agentId ?? sessionKeyDefaults(config).agentId).id;
-    const key = params.key ?? `agent:${agentId}:chat-${crypto.randomUUID().slice(0, 8)}`;
-    const resolved = target(gateway, key, params.key ? params.agentId : agentId, 'sessions.create');
-    const session = await gateway.sessions.create(
-      resolved.sessionKey,
-      resolved.agentId,
-      patchFrom({
-        label: params.label ?? params.displayName,
-        model: params.model,
-        thinkingLevel: params.thinkingLevel,
-      }),
-    );
-    if (params.message) {
-      const run = await gateway.chat.send({
-        sessionKey: session.key,
-        agentId: session.agentId,
-        message: params.message,
-        idempotencyKey: params.idempotencyKey ?? crypto.randomUUID(),
+  'sessions.resolve': {
+    access: SESSIONS_READ,
+    advertised: false,
+    handler: async (params, { gateway }) => {
+      if (params.key) {
+        const resolved = target(gateway, params.key, params.agentId, 'sessions.resolve');
+        const session = await gateway.store.getSession(resolved.sessionKey);
+        const defaults = sessionKeyDefaults(gateway.configState.config);
+        // A main session always resolves, even before its first message.
+        const isMain =
+          resolved.sessionKey === mainSessionKey(resolved.agentId, defaults.mainKey, defaults.scope);
+        if (session || params.allowMissing || isMain) {
+          return {
+            ok: true,
+            key: resolved.sessionKey,
+            agentId: resolved.agentId,
+            ...(session?.label ? { displayName: session.label } : {}),
+          };
+        }
+        throw new GatewayError('INVALID_REQUEST', `No session found: ${resolved.sessionKey}`, {
+          details: { code: 'SESSION_NOT_FOUND', key: resolved.sessionKey },
+        });
+      }
+      const sessions = await gateway.store.listSessions({
+        agentId: params.agentId,
+        includeArchived: true,
+        limit: 10_000,
       });
+      const matches = sessions.filter(
+        (s) =>
+          (params.sessionId && s.sessionId === params.sessionId) ||
+          (params.label && s.label === params.label),
+      );
+      if (matches.length === 1) {
+        const [match] = matches as [SessionRecord];
+        return {
+          ok: true,
+          key: match.key,
+          agentId: match.agentId,
+          ...(match.label ? { displayName: match.label } : {}),
+        };
+      }
+      return {
+        ok: false,
+        candidates: matches
+          .slice(0, 10)
+          .map((s) => ({ key: s.key, agentId: s.agentId, ...(s.label ? { displayName: s.label } : {}) })),
+      };
+    },
+  },
+
+  'sessions.create': {
+    access: SESSIONS_WRITE,
+    requiresReady: true,
+    handler: async (params, { gateway }) => {
+      const { config } = gateway.configState;
+      const agentId = resolveAgent(config, params.agentId ?? sessionKeyDefaults(config).agentId).id;
+      const key = params.key ?? `agent:${agentId}:chat-${crypto.randomUUID().slice(0, 8)}`;
+      const resolved = target(gateway, key, params.key ? params.agentId : agentId, 'sessions.create');
+      const session = await gateway.sessions.create(
+        resolved.sessionKey,
+        resolved.agentId,
+        patchFrom({
+          label: params.label ?? params.displayName,
+          model: params.model,
+          thinkingLevel: params.thinkingLevel,
+        }),
+      );
+      if (params.message) {
+        const run = await gateway.chat.send({
+          sessionKey: session.key,
+          agentId: session.agentId,
+          message: params.message,
+          idempotencyKey: params.idempotencyKey ?? crypto.randomUUID(),
+        });
+        return {
+          ok: true,
+          key: session.key,
+          sessionId: session.sessionId,
+          entry: gateway.sessionEvents.row(session),
+          runStarted: true,
+          runId: run.runId,
+        };
+      }
       return {
         ok: true,
         key: session.key,
         sessionId: session.sessionId,
         entry: gateway.sessionEvents.row(session),
-        runStarted: true,
-        runId: run.runId,
       };
-    }
-    return {
-      ok: true,
-      key: session.key,
-      sessionId: session.sessionId,
-      entry: gateway.sessionEvents.row(session),
-    };
-  },
-
-  'sessions.patch': async (
-    params: {
-      key: string;
-      agentId?: string;
-      label?: string | null;
-      model?: string | null;
-      thinkingLevel?: string | null;
-      archived?: boolean;
     },
-    { gateway },
-  ) => {
-    const resolved = target(gateway, params.key, params.agentId, 'sessions.patch');
-    const session = await gateway.sessions.patch(resolved.sessionKey, patchFrom(params));
-    return { ok: true, key: session.key, entry: gateway.sessionEvents.row(session) };
   },
 
-  'sessions.reset': async (params: { key: string; agentId?: string; reason?: string }, { gateway }) => {
-    const resolved = target(gateway, params.key, params.agentId, 'sessions.reset');
-    const session = await gateway.sessions.reset(
-      resolved.sessionKey,
-      resolved.agentId,
-      params.reason ?? 'reset',
-    );
-    return {
-      ok: true,
-      key: session.key,
-      sessionId: session.sessionId,
-      entry: gateway.sessionEvents.row(session),
-    };
+  'sessions.patch': {
+    access: SESSIONS_WRITE,
+    handler: async (params, { gateway }) => {
+      const resolved = target(gateway, params.key, params.agentId, 'sessions.patch');
+      const session = await gateway.sessions.patch(resolved.sessionKey, patchFrom(params));
+      return { ok: true, key: session.key, entry: gateway.sessionEvents.row(session) };
+    },
   },
 
-  'sessions.delete': async (
-    params: { key: string; agentId?: string; archivedOnly?: boolean },
-    { gateway },
-  ) => {
-    const resolved = target(gateway, params.key, params.agentId, 'sessions.delete');
-    if (params.archivedOnly) {
-      const session = await gateway.store.getSession(resolved.sessionKey);
-      if (session && !session.archived) {
-        throw new GatewayError(
-          'INVALID_REQUEST',
-          `sessions.delete: ${resolved.sessionKey} is not archived (archivedOnly)`,
-        );
+  'sessions.reset': {
+    access: ADMIN,
+    handler: async (params, { gateway }) => {
+      const resolved = target(gateway, params.key, params.agentId, 'sessions.reset');
+      const session = await gateway.sessions.reset(
+        resolved.sessionKey,
+        resolved.agentId,
+        params.reason ?? 'reset',
+      );
+      return {
+        ok: true,
+        key: session.key,
+        sessionId: session.sessionId,
+        entry: gateway.sessionEvents.row(session),
+      };
+    },
+  },
+
+  'sessions.delete': {
+    access: ADMIN,
+    handler: async (params, { gateway }) => {
+      const resolved = target(gateway, params.key, params.agentId, 'sessions.delete');
+      if (params.archivedOnly) {
+        const session = await gateway.store.getSession(resolved.sessionKey);
+        if (session && !session.archived) {
+          throw new GatewayError(
+            'INVALID_REQUEST',
+            `sessions.delete: ${resolved.sessionKey} is not archived (archivedOnly)`,
+          );
+        }
       }
-    }
-    const deleted = await gateway.sessions.delete(resolved.sessionKey, resolved.agentId);
-    // OpenClaw's SessionsDeleteResult: `archived` lists archived transcript files (none here).
-    return { ok: true, key: resolved.sessionKey, deleted, archived: [] };
+      const deleted = await gateway.sessions.delete(resolved.sessionKey, resolved.agentId);
+      // OpenClaw's SessionsDeleteResult: `archived` lists archived transcript files (none here).
+      return { ok: true, key: resolved.sessionKey, deleted, archived: [] };
+    },
   },
 
-  'sessions.describe': async (params: { key: string; includeLastMessage?: boolean }, { gateway }) => {
-    const resolved = target(gateway, params.key, undefined, 'sessions.describe');
-    const session = await gateway.store.getSession(resolved.sessionKey);
-    // A key with no session yet (a fresh main session) describes as null, as OpenClaw answers.
-    return {
-      ok: true,
-      key: resolved.sessionKey,
-      session: session ? await describe(gateway, session, params.includeLastMessage === true) : null,
-    };
+  'sessions.describe': {
+    access: SESSIONS_READ,
+    handler: async (params, { gateway }) => {
+      const resolved = target(gateway, params.key, undefined, 'sessions.describe');
+      const session = await gateway.store.getSession(resolved.sessionKey);
+      // A key with no session yet (a fresh main session) describes as null, as OpenClaw answers.
+      return {
+        ok: true,
+        key: resolved.sessionKey,
+        session: session ? await describe(gateway, session, params.includeLastMessage === true) : null,
+      };
+    },
   },
 
   /** The current transcript (OpenClaw: `{messages}`; an unknown key has none). */
-  'sessions.get': async (params: { key?: string; sessionKey?: string; limit?: number }, { gateway }) => {
-    const key = params.key ?? params.sessionKey;
-    if (!key) throw new GatewayError('INVALID_REQUEST', 'invalid sessions.get params: key is required');
-    const resolved = target(gateway, key, undefined, 'sessions.get');
-    const messages = await gateway.store.listMessages(resolved.sessionKey, {
-      limit: params.limit ?? DEFAULT_TRANSCRIPT_LIMIT,
-    });
-    return { key: resolved.sessionKey, messages: messages.map(toWireMessage) };
+  'sessions.get': {
+    access: SESSIONS_READ,
+    advertised: false,
+    handler: async (params, { gateway }) => {
+      const key = params.key ?? params.sessionKey;
+      if (!key) throw new GatewayError('INVALID_REQUEST', 'invalid sessions.get params: key is required');
+      const resolved = target(gateway, key, undefined, 'sessions.get');
+      const messages = await gateway.store.listMessages(resolved.sessionKey, {
+        limit: params.limit ?? DEFAULT_TRANSCRIPT_LIMIT,
+      });
+      return { key: resolved.sessionKey, messages: messages.map(toWireMessage) };
+    },
   },
 
-  'sessions.preview': async (params: { keys: string[]; limit?: number; maxChars?: number }, { gateway }) => {
-    const limit = params.limit ?? PREVIEW_DEFAULT_MESSAGES;
-    const maxChars = params.maxChars ?? PREVIEW_DEFAULT_CHARS;
-    const previews = await Promise.all(
-      params.keys.map(async (key) => {
-        const resolved = target(gateway, key, undefined, 'sessions.preview');
-        const messages = await gateway.store.listMessages(resolved.sessionKey, { limit });
-        return {
-          key: resolved.sessionKey,
-          status: messages.length > 0 ? 'ok' : 'empty',
-          items: messages.map((m) => ({
-            role: m.role,
-            text: messageText(m).slice(0, maxChars),
-            timestamp: m.timestamp,
-          })),
-        };
-      }),
-    );
-    return { ts: gateway.now(), previews };
+  'sessions.preview': {
+    access: SESSIONS_READ,
+    handler: async (params, { gateway }) => {
+      const limit = params.limit ?? PREVIEW_DEFAULT_MESSAGES;
+      const maxChars = params.maxChars ?? PREVIEW_DEFAULT_CHARS;
+      const previews = await Promise.all(
+        params.keys.map(async (key) => {
+          const resolved = target(gateway, key, undefined, 'sessions.preview');
+          const messages = await gateway.store.listMessages(resolved.sessionKey, { limit });
+          return {
+            key: resolved.sessionKey,
+            status: messages.length > 0 ? 'ok' : 'empty',
+            items: messages.map((m) => ({
+              role: m.role,
+              text: messageText(m).slice(0, maxChars),
+              timestamp: m.timestamp,
+            })),
+          };
+        }),
+      );
+      return { ts: gateway.now(), previews };
+    },
   },
 
-  'sessions.subscribe': (_params: unknown, { client }) => {
-    client.sessionsSubscribed = true;
-    return { subscribed: true };
+  'sessions.subscribe': {
+    access: SESSIONS_READ,
+    requiresReady: true,
+    handler: (_params, { client }) => {
+      client.sessionsSubscribed = true;
+      return { subscribed: true };
+    },
   },
 
-  'sessions.unsubscribe': (_params: unknown, { client }) => {
-    client.sessionsSubscribed = false;
-    return { subscribed: false };
+  'sessions.unsubscribe': {
+    access: SESSIONS_READ,
+    handler: (_params, { client }) => {
+      client.sessionsSubscribed = false;
+      return { subscribed: false };
+    },
   },
 
-  'sessions.messages.subscribe': (params: { key: string; agentId?: string }, { gateway, client }) => {
-    const resolved = target(gateway, params.key, params.agentId, 'sessions.messages.subscribe');
-    client.messageSubscriptions.add(resolved.sessionKey);
-    return { subscribed: true, key: resolved.sessionKey };
+  'sessions.messages.subscribe': {
+    access: SESSIONS_READ,
+    handler: (params, { gateway, client }) => {
+      const resolved = target(gateway, params.key, params.agentId, 'sessions.messages.subscribe');
+      client.messageSubscriptions.add(resolved.sessionKey);
+      return { subscribed: true, key: resolved.sessionKey };
+    },
   },
 
-  'sessions.messages.unsubscribe': (params: { key: string; agentId?: string }, { gateway, client }) => {
-    const resolved = target(gateway, params.key, params.agentId, 'sessions.messages.unsubscribe');
-    client.messageSubscriptions.delete(resolved.sessionKey);
-    return { subscribed: false, key: resolved.sessionKey };
+  'sessions.messages.unsubscribe': {
+    access: SESSIONS_READ,
+    handler: (params, { gateway, client }) => {
+      const resolved = target(gateway, params.key, params.agentId, 'sessions.messages.unsubscribe');
+      client.messageSubscriptions.delete(resolved.sessionKey);
+      return { subscribed: false, key: resolved.sessionKey };
+    },
   },
 
-  'sessions.abort': (params: { key?: string; runId?: string; agentId?: string }, { gateway }) => {
-    const resolved = target(gateway, params.key ?? 'main', params.agentId, 'sessions.abort');
-    const [abortedRunId] = gateway.chat.abort(resolved.sessionKey, params.runId);
-    return {
-      ok: true,
-      key: resolved.sessionKey,
-      abortedRunId: abortedRunId ?? null,
-      status: abortedRunId ? 'aborted' : 'no-active-run',
-    };
-  },
-
-  'sessions.send': async (
-    params: { key: string; message: string; agentId?: string; timeoutMs?: number; idempotencyKey?: string },
-    { gateway },
-  ) => {
-    const resolved = target(gateway, params.key, params.agentId, 'sessions.send');
-    if (params.message.trim() === '')
-      throw new GatewayError('INVALID_REQUEST', 'invalid sessions.send params: message is empty');
-    const { runId, status } = await gateway.chat.send({
-      sessionKey: resolved.sessionKey,
-      agentId: resolved.agentId,
-      message: params.message,
-      idempotencyKey: params.idempotencyKey ?? crypto.randomUUID(),
-      timeoutMs: params.timeoutMs,
-    });
-    return { ok: true, key: resolved.sessionKey, runId, status };
-  },
-
-  'sessions.usage': async (params: { key?: string; agentId?: string; limit?: number }, { gateway }) => {
-    const sessions = params.key
-      ? [
-          await gateway.store.getSession(
-            target(gateway, params.key, params.agentId, 'sessions.usage').sessionKey,
-          ),
-        ].filter((s): s is SessionRecord => s !== undefined)
-      : await gateway.store.listSessions({
-          agentId: params.agentId,
-          includeArchived: true,
-          limit: params.limit ?? 1000,
-        });
-    const totals = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-    const rows = sessions.map((s) => {
-      totals.inputTokens += s.usage.input;
-      totals.outputTokens += s.usage.output;
-      totals.totalTokens += s.usage.total;
+  'sessions.abort': {
+    access: SESSIONS_WRITE,
+    requiresReady: true,
+    handler: (params, { gateway }) => {
+      const resolved = target(gateway, params.key ?? 'main', params.agentId, 'sessions.abort');
+      const [abortedRunId] = gateway.chat.abort(resolved.sessionKey, params.runId);
       return {
-        key: s.key,
-        agentId: s.agentId,
-        messages: s.messageCount,
-        inputTokens: s.usage.input,
-        outputTokens: s.usage.output,
-        totalTokens: s.usage.total,
-        updatedAt: s.updatedAt,
+        ok: true,
+        key: resolved.sessionKey,
+        abortedRunId: abortedRunId ?? null,
+        status: abortedRunId ? 'aborted' : 'no-active-run',
       };
-    });
-    return { ts: gateway.now(), totals, sessions: rows };
+    },
   },
-} satisfies MethodTable;
+
+  'sessions.send': {
+    access: SESSIONS_WRITE,
+    requiresReady: true,
+    handler: async (params, { gateway }) => {
+      const resolved = target(gateway, params.key, params.agentId, 'sessions.send');
+      if (params.message.trim() === '')
+        throw new GatewayError('INVALID_REQUEST', 'invalid sessions.send params: message is empty');
+      const { runId, status } = await gateway.chat.send({
+        sessionKey: resolved.sessionKey,
+        agentId: resolved.agentId,
+        message: params.message,
+        idempotencyKey: params.idempotencyKey ?? crypto.randomUUID(),
+        timeoutMs: params.timeoutMs,
+      });
+      return { ok: true, key: resolved.sessionKey, runId, status };
+    },
+  },
+
+  'sessions.usage': {
+    access: SESSIONS_READ,
+    advertised: false,
+    handler: async (params, { gateway }) => {
+      const sessions = params.key
+        ? [
+            await gateway.store.getSession(
+              target(gateway, params.key, params.agentId, 'sessions.usage').sessionKey,
+            ),
+          ].filter((s): s is SessionRecord => s !== undefined)
+        : await gateway.store.listSessions({
+            agentId: params.agentId,
+            includeArchived: true,
+            limit: params.limit ?? 1000,
+          });
+      const totals = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+      const rows = sessions.map((s) => {
+        totals.inputTokens += s.usage.input;
+        totals.outputTokens += s.usage.output;
+        totals.totalTokens += s.usage.total;
+        return {
+          key: s.key,
+          agentId: s.agentId,
+          messages: s.messageCount,
+          inputTokens: s.usage.input,
+          outputTokens: s.usage.output,
+          totalTokens: s.usage.total,
+          updatedAt: s.updatedAt,
+        };
+      });
+      return { ts: gateway.now(), totals, sessions: rows };
+    },
+  },
+});

@@ -1,10 +1,10 @@
 import { toSessionRow, toWireMessage } from '../chat/wire-message.ts';
 import type { Broadcast } from '../server/broadcast.ts';
-import type { GatewayWsClient } from '../server/ws/client.ts';
+import type { ClientView } from '../server/ws/client.ts';
 import type { SessionRecord, StoredMessage } from '../storage/store.ts';
 
 /** Who hears about a session: `sessions.subscribe` for changes, `sessions.messages.subscribe` (or that) for messages. */
-function sessionsSubscriber(client: GatewayWsClient): boolean {
+function sessionsSubscriber(client: ClientView): boolean {
   return client.sessionsSubscribed;
 }
 
@@ -42,7 +42,7 @@ export class SessionEvents {
         ts: this.#now(),
         session: this.row(session),
       },
-      { dropIfSlow: true, filter: sessionsSubscriber },
+      { filter: sessionsSubscriber },
     );
   }
 
@@ -50,7 +50,7 @@ export class SessionEvents {
     this.#events.broadcast(
       'sessions.changed',
       { sessionKey, agentId, reason, ts: this.#now() },
-      { dropIfSlow: true, filter: sessionsSubscriber },
+      { filter: sessionsSubscriber },
     );
   }
 

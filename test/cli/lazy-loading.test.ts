@@ -41,7 +41,9 @@ test('clawgate call loads the small client, never the server, the schema layer o
   assert.equal((JSON.parse(stdout) as { ok: boolean }).ok, true);
   const loaded = readFileSync(log, 'utf8').split('\n');
   const forbidden = loaded.filter((url) =>
-    /server\.impl|\/gateway\/http\/|typebox|generated\/schemas|\/gateway\/ws\/connection/.test(url),
+    /\/server\/start\.ts|\/server\/phases\/|\/server\/http\/|\/server\/ws\/connection|\/protocol\/schemas\/|\/typebox\/|^node:sqlite|\/agents\/providers\/|@anthropic-ai|\/openai\//.test(
+      url,
+    ),
   );
   assert.deepEqual(forbidden, []);
   assert.ok(loaded.some((url) => url.includes('client/gateway-client.ts')));

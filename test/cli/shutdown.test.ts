@@ -9,6 +9,7 @@ const EXIT_DEADLINE_MS = 5_000;
 const PHASES = [
   'config',
   'tls',
+  'state',
   'http-listen',
   'early-runtime',
   'plugin-bootstrap',

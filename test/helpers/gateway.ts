@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigOverrides } from '../../src/config/load.ts';
+import type { GatewayModule } from '../../src/server/registry.ts';
 import { type GatewayServer, startGatewayServer } from '../../src/server/server.ts';
 
 export type TestGateway = {
@@ -24,6 +25,8 @@ export type TestGatewayOptions = {
   /** Reuse a state dir (restart tests); by default a fresh temp dir, removed on close. */
   stateDir?: string;
   keepStateDir?: boolean;
+  /** Registered at plugin bootstrap, as a plugin's would be. */
+  modules?: GatewayModule[];
 };
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
@@ -43,6 +46,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     env: { CLAWGATE_STATE_DIR: stateDir, ...options.env },
     overrides,
     console: null,
+    modules: options.modules,
   });
   let token = overrides.token ?? TEST_TOKEN;
   if (!usesOwnAuth || overrides.token !== undefined) token = overrides.token ?? TEST_TOKEN;

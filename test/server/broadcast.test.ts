@@ -4,6 +4,9 @@ import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import { HealthState } from '../../src/health/health-state.ts';
 import { InProcessBroadcast } from '../../src/server/broadcast.ts';
+import { CORE_MODULES } from '../../src/server/core-modules.ts';
+import { GatewayRegistry } from '../../src/server/registry.ts';
+import { serverModule } from '../../src/server/server-module.ts';
 import type { GatewayWsClient } from '../../src/server/ws/client.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { connectClient, type Frame, type RawClient } from '../helpers/raw-client.ts';
@@ -74,9 +77,23 @@ function harness(
   const set = new Set(clients.map(asClient));
   const slow: GatewayWsClient[] = [];
   let limit = options.maxBufferedBytes ?? 1024;
+  // The real registrations, plus one event a later module (approvals) will declare.
+  const registry = new GatewayRegistry();
+  registry.register(serverModule());
+  for (const module of CORE_MODULES) registry.register(module);
+  registry.register({
+    id: 'approvals-test',
+    events: { 'exec.approval.requested': { scope: 'operator.approvals' } },
+  });
+  const unregistered: string[] = [];
   const bus = new InProcessBroadcast({
     clients: set,
     health,
+    registry,
+    onUnregistered: (event) => {
+      unregistered.push(event);
+      throw new Error(`event ${event} is not registered`);
+    },
     maxBufferedBytes: () => limit,
     onSlowConsumer: (client) => {
       slow.push(client);
@@ -86,6 +103,7 @@ function harness(
   return {
     bus,
     health,
+    unregistered,
     slow,
     set,
     setLimit(value: number) {
@@ -128,17 +146,17 @@ test('unit: a frame is serialized once per broadcast; clients differ only in seq
       return { presence: [{ ts: 5, text: 'x' }] };
     },
   };
-  bus.broadcast('presence', payload, { dropIfSlow: true });
+  bus.broadcast('presence', payload);
   assert.equal(serializations, 1, 'payload serialized once for five clients');
   const frames = clients.map((client) => client.ws.sent.at(-1)!);
   assert.equal(
     frames[0],
-    '{"type":"event","event":"presence","payload":{"presence":[{"ts":5,"text":"x"}]},"seq":2}',
+    '{"type":"event","event":"presence","payload":{"presence":[{"ts":5,"text":"x"}]},"stateVersion":{"presence":1,"health":1},"seq":2}',
   );
   for (const frame of frames.slice(1)) {
     assert.equal(
       frame,
-      '{"type":"event","event":"presence","payload":{"presence":[{"ts":5,"text":"x"}]},"seq":1}',
+      '{"type":"event","event":"presence","payload":{"presence":[{"ts":5,"text":"x"}]},"stateVersion":{"presence":1,"health":1},"seq":1}',
     );
   }
   // Nobody in scope → nothing serialized at all.
@@ -157,13 +175,15 @@ test('unit: scope filtering takes no seq from clients outside the audience', (t)
   const approver = fakeClient(['operator.approvals']);
   const pairer = fakeClient(['operator.pairing']);
   const all = [admin, reader, writer, none, approver, pairer];
-  const { bus } = harness(t, all);
+  const { bus, unregistered } = harness(t, all);
 
   bus.broadcast('presence', { presence: [] });
   bus.broadcast('health', { ok: true });
   bus.broadcast('exec.approval.requested', { id: 'a1' });
   bus.broadcast('device.pair.requested', { requestId: 'p1' });
-  bus.broadcast('no.such.event', { x: 1 });
+  // An event nobody declared is refused loudly (here: the development policy, a throw), never sent.
+  assert.throws(() => bus.broadcast('no.such.event', { x: 1 }), /no\.such\.event is not registered/);
+  assert.deepEqual(unregistered, ['no.such.event']);
   bus.broadcast('tick', { ts: 1 });
   bus.broadcast('shutdown', { reason: 'x' });
 
@@ -218,15 +238,15 @@ test('unit: the filter option narrows the audience without consuming seq', (t) =
   );
 });
 
-test('unit: stateVersion is carried only when asked, with the counters at broadcast time', (t) => {
+test('unit: stateVersion is carried by the events declared with it, with the counters at broadcast time', (t) => {
   const a = fakeClient(['operator.read']);
   const { bus, health } = harness(t, [a]);
   bus.broadcast('tick', { ts: 1 });
   health.bumpPresence();
-  bus.broadcast('presence', { presence: [] }, { stateVersion: true, dropIfSlow: true });
+  bus.broadcast('presence', { presence: [] });
   health.bumpHealth();
   health.bumpHealth();
-  bus.send(asClient(a), 'health', { ok: true }, { stateVersion: true });
+  bus.send(asClient(a), 'health', { ok: true });
   const frames = parsed(a);
   assert.equal('stateVersion' in frames[0]!, false);
   assert.deepEqual(frames[1]!.stateVersion, { presence: 2, health: 1 });
@@ -237,17 +257,17 @@ test('unit: stateVersion is carried only when asked, with the counters at broadc
   );
 });
 
-test('unit: dropIfSlow skips a slow client but uses its seq; the next event shows the gap', (t) => {
+test('unit: a droppable event skips a slow client but uses its seq; the next event shows the gap', (t) => {
   const slow = fakeClient(['operator.read']);
   const fast = fakeClient(['operator.read']);
   const { bus, slow: slowCalls } = harness(t, [slow, fast], { maxBufferedBytes: 100 });
 
-  bus.broadcast('presence', { n: 1 }, { dropIfSlow: true });
+  bus.broadcast('presence', { n: 1 });
   slow.ws.bufferedAmount = 101;
-  bus.broadcast('presence', { n: 2 }, { dropIfSlow: true });
-  bus.broadcast('tick', { ts: 1 }, { dropIfSlow: true });
+  bus.broadcast('presence', { n: 2 });
+  bus.broadcast('tick', { ts: 1 });
   slow.ws.bufferedAmount = 100; // at the limit is not over it
-  bus.broadcast('presence', { n: 3 }, { dropIfSlow: true });
+  bus.broadcast('presence', { n: 3 });
 
   assert.deepEqual(slowCalls, []);
   assert.deepEqual(slow.ws.closes, []);
@@ -282,11 +302,11 @@ test('unit: a non-droppable event to a slow client calls the slow-consumer hook 
   // A direct send obeys the same rule, and the limit is read per event.
   const other = fakeClient(['operator.read']);
   other.ws.bufferedAmount = 11;
-  h.bus.send(asClient(other), 'tick', { ts: 1 }, { dropIfSlow: true });
+  h.bus.send(asClient(other), 'tick', { ts: 1 });
   assert.deepEqual(other.ws.sent, []);
   assert.equal(other.seq, 1);
   h.setLimit(1000);
-  h.bus.send(asClient(other), 'tick', { ts: 2 }, { dropIfSlow: true });
+  h.bus.send(asClient(other), 'tick', { ts: 2 });
   assert.deepEqual(
     parsed(other).map((f) => f.seq),
     [2],

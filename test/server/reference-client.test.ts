@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { type TestContext, test } from 'node:test';
 import { GatewayClient, type GatewayClientOptions } from '@openclaw/gateway-client';
-import { methodRequirement } from '../../src/server/authz/method-scopes.ts';
+import { CORE_MODULES } from '../../src/server/core-modules.ts';
+import { GatewayRegistry } from '../../src/server/registry.ts';
 import {
   connectDevice,
   createTestDevice,
@@ -336,12 +337,15 @@ test('features.methods is exactly what answers, with the official scopes', async
   }
 
   const official = officialMethods();
+  const declared = new GatewayRegistry();
+  for (const module of CORE_MODULES) declared.register(module);
   const scopeMismatches: string[] = [];
   for (const name of advertised) {
     const listed = official[name]?.scope;
     if (listed === undefined || listed === 'dynamic') continue;
-    const ours = methodRequirement(name);
-    const scope = 'node' in ours ? 'node' : ours.scope;
+    const ours = declared.method(name)?.access;
+    assert.ok(ours, `${name} is advertised but not declared by a core module`);
+    const scope = 'role' in ours ? 'node' : ours.scope;
     if (scope !== listed) scopeMismatches.push(`${name}: ours ${scope}, official ${listed}`);
   }
   assert.deepEqual(scopeMismatches, []);

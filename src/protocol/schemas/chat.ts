@@ -1,4 +1,4 @@
-import { type TSchema, Type } from 'typebox';
+import { type TOptional, type TProperties, type TSchema, type TUnknown, Type } from 'typebox';
 
 const NonEmpty = Type.String({ minLength: 1 });
 /** List sizes a client may ask for (the Control UI asks for 10 000 sessions). */
@@ -6,10 +6,11 @@ const MAX_LIST_ITEMS = 10_000;
 const SessionKey = Type.String({ minLength: 1, maxLength: 512 });
 const Any = Type.Unknown();
 const opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
-const closed = (properties: Record<string, TSchema>) =>
+const closed = <T extends TProperties>(properties: T) =>
   Type.Object(properties, { additionalProperties: false });
 /** Fields OpenClaw's clients may send that clawgate accepts but does not act on yet. */
-const accepted = (names: string[]) => Object.fromEntries(names.map((name) => [name, opt(Any)]));
+const accepted = <const N extends string>(names: N[]) =>
+  Object.fromEntries(names.map((name) => [name, opt(Any)])) as { [K in N]: TOptional<TUnknown> };
 
 export const Attachment = Type.Object(
   {
@@ -111,7 +112,10 @@ export const CHAT_PARAM_SCHEMAS = {
     sessionKey: opt(NonEmpty),
     agentId: opt(NonEmpty),
   }),
-  send: Type.Object({ to: NonEmpty, idempotencyKey: NonEmpty }, { additionalProperties: true }),
+  send: Type.Object(
+    { to: NonEmpty, idempotencyKey: NonEmpty, channel: opt(Type.String()) },
+    { additionalProperties: true },
+  ),
   'sessions.list': Type.Object(
     {
       limit: opt(Type.Integer({ minimum: 1, maximum: MAX_LIST_ITEMS })),
@@ -122,6 +126,7 @@ export const CHAT_PARAM_SCHEMAS = {
       includeDerivedTitles: opt(Type.Boolean()),
       archived: opt(Type.Union([Type.Boolean(), Type.Literal('all')])),
       label: opt(Type.String({ minLength: 1, maxLength: 512 })),
+      spawnedBy: opt(Type.String()),
     },
     { additionalProperties: true },
   ),
@@ -180,7 +185,11 @@ export const CHAT_PARAM_SCHEMAS = {
     maxChars: opt(Type.Integer({ minimum: 1, maximum: 500_000 })),
   }),
   'sessions.get': Type.Object(
-    { key: opt(NonEmpty), sessionKey: opt(NonEmpty) },
+    {
+      key: opt(NonEmpty),
+      sessionKey: opt(NonEmpty),
+      limit: opt(Type.Integer({ minimum: 1, maximum: MAX_LIST_ITEMS })),
+    },
     { additionalProperties: true },
   ),
   'sessions.subscribe': Type.Object({}, { additionalProperties: true }),

@@ -1,10 +1,11 @@
-import { type TSchema, Type } from 'typebox';
+import { type TProperties, type TSchema, Type } from 'typebox';
 import { CHAT_PARAM_SCHEMAS } from './chat.ts';
 
 const NonEmpty = Type.String({ minLength: 1 });
 const Empty = Type.Object({}, { additionalProperties: false });
 /** For methods whose params OpenClaw leaves unschematised: known fields typed, extras tolerated. */
-const open = (properties: Record<string, TSchema>) => Type.Object(properties, { additionalProperties: true });
+const open = <T extends TProperties>(properties: T) =>
+  Type.Object(properties, { additionalProperties: true });
 
 /** Params schema of every method in the core; shapes follow OpenClaw's where it publishes one. */
 export const METHOD_PARAM_SCHEMAS = {
@@ -50,6 +51,17 @@ export const METHOD_PARAM_SCHEMAS = {
       note: Type.Optional(Type.String()),
       restartDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
       replacePaths: Type.Optional(Type.Array(NonEmpty, { maxItems: 256 })),
+    },
+    { additionalProperties: false },
+  ),
+  'config.apply': Type.Object(
+    {
+      raw: NonEmpty,
+      baseHash: Type.Optional(NonEmpty),
+      sessionKey: Type.Optional(Type.String()),
+      deliveryContext: Type.Optional(Type.Unknown()),
+      note: Type.Optional(Type.String()),
+      restartDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
     },
     { additionalProperties: false },
   ),

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream';
 import { listAgents } from '../../agents/registry.ts';
 import { scopeSatisfied } from '../authz/scopes.ts';
 import type { GatewayContext } from '../context.ts';
+import type { RouteDefinition } from '../registry.ts';
 import { bearerAuthorized } from './bearer-auth.ts';
 import { sendJson, unauthorized } from './respond.ts';
 
@@ -193,19 +194,26 @@ function safeSegments(uiPath: string): string[] | undefined {
   return assets > 0 ? segments.slice(assets) : segments;
 }
 
-/** Answers a Control UI request; false when the path is not the UI's (the router then answers 404). */
-export function handleControlUi(
-  ctx: GatewayContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  path: string,
-): boolean {
+function routeOf(ctx: GatewayContext, req: IncomingMessage, path: string) {
   const state = stateOf(ctx);
-  if (!state.root) return false;
+  if (!state.root) return undefined;
   const url = req.url ?? '/';
   const query = url.indexOf('?');
   const route = classify(state, path, query >= 0 ? url.slice(query) : '');
-  if (route.kind === 'outside') return false;
+  return route.kind === 'outside' ? undefined : { state, route };
+}
+
+/** The Control UI's static files and SPA routes under its base path; consulted after every other route. */
+export const controlUiRoute: RouteDefinition = {
+  name: 'control-ui',
+  auth: 'none',
+  fallback: true,
+  match: (ctx, path, req) => routeOf(ctx, req, path) !== undefined,
+  handle: (ctx, req, res, path) => handleControlUi(ctx, req, res, path),
+};
+
+function handleControlUi(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, path: string): void {
+  const { state, route } = routeOf(ctx, req, path) as NonNullable<ReturnType<typeof routeOf>>;
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD') {
     sendJson(
@@ -214,23 +222,22 @@ export function handleControlUi(
       { error: { message: 'Method Not Allowed', type: 'method_not_allowed' } },
       { allow: ALLOW, ...STATIC_SECURITY_HEADERS },
     );
-    return true;
+    return;
   }
   if (route.kind === 'redirect') {
     res.writeHead(302, { location: route.location, 'content-length': 0, ...STATIC_SECURITY_HEADERS });
     res.end();
-    return true;
+    return;
   }
   if (route.kind === 'config') {
     serveConfig(ctx, state, req, res);
-    return true;
+    return;
   }
   serveUiPath(state, req, res, route.uiPath).catch((error: unknown) => {
     ctx.logger.error('Control UI request failed', { path, error: (error as Error).stack });
     if (!res.headersSent) sendError(res, 500, 'Internal Server Error', 'internal');
     else res.destroy();
   });
-  return true;
 }
 
 function sendError(res: ServerResponse, status: number, message: string, type: string): void {

@@ -4,7 +4,7 @@ import { listAgents } from '../../agents/registry.ts';
 import { chatTarget } from '../../chat/targets.ts';
 import { GatewayError } from '../../protocol/gateway-error.ts';
 import type { GatewayContext } from '../context.ts';
-import { requireBearer } from './bearer-auth.ts';
+import type { RouteDefinition } from '../registry.ts';
 import { BodyError, readJsonBody } from './read-body.ts';
 import { sendJson } from './respond.ts';
 
@@ -219,25 +219,26 @@ function models(ctx: GatewayContext, res: ServerResponse): void {
   sendJson(res, 200, { object: 'list', data });
 }
 
-/** Handles the OpenAI-compatible routes when enabled; returns false for other paths. */
-export function handleOpenAiApi(
-  ctx: GatewayContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  path: string,
-): boolean {
-  if (path !== '/v1/chat/completions' && path !== '/v1/models') return false;
-  if (!ctx.configState.config.gateway.http.endpoints.chatCompletions.enabled) return false;
-  if (!requireBearer(ctx, req, res)) return true;
+/** The OpenAI-compatible routes, when `gateway.http.endpoints.chatCompletions.enabled`; Bearer-authenticated. */
+export const openAiRoute: RouteDefinition = {
+  name: 'openai-api',
+  auth: 'bearer',
+  match: (ctx, path) =>
+    (path === '/v1/chat/completions' || path === '/v1/models') &&
+    ctx.configState.config.gateway.http.endpoints.chatCompletions.enabled,
+  handle: (ctx, req, res, path) => handleOpenAiApi(ctx, req, res, path),
+};
+
+function handleOpenAiApi(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, path: string): void {
   if (path === '/v1/models') {
     if (req.method !== 'GET' && req.method !== 'HEAD')
       openAiError(res, 405, 'use GET', 'invalid_request_error');
     else models(ctx, res);
-    return true;
+    return;
   }
   if (req.method !== 'POST') {
     openAiError(res, 405, 'use POST', 'invalid_request_error');
-    return true;
+    return;
   }
   chatCompletions(ctx, req, res).catch((error: unknown) => {
     const message = error instanceof GatewayError ? error.message : 'internal error';
@@ -247,5 +248,4 @@ export function handleOpenAiApi(
       openAiError(res, error instanceof GatewayError ? 400 : 500, message, 'server_error');
     else res.end();
   });
-  return true;
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isLoopbackIp, normalizeIp } from '../auth/net-address.ts';
 import type { GatewayContext } from '../context.ts';
+import type { RouteDefinition } from '../registry.ts';
 import { bearerAuthorized } from './bearer-auth.ts';
 import { sendJson } from './respond.ts';
 
@@ -49,15 +50,16 @@ const PROBES: Record<string, (ctx: GatewayContext, req: IncomingMessage, res: Se
   '/startupz': startup,
 };
 
-/** Answers a probe path; returns false for any other path. */
-export function handleProbe(
-  ctx: GatewayContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  path: string,
-): boolean {
-  const probe = PROBES[path];
-  if (!probe) return false;
+/** Liveness, readiness and start-up probes: unauthenticated, details only for loopback or Bearer callers. */
+export const probeRoute: RouteDefinition = {
+  name: 'probes',
+  auth: 'none',
+  match: (_ctx, path) => Object.hasOwn(PROBES, path),
+  handle: (ctx, req, res, path) => handleProbe(ctx, req, res, path),
+};
+
+function handleProbe(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, path: string): void {
+  const probe = PROBES[path] as (typeof PROBES)[string];
   if (!PROBE_METHODS.has(req.method ?? 'GET')) {
     sendJson(
       res,
@@ -65,8 +67,7 @@ export function handleProbe(
       { error: { message: 'Method Not Allowed', type: 'method_not_allowed' } },
       { allow: 'GET, HEAD' },
     );
-    return true;
+    return;
   }
   probe(ctx, req, res);
-  return true;
 }

@@ -83,3 +83,6 @@ export class GatewayWsClient {
     this.openedAt = init.challengeTs;
   }
 }
+
+/** What a method handler sees of its caller: identity, grants and subscriptions; never the socket. */
+export type ClientView = Omit<GatewayWsClient, 'ws' | 'queued' | 'corked' | 'handshakeTimer' | 'alive'>;

@@ -68,7 +68,7 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
   );
 
   const sweep = setInterval(() => {
-    for (const client of ctx.clients) {
+    for (const client of ctx.connections.clients) {
       if (!client.authenticated) continue;
       if (!client.alive) {
         client.ws.terminate();
@@ -194,7 +194,7 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
   /** `waitedMs`: how long the upgrade queued, which counts against the handshake timeout. */
   function attach(client: GatewayWsClient, waitedMs: number): void {
     const { ws } = client;
-    ctx.clients.add(client);
+    ctx.connections.clients.add(client);
     ws.on('message', (data, isBinary) => onMessage(client, data, isBinary));
     ws.on('pong', () => {
       client.alive = true;
@@ -293,13 +293,13 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     if (client.closed) return;
     client.closed = true;
     clearTimeout(client.handshakeTimer);
-    ctx.clients.delete(client);
+    ctx.connections.clients.delete(client);
     if (!client.authenticated) budget.release(client.bucket);
     else if (ctx.presence.remove(client.connId)) presence.changed();
   }
 
   async function closeAll(code: number, reason: string, graceMs: number): Promise<void> {
-    const open = [...ctx.clients];
+    const open = [...ctx.connections.clients];
     if (open.length === 0) return;
     const done = Promise.all(
       open.map(

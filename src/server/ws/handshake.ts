@@ -184,7 +184,7 @@ async function connect(
   if (verdict.locked) throw rateLimited(verdict.retryAfterMs);
 
   const { auth, changed } = ctx.secrets.current();
-  if (changed) ctx.closeStaleSecretSockets(auth.generation);
+  if (changed) ctx.connections.disconnectStaleSecret(auth.generation);
 
   const secret = checkSharedSecret(auth, params.auth, client.trustedProxyUser);
   // A signed device may carry its device token in auth.token (the reference client sends a device token in both
@@ -369,25 +369,21 @@ function admitDevice(ctx: GatewayContext, client: GatewayWsClient, claims: Devic
   }
   const { request, created } = ctx.devices.requestPairing(claims, reason ?? 'not-paired', ctx.now());
   if (created) {
-    ctx.events.broadcast(
-      'device.pair.requested',
-      {
-        requestId: request.requestId,
-        deviceId: request.deviceId,
-        publicKey: request.publicKey,
-        displayName: request.displayName,
-        platform: request.platform,
-        deviceFamily: request.deviceFamily,
-        clientId: request.clientId,
-        clientMode: request.clientMode,
-        role: request.role,
-        scopes: request.scopes,
-        remoteIp: request.remoteIp,
-        isRepair: request.isRepair,
-        ts: request.ts,
-      },
-      { dropIfSlow: true },
-    );
+    ctx.events.broadcast('device.pair.requested', {
+      requestId: request.requestId,
+      deviceId: request.deviceId,
+      publicKey: request.publicKey,
+      displayName: request.displayName,
+      platform: request.platform,
+      deviceFamily: request.deviceFamily,
+      clientId: request.clientId,
+      clientMode: request.clientMode,
+      role: request.role,
+      scopes: request.scopes,
+      remoteIp: request.remoteIp,
+      isRepair: request.isRepair,
+      ts: request.ts,
+    });
   }
   throw new GatewayError('NOT_PAIRED', 'pairing required: approve this device with device.pair.approve', {
     details: {

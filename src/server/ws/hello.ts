@@ -2,7 +2,6 @@ import { defaultAgentId } from '../../agents/registry.ts';
 import type { AuthMode } from '../../config/types.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import { mainSessionKey } from '../../routing/session-key.ts';
-import { GATEWAY_EVENTS } from '../authz/event-scopes.ts';
 import { scopeSatisfied } from '../authz/scopes.ts';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayWsClient } from './client.ts';
@@ -39,7 +38,7 @@ export function buildHelloOk(ctx: GatewayContext, client: GatewayWsClient, extra
     type: 'hello-ok',
     protocol: PROTOCOL_VERSION,
     server: { version: ctx.version, connId: client.connId, bootId: ctx.bootId },
-    features: { methods: ctx.methods.advertised(), events: [...GATEWAY_EVENTS] },
+    features: { methods: ctx.registry.advertisedMethods(), events: ctx.registry.advertisedEvents() },
     snapshot: {
       presence: ctx.presence.list(now),
       health: ctx.healthSnapshot(),

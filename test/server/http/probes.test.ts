@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import { Readiness } from '../../../src/health/readiness.ts';
 import type { GatewayContext } from '../../../src/server/context.ts';
 import { handleHttpRequest } from '../../../src/server/http/router.ts';
+import { GatewayRegistry } from '../../../src/server/registry.ts';
+import { serverModule } from '../../../src/server/server-module.ts';
 import { CLAWGATE_VERSION } from '../../../src/version.ts';
 import { startTestGateway, TEST_TOKEN } from '../../helpers/gateway.ts';
 import { connectClient, RawClient } from '../../helpers/raw-client.ts';
@@ -140,7 +142,10 @@ test('Readiness: not ready until started; failing components and draining', () =
 /** The probe router over a hand-made context, to reach states a live gateway passes through too fast. */
 function fakeContext(readiness: Readiness): GatewayContext {
   const startedAt = Date.now() - 1234;
+  const registry = new GatewayRegistry();
+  registry.register(serverModule());
   return {
+    registry,
     version: CLAWGATE_VERSION,
     startedAt,
     readiness,

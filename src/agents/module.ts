@@ -1,0 +1,8 @@
+import type { GatewayModule } from '../server/registry.ts';
+import { agentsMethods } from './methods.ts';
+import { modelsMethods } from './model-catalog.ts';
+
+export const agentsModule: GatewayModule = {
+  id: 'agents',
+  methods: { ...agentsMethods, ...modelsMethods },
+};

@@ -1,0 +1,11 @@
+import type { GatewayModule } from '../server/registry.ts';
+import { healthMethods } from './methods.ts';
+
+export const healthModule: GatewayModule = {
+  id: 'health',
+  methods: healthMethods,
+  events: {
+    health: { scope: null, droppable: true, stateVersion: true },
+    heartbeat: { scope: null, droppable: true },
+  },
+};

@@ -1,0 +1,35 @@
+import { agentsModule } from '../agents/module.ts';
+import { chatModule } from '../chat/module.ts';
+import { configModule } from '../config/module.ts';
+import { devicesModule } from '../devices/module.ts';
+import { healthModule } from '../health/module.ts';
+import { loggingModule } from '../logging/module.ts';
+import { presenceModule } from '../presence/module.ts';
+import { sessionsModule } from '../sessions/module.ts';
+import type { OperatorScope } from './authz/scopes.ts';
+import type { GatewayModule } from './registry.ts';
+
+/**
+ * The core namespaces, each a module registered the way a plugin's is. The network layer's own module (tick,
+ * shutdown, HTTP routes) is `server-module.ts`; it is kept apart so `clawgate call` can read method access
+ * without loading HTTP.
+ */
+export const CORE_MODULES: readonly GatewayModule[] = [
+  healthModule,
+  presenceModule,
+  loggingModule,
+  configModule,
+  agentsModule,
+  devicesModule,
+  chatModule,
+  sessionsModule,
+];
+
+/** The one scope `clawgate call` asks for: what the core method declares, admin for a method it does not know. */
+export function leastPrivilegeScope(method: string): OperatorScope | undefined {
+  for (const module of CORE_MODULES) {
+    const definition = module.methods?.[method];
+    if (definition) return 'scope' in definition.access ? definition.access.scope : undefined;
+  }
+  return 'operator.admin';
+}

@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { resolveModel } from '../../agents/providers/registry.ts';
+import { resolveAgent } from '../../agents/registry.ts';
+import { ChatService } from '../../chat/chat-service.ts';
+import type { ConfigOverrides, LoadedConfig } from '../../config/load.ts';
+import { ConfigReloader, type ConfigState } from '../../config/reload.ts';
+import { DeviceStore } from '../../devices/device-store.ts';
+import { loadOrCreateGatewayIdentity } from '../../devices/gateway-identity.ts';
+import { buildHealthSnapshot, type HealthSnapshot } from '../../health/health-snapshot.ts';
+import { HealthState } from '../../health/health-state.ts';
+import { Readiness } from '../../health/readiness.ts';
+import type { Logger } from '../../logging/logger.ts';
+import { PresenceRegistry } from '../../presence/presence-registry.ts';
+import { serializeOnce } from '../../protocol/frames.ts';
+import { mainSessionKey } from '../../routing/session-key.ts';
+import { SessionEvents } from '../../sessions/session-events.ts';
+import { SessionService } from '../../sessions/session-service.ts';
+import { SqliteStore } from '../../storage/sqlite-store.ts';
+import { CLAWGATE_VERSION } from '../../version.ts';
+import { FailedAuthLimiter } from '../auth/rate-limit.ts';
+import { AuthSecretSource } from '../auth/secret-source.ts';
+import { InProcessBroadcast } from '../broadcast.ts';
+import { Connections } from '../connections.ts';
+import type { GatewayContext } from '../context.ts';
+import { CORE_MODULES } from '../core-modules.ts';
+import { Lanes } from '../lanes.ts';
+import { GatewayRegistry } from '../registry.ts';
+import { serverModule } from '../server-module.ts';
+import { CLOSE } from '../ws/close-codes.ts';
+import type { Closer } from './closer.ts';
+
+export type StatePhaseInput = {
+  loaded: LoadedConfig;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  overrides: ConfigOverrides;
+  startedAt: number;
+  tlsFingerprint: string | undefined;
+};
+
+/**
+ * The gateway's state, opened before anything listens: the session store (a corrupt or newer database stops
+ * start-up with a clear error), the gateway identity, the device store, and the services built on them, with
+ * the core modules registered. Returns the context every later phase and every handler uses.
+ */
+export async function openState(input: StatePhaseInput, closers: Closer[]): Promise<GatewayContext> {
+  const { loaded, logger: log, env, overrides } = input;
+  const { paths } = loaded;
+  const store = SqliteStore.open(paths.stateDir);
+  closers.push({ name: 'store', close: () => store.close() });
+  const interrupted = await store.failInterruptedRuns(
+    Date.now(),
+    'the run was interrupted by a gateway restart',
+  );
+  if (interrupted > 0) log.warn(`${interrupted} agent run(s) were interrupted by the previous shutdown`);
+  const identity = loadOrCreateGatewayIdentity(paths.stateDir);
+  const devices = new DeviceStore(join(paths.stateDir, 'devices.json'));
+
+  const health = new HealthState();
+  closers.push({ name: 'health-state', close: () => health.close() });
+  const configState: ConfigState = {
+    config: loaded.config,
+    file: loaded.file,
+    text: loaded.text,
+    hash: loaded.hash,
+    exists: loaded.fileExists,
+  };
+  const registry = new GatewayRegistry();
+  const connections = new Connections();
+  const production = env.NODE_ENV === 'production';
+  const events = new InProcessBroadcast({
+    clients: connections.clients,
+    health,
+    registry,
+    maxBufferedBytes: () => configState.config.gateway.limits.maxBufferedBytes,
+    onSlowConsumer: (client) => client.ws.close(CLOSE.POLICY, 'slow consumer'),
+    onUnregistered: (event) => {
+      const message = `event ${event} is not registered: declare it in its module's events`;
+      // Loud in development and tests; in production the event is refused and the bug logged, never a crash.
+      if (!production) throw new Error(message);
+      log.error(message);
+    },
+  });
+  const lanes = new Lanes({ main: loaded.config.gateway.limits.mainLaneConcurrency });
+  const mainKeyOf = (agentId: string) =>
+    mainSessionKey(agentId, configState.config.session.mainKey, configState.config.session.scope);
+  const sessionEvents = new SessionEvents(events, Date.now, mainKeyOf);
+  const chat = new ChatService({
+    store,
+    events,
+    lanes,
+    logger: log,
+    now: Date.now,
+    config: () => configState.config,
+    resolveModel: (ref) => resolveModel(ref, configState.config, env),
+    agentSettings: (agentId) => {
+      const agent = resolveAgent(configState.config, agentId);
+      return { models: [agent.model, ...agent.fallbacks], systemPrompt: agent.systemPrompt };
+    },
+    sessionEvents,
+  });
+  sessionEvents.activeRuns = (sessionKey) => chat.activeRunIds(sessionKey);
+  const sessions = new SessionService(store, sessionEvents, chat, Date.now);
+  const config = new ConfigReloader({
+    state: configState,
+    configPath: paths.configPath,
+    env,
+    overrides,
+    logger: log,
+    onApplied: (change, state) =>
+      events.broadcast('config.changed', {
+        path: paths.configPath,
+        hash: state.hash,
+        changedPaths: change.changedPaths,
+        restartRequired: change.restartRequired,
+      }),
+  });
+  closers.push({ name: 'config-reloader', close: () => config.close() });
+
+  const bootId = randomUUID();
+  const sessionsPath = join(paths.stateDir, 'sessions');
+  let healthCache: HealthSnapshot | undefined;
+  const ctx: GatewayContext = {
+    version: CLAWGATE_VERSION,
+    bootId,
+    startedAt: input.startedAt,
+    paths,
+    env,
+    configOverrides: overrides,
+    logger: log,
+    configState,
+    config,
+    readiness: new Readiness(),
+    health,
+    presence: new PresenceRegistry(CLAWGATE_VERSION, bootId, input.startedAt),
+    connections,
+    events,
+    store,
+    chat,
+    sessions,
+    sessionEvents,
+    lanes,
+    devices,
+    secrets: new AuthSecretSource({
+      configPath: paths.configPath,
+      tokenPath: paths.tokenPath,
+      env,
+      overrides,
+      initial: loaded.config.gateway.auth,
+      onError: (error) => log.warn(`config change ignored for auth: ${error.message}`),
+    }),
+    authLimiter: new FailedAuthLimiter(loaded.config.gateway.auth.rateLimit),
+    registry,
+    identity,
+    boundPort: 0,
+    tlsFingerprint: input.tlsFingerprint,
+    lastHeartbeat: null,
+    now: () => Date.now(),
+    healthSnapshot: () => healthCache ?? ctx.refreshHealth(),
+    refreshHealth: () => {
+      healthCache = serializeOnce(
+        buildHealthSnapshot(configState.config, sessionsPath, health.sampleEventLoop(), Date.now()),
+      );
+      return healthCache;
+    },
+  };
+
+  // What the core serves registers exactly as a plugin's contributions will (plugin bootstrap, phase 5).
+  registry.register(serverModule());
+  for (const module of CORE_MODULES) registry.register(module);
+  subscribeCoreToConfig(ctx);
+  return ctx;
+}
+
+/** The core's live-config subscribers: logging, limits and lanes, and the agents/models the health lists. */
+function subscribeCoreToConfig(ctx: GatewayContext): void {
+  ctx.config.subscribe(({ after }) => {
+    ctx.logger.setLevel(after.logging.level);
+    ctx.lanes.setLimit('main', after.gateway.limits.mainLaneConcurrency);
+    // Agents, models and bindings are read from the live config at use; the cached health lists the agents.
+    ctx.refreshHealth();
+  });
+}
