@@ -65,6 +65,7 @@ type ActiveRun = {
   abortReason: 'rpc' | 'timeout' | 'shutdown' | undefined;
   /** One per-run counter for agent and chat events: a chat event carries the seq of the agent event it mirrors. */
   seq: number;
+  /** Settles with the outcome; never rejects (a failure inside the turn becomes an `error` outcome). */
   done: Promise<RunOutcome>;
 };
 
@@ -156,6 +157,7 @@ export class ChatService {
     run.done = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.#afterAccepted(run, userMessage))
       .then(() => this.#deps.lanes.run(lane, session.key, () => this.#execute(run, input, userMessage)))
+      .catch((error: unknown) => this.#failRun(run, error))
       .finally(() => this.#runs.delete(runId));
     this.#starting.delete(runId);
     committed();
@@ -163,9 +165,58 @@ export class ChatService {
   }
 
   async #afterAccepted(run: ActiveRun, userMessage: StoredMessage): Promise<void> {
-    const session = await this.#deps.store.getSession(run.sessionKey);
+    let session: SessionRecord | undefined;
+    try {
+      session = await this.#deps.store.getSession(run.sessionKey);
+    } catch (error) {
+      // Only the session row for the events is missing; the turn itself can still run.
+      this.#deps.logger.error('could not read the session for its events', {
+        runId: run.runId,
+        error: (error as Error).stack,
+      });
+    }
     if (session) this.#deps.sessionEvents.changed(session, 'message', run.runId);
     this.#deps.sessionEvents.message(run.agentId, userMessage, session);
+  }
+
+  /**
+   * The last resort for a turn that threw outside its own handling: the client gets the terminal `error`, the run
+   * record is closed, and the outcome is remembered, so nothing waits on it forever and the process goes on.
+   */
+  async #failRun(run: ActiveRun, error: unknown): Promise<RunOutcome> {
+    const { logger, now } = this.#deps;
+    const errorMessage = `the run failed: ${(error as Error).message}`;
+    logger.error('chat run failed', { runId: run.runId, error: (error as Error).stack });
+    const endedAt = now();
+    try {
+      this.#emitAgent(run, 'lifecycle', { phase: 'error', error: errorMessage, endedAt });
+      this.#emitChat(run, 'error', { errorMessage, errorKind: 'unknown', stopReason: 'error' });
+    } catch (emitError) {
+      logger.error('could not announce the failed run', {
+        runId: run.runId,
+        error: (emitError as Error).message,
+      });
+    }
+    await this.#closeRunRecord(run.runId, endedAt, errorMessage);
+    const outcome: RunOutcome = {
+      runId: run.runId,
+      endedAt,
+      status: 'error',
+      errorMessage,
+      stopReason: 'error',
+    };
+    this.#remember(outcome);
+    return outcome;
+  }
+
+  /** Marks the run ended in the store when the assistant message (which normally carries that) was not saved. */
+  async #closeRunRecord(runId: string, endedAt: number, errorMessage: string): Promise<void> {
+    try {
+      await this.#deps.store.finishRun(runId, 'error', endedAt, errorMessage);
+    } catch (error) {
+      // At the next start-up it is failed as interrupted; nothing more can be done now.
+      this.#deps.logger.error('could not close the run record', { runId, error: (error as Error).message });
+    }
   }
 
   /**
@@ -203,7 +254,7 @@ export class ChatService {
     const endedAt = now();
     this.#remember({ runId, endedAt, status: 'ok', message: assistant, stopReason: 'stop' });
     setImmediate(() => {
-      void (async () => {
+      (async () => {
         this.#deps.events.broadcast('chat', {
           runId,
           sessionKey: input.sessionKey,
@@ -215,7 +266,10 @@ export class ChatService {
         this.#deps.sessionEvents.message(input.agentId, user, session);
         this.#deps.sessionEvents.message(input.agentId, assistant, session);
         if (session) this.#deps.sessionEvents.changed(session, 'agent.input.settled', runId);
-      })();
+      })().catch((error: unknown) =>
+        // The reply is committed and answered; only its events failed, which the log must say.
+        this.#deps.logger.error('command reply events failed', { runId, error: (error as Error).stack }),
+      );
     });
     return { runId, status: 'started' };
   }
@@ -432,15 +486,15 @@ export class ChatService {
 
     const aborted = signal.aborted && run.abortReason !== 'timeout';
     const timedOut = run.abortReason === 'timeout';
-    const status: RunOutcome['status'] = aborted ? 'aborted' : error || timedOut ? 'error' : 'ok';
-    const finalStop = aborted
+    let status: RunOutcome['status'] = aborted ? 'aborted' : error || timedOut ? 'error' : 'ok';
+    let finalStop = aborted
       ? run.abortReason === 'rpc'
         ? 'rpc'
         : 'aborted'
       : status === 'error'
         ? 'error'
         : stopReason;
-    const errorMessage = timedOut
+    let errorMessage = timedOut
       ? `the run timed out after ${input.timeoutMs} ms`
       : status === 'error'
         ? (error?.message ?? 'the run failed')
@@ -468,11 +522,27 @@ export class ChatService {
         runId: run.runId,
         error: (storeError as Error).stack,
       });
+      // A reply that is not in the transcript did not happen as far as the client can tell: the turn ends as an
+      // error naming the cause, with what streamed still attached.
+      status = 'error';
+      finalStop = 'error';
+      errorMessage = `the reply could not be saved: ${(storeError as Error).message}`;
+      await this.#closeRunRecord(run.runId, now(), errorMessage);
     }
 
     // OpenClaw's order: the assistant's session.message, then lifecycle end + the terminal chat event (one seq),
     // then sessions.changed.
-    const session = message ? await store.getSession(run.sessionKey) : undefined;
+    let session: SessionRecord | undefined;
+    if (message) {
+      try {
+        session = await store.getSession(run.sessionKey);
+      } catch (readError) {
+        logger.error('could not read the session after the turn', {
+          runId: run.runId,
+          error: (readError as Error).message,
+        });
+      }
+    }
     if (message) this.#deps.sessionEvents.message(run.agentId, message, session);
     const wire = assistantMessage(text, message?.timestamp ?? now());
     const endedAt = now();

@@ -114,10 +114,28 @@ async function runGateway(flags: RunFlags): Promise<void> {
     stopping = true;
     // A stuck close must not keep a supervisor waiting forever; this timer does not hold the process open.
     setTimeout(() => process.exit(EXIT_FAILURE), 10_000).unref();
-    void server.close(`gateway stopping (${signal})`).then(() => {
-      process.exitCode = 0;
-    });
+    server.close(`gateway stopping (${signal})`).then(
+      () => {
+        process.exitCode ??= 0;
+      },
+      (error: unknown) => {
+        server.logger.error('shutdown failed', { error: (error as Error).stack });
+        process.exit(EXIT_FAILURE);
+      },
+    );
   };
+  // A promise nobody handled is a bug, logged with its stack; it unwound nothing, so the gateway keeps serving.
+  process.on('unhandledRejection', (reason) => {
+    server.logger.error('unhandled promise rejection (a bug; the gateway keeps serving)', {
+      error: reason instanceof Error ? reason.stack : String(reason),
+    });
+  });
+  // A synchronous throw that reached the event loop may have left state half-changed: stop cleanly instead.
+  process.on('uncaughtException', (error) => {
+    server.logger.error('uncaught exception; stopping the gateway', { error: error.stack });
+    process.exitCode = EXIT_FAILURE;
+    stop('uncaughtException');
+  });
   // Handlers go in before the ready line: a supervisor may signal the moment it reads it.
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

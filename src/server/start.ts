@@ -38,6 +38,8 @@ export type GatewayServer = {
   readonly trace: StartupTrace;
   /** How the operator reads the token, when one was generated for this state dir. */
   readonly tokenHint: string | undefined;
+  /** The gateway's log (file and console), for the process-level handlers of `gateway run`. */
+  readonly logger: Logger;
   /** Stops accepting, tells clients (`shutdown`, close 1012), stops every timer. Safe to call twice. */
   close(reason?: string): Promise<void>;
 };
@@ -105,6 +107,7 @@ function runningGateway(
     tlsFingerprint: extra.tls,
     trace: extra.trace,
     tokenHint: extra.tokenHint,
+    logger: ctx.logger,
     close(reason = 'gateway stopping') {
       closing ??= (async () => {
         ctx.readiness.startDraining();
