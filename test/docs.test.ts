@@ -4,6 +4,9 @@ import { test } from 'node:test';
 import type { TSchema } from 'typebox';
 import { ConfigFileSchema } from '../src/config/schema.ts';
 import { DETAIL_CODES, ERROR_CODES } from '../src/protocol/error-codes.ts';
+import { CORE_MODULES } from '../src/server/core-modules.ts';
+import { GatewayRegistry } from '../src/server/registry.ts';
+import { serverModule } from '../src/server/server-module.ts';
 
 const protocolDoc = readFileSync(new URL('../docs/protocol.md', import.meta.url), 'utf8');
 const configDoc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
@@ -40,4 +43,15 @@ test('every config key is documented in docs/configuration.md', () => {
   for (const key of keys) {
     assert.ok(configDoc.includes(`\`${key}\``), `docs/configuration.md does not document ${key}`);
   }
+});
+
+test('every method and event the gateway registers is documented in docs/protocol.md', () => {
+  const registry = new GatewayRegistry();
+  for (const module of [serverModule(), ...CORE_MODULES]) registry.register(module);
+  const names = [...registry.methodNames(), ...registry.eventNames()];
+  assert.ok(registry.methodNames().length > 40 && registry.eventNames().length > 8);
+  const missing = names.filter(
+    (name) => !protocolDoc.includes(`\`${name}\``) && !protocolDoc.includes(`\`${name} `),
+  );
+  assert.deepEqual(missing, [], 'registered but not in docs/protocol.md');
 });

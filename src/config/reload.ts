@@ -1,6 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../logging/logger.ts';
+import { GatewayError } from '../protocol/gateway-error.ts';
 import { writeFileAtomic } from '../storage/atomic-file.ts';
 import { ConfigError } from './config-error.ts';
 import { anyChanged, changedPaths } from './diff.ts';
@@ -188,11 +189,32 @@ export class ConfigReloader {
    */
   write(file: Record<string, unknown>, source: Exclude<ConfigChangeSource, 'file'>): Promise<ConfigChange> {
     return this.#serial(async () => {
+      this.#refuseIfChangedOnDisk(source);
       const candidate = await this.#candidate(file);
       const text = `${JSON.stringify(candidate.file, null, 2)}\n`;
       writeFileAtomic(this.#options.configPath, text, 0o600);
       return this.#swap(candidate.file, candidate.config, text, true, source);
     });
+  }
+
+  /**
+   * An edit on disk the gateway has not taken in (invalid, or `reload.mode: "off"`) would be overwritten by a write
+   * computed from the older config: refuse instead, so the operator's edit is never lost.
+   */
+  #refuseIfChangedOnDisk(source: string): void {
+    const { configPath, state } = this.#options;
+    let onDisk: string;
+    try {
+      onDisk = readConfigText(configPath).text;
+    } catch {
+      return;
+    }
+    if (hashConfigText(onDisk) === state.hash) return;
+    throw new GatewayError(
+      'INVALID_REQUEST',
+      `${source} refused: ${configPath} was edited on disk and that edit is not applied (invalid, or gateway.reload.mode is "off"); fix the file or restart, then call config.get again`,
+      { details: { code: 'CONFIG_BASE_HASH_MISMATCH' } },
+    );
   }
 
   async #candidate(

@@ -6,6 +6,6 @@ export const healthModule: GatewayModule = {
   methods: healthMethods,
   events: {
     health: { scope: null, droppable: true, stateVersion: true },
-    heartbeat: { scope: null, droppable: true },
+    // `heartbeat` registers with the heartbeat runner that emits it, not before.
   },
 };

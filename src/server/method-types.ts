@@ -1,4 +1,4 @@
-import type { Static } from 'typebox';
+import type { Static, TSchema } from 'typebox';
 import type { METHOD_PARAM_SCHEMAS } from '../protocol/schemas/methods.ts';
 import type { GatewayContext } from './context.ts';
 import type { MethodDefinition } from './registry.ts';
@@ -32,4 +32,14 @@ export function defineMethods<const Names extends string>(
   },
 ): { [Name in Names]: MethodDefinition<CoreParams<Name>> } {
   return methods;
+}
+
+/**
+ * Declares one method with its own params schema (a plugin's): the handler's params are typed from `schema`, and
+ * dispatch validates against it before the handler runs.
+ */
+export function defineMethod<S extends TSchema>(
+  definition: Omit<MethodDefinition<Static<S>>, 'schema'> & { schema: S },
+): MethodDefinition<Static<S>> {
+  return definition;
 }

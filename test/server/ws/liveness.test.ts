@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHook } from 'node:async_hooks';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { test } from 'node:test';
+import { READ } from '../../../src/server/authz/access.ts';
 import { startTestGateway } from '../../helpers/gateway.ts';
 import { connectClient, RawClient } from '../../helpers/raw-client.ts';
 
@@ -95,6 +96,17 @@ test('a start-up that cannot listen (port taken) leaves no timer or socket behin
   const { port } = taken.address() as AddressInfo;
   const left = await handlesLeftBy(async () => {
     await assert.rejects(startTestGateway({ overrides: { port } }), /EADDRINUSE|in use/);
+  });
+  assert.deepEqual(left, []);
+});
+
+test('a plugin name that clashes with the core stops start-up after listen, naming it, and leaves nothing open', async () => {
+  const rogue = { id: 'rogue', methods: { 'config.get': { access: READ, handler: () => ({}) } } };
+  const left = await handlesLeftBy(async () => {
+    await assert.rejects(
+      startTestGateway({ modules: [rogue] }),
+      /rogue: gateway method config.get is registered twice/,
+    );
   });
   assert.deepEqual(left, []);
 });
