@@ -3,8 +3,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 import { REDACTED } from '../../src/config/methods.ts';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { connectClient, type Frame, type RawClient } from '../helpers/raw-client.ts';
+import { admin, configGet as readConfig } from '../helpers/admin.ts';
+import { startTestGateway } from '../helpers/gateway.ts';
+import type { Frame, RawClient } from '../helpers/raw-client.ts';
 
 type ConfigGet = {
   path: string;
@@ -27,18 +28,7 @@ type WriteResult = {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-async function admin(t: { after(fn: () => void): void }, gw: TestGateway, token = gw.token) {
-  const { client, hello } = await connectClient(gw.url, token);
-  t.after(() => client.close());
-  assert.equal(hello.ok, true, JSON.stringify(hello.error));
-  return client;
-}
-
-async function configGet(client: RawClient): Promise<ConfigGet> {
-  const res = await client.request('config.get');
-  assert.equal(res.ok, true, JSON.stringify(res.error));
-  return res.payload as ConfigGet;
-}
+const configGet = (client: RawClient) => readConfig<ConfigGet>(client);
 
 function assertError(res: Frame, code: string, detailCode: string | undefined, message: RegExp): void {
   assert.equal(res.ok, false, 'the call must fail');

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { admin, configGet as readConfig } from '../helpers/admin.ts';
+import { startTestGateway } from '../helpers/gateway.ts';
 import { connectClient, type Frame, type RawClient } from '../helpers/raw-client.ts';
 
 const WAIT_MS = 10_000;
@@ -14,18 +15,7 @@ type ConfigGet = {
   pendingRestart: string[];
 };
 
-async function admin(t: { after(fn: () => void): void }, gw: TestGateway): Promise<RawClient> {
-  const { client, hello } = await connectClient(gw.url, gw.token);
-  t.after(() => client.close());
-  assert.equal(hello.ok, true, JSON.stringify(hello.error));
-  return client;
-}
-
-async function configGet(client: RawClient): Promise<ConfigGet> {
-  const res = await client.request('config.get');
-  assert.equal(res.ok, true, JSON.stringify(res.error));
-  return res.payload as ConfigGet;
-}
+const configGet = (client: RawClient) => readConfig<ConfigGet>(client);
 
 /** An editor's save: a temp file renamed over the config, which replaces its inode. */
 function saveAs(path: string, value: unknown): string {

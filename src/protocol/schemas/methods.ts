@@ -8,6 +8,16 @@ const open = <T extends TProperties>(properties: T) =>
   Type.Object(properties, { additionalProperties: true });
 
 /** Params schema of every method in the core; shapes follow OpenClaw's where it publishes one. */
+/** What config.patch and config.apply (OpenClaw's shapes) both take; the restart fields are accepted, unused. */
+const CONFIG_WRITE = {
+  raw: NonEmpty,
+  baseHash: Type.Optional(NonEmpty),
+  sessionKey: Type.Optional(Type.String()),
+  deliveryContext: Type.Optional(Type.Unknown()),
+  note: Type.Optional(Type.String()),
+  restartDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
+};
+
 export const METHOD_PARAM_SCHEMAS = {
   health: open({ probe: Type.Optional(Type.Boolean()) }),
   status: open({}),
@@ -43,28 +53,10 @@ export const METHOD_PARAM_SCHEMAS = {
     { additionalProperties: false },
   ),
   'config.patch': Type.Object(
-    {
-      raw: NonEmpty,
-      baseHash: Type.Optional(NonEmpty),
-      sessionKey: Type.Optional(Type.String()),
-      deliveryContext: Type.Optional(Type.Unknown()),
-      note: Type.Optional(Type.String()),
-      restartDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
-      replacePaths: Type.Optional(Type.Array(NonEmpty, { maxItems: 256 })),
-    },
+    { ...CONFIG_WRITE, replacePaths: Type.Optional(Type.Array(NonEmpty, { maxItems: 256 })) },
     { additionalProperties: false },
   ),
-  'config.apply': Type.Object(
-    {
-      raw: NonEmpty,
-      baseHash: Type.Optional(NonEmpty),
-      sessionKey: Type.Optional(Type.String()),
-      deliveryContext: Type.Optional(Type.Unknown()),
-      note: Type.Optional(Type.String()),
-      restartDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
-    },
-    { additionalProperties: false },
-  ),
+  'config.apply': Type.Object(CONFIG_WRITE, { additionalProperties: false }),
   'agents.list': Empty,
   'models.list': Type.Object(
     {
