@@ -2,7 +2,7 @@ import JSON5 from 'json5';
 import { GatewayError } from '../protocol/gateway-error.ts';
 import { loadSchemas } from '../protocol/validators.ts';
 import { ADMIN, READ } from '../server/authz/access.ts';
-import type { GatewayContext } from '../server/context.ts';
+import type { HandlerContext } from '../server/context.ts';
 import { defineMethods } from '../server/method-types.ts';
 import { ConfigError } from './config-error.ts';
 import { changedPaths } from './diff.ts';
@@ -99,7 +99,7 @@ function parseRaw(method: string, raw: string): Obj {
 }
 
 function checkBaseHash(
-  ctx: GatewayContext,
+  ctx: HandlerContext,
   method: string,
   exists: boolean,
   baseHash: string | undefined,
@@ -128,7 +128,7 @@ function checkBaseHash(
 type WriteMethod = 'config.set' | 'config.patch' | 'config.apply';
 
 /** Validates, writes and applies through the live-config path (the same one a file edit takes). */
-async function writeConfig(ctx: GatewayContext, method: WriteMethod, next: Obj) {
+async function writeConfig(ctx: HandlerContext, method: WriteMethod, next: Obj) {
   restoreSecrets(next, ctx.configState.file);
   const path = ctx.paths.configPath;
   if (changedPaths(ctx.configState.file, next).length === 0)

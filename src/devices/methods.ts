@@ -1,7 +1,7 @@
 import { GatewayError } from '../protocol/gateway-error.ts';
 import { PAIRING } from '../server/authz/access.ts';
 import { normalizeScopes, scopesCovered } from '../server/authz/scopes.ts';
-import type { GatewayContext } from '../server/context.ts';
+import type { HandlerContext } from '../server/context.ts';
 import { defineMethods } from '../server/method-types.ts';
 import type { PairedDevice } from './device-store.ts';
 
@@ -20,7 +20,7 @@ function unknownRequest(requestId: string): GatewayError {
   });
 }
 
-function pairedDevice(ctx: GatewayContext, deviceId: string): PairedDevice {
+function pairedDevice(ctx: HandlerContext, deviceId: string): PairedDevice {
   const device = ctx.devices.get(deviceId);
   if (!device) {
     throw new GatewayError('INVALID_REQUEST', `unknown deviceId: ${deviceId}`, {
@@ -31,12 +31,12 @@ function pairedDevice(ctx: GatewayContext, deviceId: string): PairedDevice {
 }
 
 /** Sockets of a device lose their grant when it is removed, or (device-token sockets) its token rotated/revoked. */
-function invalidateDeviceSockets(ctx: GatewayContext, deviceId: string, reason: string, role?: string): void {
+function invalidateDeviceSockets(ctx: HandlerContext, deviceId: string, reason: string, role?: string): void {
   ctx.connections.disconnectDevice(deviceId, reason, { role, deviceTokenOnly: reason !== 'device removed' });
 }
 
 function resolved(
-  ctx: GatewayContext,
+  ctx: HandlerContext,
   requestId: string,
   deviceId: string,
   decision: 'approved' | 'rejected',

@@ -1,6 +1,9 @@
 import type { ClientView, GatewayWsClient } from './ws/client.ts';
 import { CLOSE } from './ws/close-codes.ts';
 
+/** What handlers and services may do with connections: count them and disconnect by identity, never touch one. */
+export type ConnectionControl = Pick<Connections, 'size' | 'disconnect' | 'disconnectDevice'>;
+
 /**
  * The open connections, owned by the network layer. Services and handlers never hold a socket: they ask this
  * service to count, find or disconnect clients by what they are.

@@ -15,7 +15,7 @@ import type { GatewayStore } from '../storage/store.ts';
 import type { FailedAuthLimiter } from './auth/rate-limit.ts';
 import type { AuthSecretSource } from './auth/secret-source.ts';
 import type { Broadcast } from './broadcast.ts';
-import type { Connections } from './connections.ts';
+import type { ConnectionControl, Connections } from './connections.ts';
 import type { Lanes } from './lanes.ts';
 import type { GatewayRegistry } from './registry.ts';
 
@@ -61,4 +61,17 @@ export type GatewayContext = {
   healthSnapshot(): HealthSnapshot;
   /** Rebuilds the health snapshot now. */
   refreshHealth(): HealthSnapshot;
+};
+
+/**
+ * What a method handler sees of the gateway: everything above except the socket set and the start-up wiring.
+ * Connections are reached only through `ConnectionControl`; the registry and the auth limiter stay in the
+ * network layer.
+ */
+export type HandlerContext = Omit<
+  GatewayContext,
+  'connections' | 'registry' | 'authLimiter' | 'boundPort'
+> & {
+  readonly connections: ConnectionControl;
+  readonly boundPort: number;
 };

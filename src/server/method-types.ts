@@ -1,11 +1,11 @@
 import type { Static, TSchema } from 'typebox';
 import type { METHOD_PARAM_SCHEMAS } from '../protocol/schemas/methods.ts';
-import type { GatewayContext } from './context.ts';
+import type { HandlerContext } from './context.ts';
 import type { MethodDefinition } from './registry.ts';
 import type { ClientView } from './ws/client.ts';
 
 export type MethodContext = {
-  gateway: GatewayContext;
+  gateway: HandlerContext;
   /** The calling connection: who it is and what it holds, never its socket. */
   client: ClientView;
   requestId: string;

@@ -5,7 +5,7 @@ import { messageText, toWireMessage } from '../chat/wire-message.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
 import { mainSessionKey, sessionKeyDefaults } from '../routing/session-key.ts';
 import { ADMIN, SESSIONS_READ, SESSIONS_WRITE } from '../server/authz/access.ts';
-import type { GatewayContext } from '../server/context.ts';
+import type { HandlerContext } from '../server/context.ts';
 import { defineMethods } from '../server/method-types.ts';
 import type { SessionPatch, SessionRecord } from '../storage/store.ts';
 
@@ -16,12 +16,12 @@ const DEFAULT_TRANSCRIPT_LIMIT = 1000;
 /** Offered until per-model thinking levels arrive with reasoning-capable providers. */
 const THINKING_LEVELS = [{ id: 'off', label: 'off' }];
 
-function target(ctx: GatewayContext, key: string, agentId: string | undefined, method: string) {
+function target(ctx: HandlerContext, key: string, agentId: string | undefined, method: string) {
   return chatTarget(ctx.configState.config, { sessionKey: key, agentId }, method, 'key');
 }
 
 async function lastMessagePreview(
-  ctx: GatewayContext,
+  ctx: HandlerContext,
   key: string,
   maxChars: number,
 ): Promise<string | undefined> {
@@ -29,7 +29,7 @@ async function lastMessagePreview(
   return last ? messageText(last).slice(0, maxChars) : undefined;
 }
 
-async function describe(ctx: GatewayContext, session: SessionRecord, includeLastMessage: boolean) {
+async function describe(ctx: HandlerContext, session: SessionRecord, includeLastMessage: boolean) {
   const row = ctx.sessionEvents.row(session);
   if (!includeLastMessage) return row;
   const preview = await lastMessagePreview(ctx, session.key, PREVIEW_DEFAULT_CHARS);
@@ -37,7 +37,7 @@ async function describe(ctx: GatewayContext, session: SessionRecord, includeLast
 }
 
 /** What a new chat in the UI starts with: the default agent's model and the thinking choices. */
-function listDefaults(ctx: GatewayContext) {
+function listDefaults(ctx: HandlerContext) {
   const { config } = ctx.configState;
   const defaults = sessionKeyDefaults(config);
   const model = resolveAgent(config, defaults.agentId).model;
