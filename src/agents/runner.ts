@@ -1,3 +1,4 @@
+import { ClawgateError } from '../protocol/clawgate-error.ts';
 import { type LlmProvider, ProviderError, type ProviderMessage } from './providers/types.ts';
 
 export type TurnUsage = { input: number; output: number };
@@ -14,12 +15,12 @@ export type TurnResult = { text: string; usage: TurnUsage | undefined; stopReaso
  * A failure part-way through a turn, carrying what was streamed before it so the caller can commit the
  * partial reply with its stop reason.
  */
-export class TurnError extends Error {
+export class TurnError extends ClawgateError {
   readonly partialText: string;
   readonly usage: TurnUsage | undefined;
   readonly providerError: ProviderError;
   constructor(providerError: ProviderError, partialText: string, usage: TurnUsage | undefined) {
-    super(providerError.message, { cause: providerError });
+    super('TURN_FAILED', providerError.message, { cause: providerError });
     this.name = 'TurnError';
     this.providerError = providerError;
     this.partialText = partialText;

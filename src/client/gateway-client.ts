@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { ClawgateError } from '../protocol/clawgate-error.ts';
 import { CLAWGATE_VERSION } from '../version.ts';
 
 export type CallOptions = {
@@ -22,10 +23,10 @@ export type GatewayErrorShape = {
 };
 
 /** A gateway's error answer, or a transport failure described the same way. */
-export class GatewayCallError extends Error {
+export class GatewayCallError extends ClawgateError {
   readonly shape: GatewayErrorShape;
   constructor(shape: GatewayErrorShape) {
-    super(`${shape.code}: ${shape.message}`);
+    super(shape.code, `${shape.code}: ${shape.message}`);
     this.name = 'GatewayCallError';
     this.shape = shape;
   }

@@ -3,6 +3,8 @@ import {
   AUTH_RATE_LIMIT_MAX_ATTEMPTS,
   AUTH_RATE_LIMIT_WINDOW_MS,
   DEFAULT_LIMITS,
+  LOG_MAX_FILE_BYTES,
+  LOG_MAX_FILES,
 } from './limits.ts';
 import type { GatewayConfig } from './types.ts';
 
@@ -41,7 +43,7 @@ export function defaultConfig(): GatewayConfig {
     bindings: [],
     session: { mainKey: DEFAULT_MAIN_KEY, scope: 'per-sender', dmScope: 'main', groupScope: 'per-group' },
     models: { providers: {} },
-    logging: { level: 'info' },
+    logging: { level: 'info', maxFileBytes: LOG_MAX_FILE_BYTES, maxFiles: LOG_MAX_FILES },
     discovery: { mdns: { mode: 'off' } },
   };
 }

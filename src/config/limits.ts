@@ -42,6 +42,12 @@ export const IDEMPOTENCY_TTL_MS = 300_000;
 export const IDEMPOTENCY_MAX_ENTRIES = 1_000;
 /** `logs.tail` reads at most this much per call. */
 export const LOGS_TAIL_MAX_BYTES = 1_000_000;
+/** The log file is rotated at this size (`logging.maxFileBytes`), keeping this many archives (`logging.maxFiles`). */
+export const LOG_MAX_FILE_BYTES = 104_857_600;
+export const LOG_MAX_FILES = 5;
+/** Bounds of those settings: below a kilobyte a rotation header and a line barely fit. */
+export const LOG_MAX_FILE_BYTES_MIN = 1024;
+export const LOG_MAX_FILES_MAX = 100;
 /** Retry hint sent with `UNAVAILABLE` while start-up sidecars finish (connect and ⏳ methods). */
 export const STARTUP_RETRY_AFTER_MS = 500;
 /** Consecutive wrong-role calls tolerated before the socket is closed 1008. */

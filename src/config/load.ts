@@ -237,11 +237,16 @@ function checkSecurity(config: GatewayConfig): void {
       'gateway.auth.mode is "trusted-proxy" but gateway.trustedProxies lists no proxy address',
     );
   }
-  if (config.gateway.tls.enabled && !config.gateway.tls.autoGenerate) {
-    if (!config.gateway.tls.certPath || !config.gateway.tls.keyPath) {
+  const { tls } = config.gateway;
+  if (tls.enabled) {
+    // Half a pair is a mistake even with autoGenerate: generating would silently ignore the path given.
+    if (tls.certPath && !tls.keyPath)
+      throw new ConfigError('gateway.tls.keyPath: required when gateway.tls.certPath is set');
+    if (tls.keyPath && !tls.certPath)
+      throw new ConfigError('gateway.tls.certPath: required when gateway.tls.keyPath is set');
+    if (!tls.certPath && !tls.autoGenerate)
       throw new ConfigError(
-        'gateway.tls.enabled needs gateway.tls.certPath and gateway.tls.keyPath, or gateway.tls.autoGenerate: true',
+        'gateway.tls.certPath: gateway.tls.enabled needs gateway.tls.certPath and gateway.tls.keyPath, or gateway.tls.autoGenerate: true',
       );
-    }
   }
 }

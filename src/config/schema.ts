@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX } from './limits.ts';
 import { DM_SCOPES, GROUP_SCOPES, PEER_KINDS } from './types.ts';
 
 const closed = (properties: Record<string, TSchema>) =>
@@ -167,6 +168,8 @@ export const ConfigFileSchema = closed({
         ]),
       ),
       file: opt(NonEmpty),
+      maxFileBytes: opt(Type.Integer({ minimum: LOG_MAX_FILE_BYTES_MIN })),
+      maxFiles: opt(Type.Integer({ minimum: 1, maximum: LOG_MAX_FILES_MAX })),
     }),
   ),
   discovery: opt(

@@ -80,7 +80,7 @@ export type GatewayConfig = {
   bindings: BindingConfig[];
   session: { mainKey: string; scope: 'per-sender' | 'global'; dmScope: DmScope; groupScope: GroupScope };
   models: { providers: Record<string, ProviderConfig>; echo?: { wordDelayMs?: number } };
-  logging: { level: LogLevel; file?: string };
+  logging: { level: LogLevel; file?: string; maxFileBytes: number; maxFiles: number };
   discovery: { mdns: { mode: 'off' | 'minimal' | 'full' } };
 };
 

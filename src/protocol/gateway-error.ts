@@ -1,3 +1,4 @@
+import { ClawgateError } from './clawgate-error.ts';
 import type { ErrorCode } from './error-codes.ts';
 
 export type ErrorShape = {
@@ -15,16 +16,15 @@ type GatewayErrorOptions = {
 };
 
 /** The one error type handlers throw for a client's mistake; dispatch turns it into the `error` of a `res`. */
-export class GatewayError extends Error {
-  readonly code: ErrorCode;
+export class GatewayError extends ClawgateError {
+  declare readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
   readonly retryable: boolean | undefined;
   readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
-    super(message);
+    super(code, message);
     this.name = 'GatewayError';
-    this.code = code;
     this.details = options.details;
     this.retryable = options.retryable;
     this.retryAfterMs = options.retryAfterMs;

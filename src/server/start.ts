@@ -63,9 +63,20 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
       logger: log,
       tokenHint,
     } = await trace.phase('config', () =>
-      loadConfigAndSecrets({ env, configPath: options.configPath, overrides, console: options.console }),
+      loadConfigAndSecrets(
+        { env, configPath: options.configPath, overrides, console: options.console },
+        closers,
+      ),
     );
     logger = log;
+    let started = false;
+    // Pushed right after the logger's closer, so it runs just before it: the last line still reaches the file.
+    closers.push({
+      name: 'stopped-line',
+      close: () => {
+        if (started) log.info('clawgate stopped');
+      },
+    });
     const { config, paths } = loaded;
     const tls = await trace.phase('tls', () => prepareTls(config, paths.stateDir, log));
     const ctx = await trace.phase('state', () =>
@@ -86,6 +97,7 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
     log.info(
       `clawgate ${CLAWGATE_VERSION} listening on ${listener.url} (auth ${config.gateway.auth.mode}, ready in ${trace.totalMs()} ms)`,
     );
+    started = true;
     return runningGateway(ctx, listener, closers, { trace, tokenHint, tls: tls?.fingerprint256 });
   } catch (error) {
     await runClosers(closers, logger);
@@ -116,7 +128,6 @@ function runningGateway(
         ctx.events.broadcast('shutdown', { reason });
         await listener.ws.closeAll(CLOSE.RESTART, 'service restart', SHUTDOWN_GRACE_MS);
         await runClosers(closers, ctx.logger);
-        ctx.logger.info('clawgate stopped');
       })();
       return closing;
     },

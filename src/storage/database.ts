@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { ClawgateError } from '../protocol/clawgate-error.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 
 /** Sessions, transcripts, runs and idempotency records, in the state directory. */
@@ -17,13 +18,12 @@ const SQLITE_NOTADB = 26;
 export type StorageErrorCode = 'STORAGE_NOT_A_DATABASE' | 'STORAGE_TOO_NEW' | 'STORAGE_OPEN_FAILED';
 
 /** The database cannot be used as it is; the message says which file and what the operator should do. */
-export class StorageError extends Error {
-  readonly code: StorageErrorCode;
+export class StorageError extends ClawgateError {
+  declare readonly code: StorageErrorCode;
   readonly path: string;
   constructor(code: StorageErrorCode, path: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'StorageError';
-    this.code = code;
     this.path = path;
   }
 }

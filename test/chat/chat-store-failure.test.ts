@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { resolveModel } from '../../src/agents/providers/registry.ts';
 import { ChatService } from '../../src/chat/chat-service.ts';
 import { defaultConfig } from '../../src/config/defaults.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 import { Lanes } from '../../src/server/lanes.ts';
 import { SessionEvents } from '../../src/sessions/session-events.ts';
 import { databasePath } from '../../src/storage/database.ts';
@@ -106,8 +107,7 @@ test('a store read that fails after the accept never rejects the run: done settl
     send: () => undefined,
   };
   const logged: string[] = [];
-  const log = (msg: string) => logged.push(msg);
-  const logger = { debug: log, info: log, warn: log, error: log, setLevel: () => undefined, file: undefined };
+  const logger = createLogger({ level: 'debug', console: (line) => logged.push(line) });
   const config = defaultConfig();
   const chat = new ChatService({
     store,

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { exitedWithin, startGatewayChild, tempDir } from '../helpers/cli-child.ts';
 import { connectClient } from '../helpers/raw-client.ts';
@@ -39,6 +41,11 @@ describe('gateway shutdown and start-up trace', { concurrency: true }, () => {
       // The process is never killed here: exiting on its own proves no timer, socket or watcher was left open.
       assert.deepEqual(await exit, { code: 0, signal: null });
       assert.match(gateway.stderr(), /clawgate stopped/);
+      // The logger is closed last, so the file gets the final line too.
+      const logLines = readFileSync(join(stateDir, 'logs', 'gateway.log'), 'utf8')
+        .trim()
+        .split('\n');
+      assert.equal((JSON.parse(logLines.at(-1) ?? '{}') as { msg?: string }).msg, 'clawgate stopped');
       assert.doesNotMatch(gateway.stderr(), /start-up trace/, 'no trace unless asked for');
     });
   }

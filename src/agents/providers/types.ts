@@ -1,3 +1,5 @@
+import { ClawgateError } from '../../protocol/clawgate-error.ts';
+
 /** What the runner asks a provider for: one streamed completion. */
 export type ProviderMessage = { role: 'user' | 'assistant'; content: string };
 
@@ -39,7 +41,7 @@ export type ProviderErrorKind =
  * Every provider failure becomes one of these, with a message a user can act on. `retryable` decides whether
  * a configured fallback model is tried.
  */
-export class ProviderError extends Error {
+export class ProviderError extends ClawgateError {
   readonly kind: ProviderErrorKind;
   readonly retryable: boolean;
   readonly status: number | undefined;
@@ -50,7 +52,7 @@ export class ProviderError extends Error {
     message: string,
     options: { retryable?: boolean; status?: number; retryAfterMs?: number; cause?: unknown } = {},
   ) {
-    super(message, { cause: options.cause });
+    super(`PROVIDER_${kind.toUpperCase()}`, message, { cause: options.cause });
     this.name = 'ProviderError';
     this.kind = kind;
     this.retryable = options.retryable ?? false;

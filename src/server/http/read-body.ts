@@ -1,9 +1,10 @@
 import type { IncomingMessage } from 'node:http';
+import { ClawgateError } from '../../protocol/clawgate-error.ts';
 
-export class BodyError extends Error {
+export class BodyError extends ClawgateError {
   readonly status: number;
   constructor(status: number, message: string) {
-    super(message);
+    super(status === 413 ? 'HTTP_BODY_TOO_LARGE' : 'HTTP_BODY_INVALID', message);
     this.status = status;
   }
 }

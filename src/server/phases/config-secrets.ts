@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ensureGatewayToken } from '../../config/gateway-token.ts';
 import { type ConfigOverrides, type LoadedConfig, loadConfig } from '../../config/load.ts';
 import { createLogger, type Logger } from '../../logging/logger.ts';
+import type { Closer } from './closer.ts';
 
 export type ConfigPhaseInput = {
   env: NodeJS.ProcessEnv;
@@ -20,9 +21,9 @@ export type ConfigPhase = {
 
 /**
  * Phase 1, config and secrets: the file, env and flags with secret references resolved; the state directory
- * and the log; the token generated on first run.
+ * and the log; the token generated on first run. The logger's closer is the first pushed, so it runs last.
  */
-export async function loadConfigAndSecrets(input: ConfigPhaseInput): Promise<ConfigPhase> {
+export async function loadConfigAndSecrets(input: ConfigPhaseInput, closers: Closer[]): Promise<ConfigPhase> {
   const loaded = await loadConfig({
     env: input.env,
     configFlag: input.configPath,
@@ -33,8 +34,11 @@ export async function loadConfigAndSecrets(input: ConfigPhaseInput): Promise<Con
   const logger = createLogger({
     level: config.logging.level,
     file: config.logging.file ?? join(paths.stateDir, 'logs', 'gateway.log'),
+    maxFileBytes: config.logging.maxFileBytes,
+    maxFiles: config.logging.maxFiles,
     console: input.console,
   });
+  closers.push({ name: 'logger', close: () => logger.close() });
   let tokenHint: string | undefined;
   if (config.gateway.auth.mode === 'token' && config.gateway.auth.token === undefined) {
     const ensured = ensureGatewayToken(paths.stateDir, paths.tokenPath);

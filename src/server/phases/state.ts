@@ -177,6 +177,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
 function subscribeCoreToConfig(ctx: GatewayContext): void {
   ctx.config.subscribe(({ after }) => {
     ctx.logger.setLevel(after.logging.level);
+    ctx.logger.setRotation({ maxFileBytes: after.logging.maxFileBytes, maxFiles: after.logging.maxFiles });
     ctx.lanes.setLimit('main', after.gateway.limits.mainLaneConcurrency);
     // Agents, models and bindings are read from the live config at use; the cached health lists the agents.
     ctx.refreshHealth();

@@ -2,6 +2,7 @@ import type { TSchema } from 'typebox';
 import { DEVICE_SIGNATURE_SKEW_MS, STARTUP_RETRY_AFTER_MS } from '../../config/limits.ts';
 import { verifyDeviceProof } from '../../devices/device-identity.ts';
 import type { DeviceClaims, PairedDevice, PairingReason } from '../../devices/device-store.ts';
+import { ClawgateError } from '../../protocol/clawgate-error.ts';
 import { checkRequestFrame, errorResponse, okResponse } from '../../protocol/frames.ts';
 import { GatewayError } from '../../protocol/gateway-error.ts';
 import { compileSchema, describeIssues, loadSchemas } from '../../protocol/validators.ts';
@@ -101,11 +102,11 @@ export async function handleConnectFrame(
   }
 }
 
-class HandshakeRejection extends Error {
+export class HandshakeRejection extends ClawgateError {
   readonly error: GatewayError;
   readonly closeCode: number;
   constructor(error: GatewayError, closeCode: number) {
-    super(error.message);
+    super(error.code, error.message, { cause: error });
     this.error = error;
     this.closeCode = closeCode;
   }
