@@ -1,33 +1,51 @@
 import assert from 'node:assert/strict';
 import { createHook } from 'node:async_hooks';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { startTestGateway } from '../../helpers/gateway.ts';
 import { connectClient, RawClient } from '../../helpers/raw-client.ts';
 
-test('a socket that stops answering pings is terminated by the sweep; one that answers stays', async (t) => {
-  const gw = await startTestGateway({
-    config: { gateway: { auth: { token: 'ping-test-token-0123456789' }, limits: { pingIntervalMs: 100 } } },
-  });
+const PING_TOKEN = 'ping-test-token-0123456789';
+
+/** A gateway with these ping limits, a client that answers pings and one that never does, each counting pings. */
+async function pingedPair(t: TestContext, limits: { pingIntervalMs: number; pongTimeoutMs: number }) {
+  const gw = await startTestGateway({ config: { gateway: { auth: { token: PING_TOKEN }, limits } } });
   t.after(() => gw.close());
-  const { client: healthy } = await connectClient(gw.url, 'ping-test-token-0123456789');
+  const { client: healthy } = await connectClient(gw.url, PING_TOKEN);
   t.after(() => healthy.close());
   // This client reads everything but never answers a ping.
-  const { client: silent, hello } = await connectClient(
-    gw.url,
-    'ping-test-token-0123456789',
-    {},
-    { autoPong: false },
-  );
+  const { client: silent, hello } = await connectClient(gw.url, PING_TOKEN, {}, { autoPong: false });
   t.after(() => silent.close());
   assert.equal(hello.ok, true);
-  const started = performance.now();
+  const pings = { healthy: 0, silent: 0, silentFirstAt: 0 };
+  healthy.ws.on('ping', () => pings.healthy++);
+  silent.ws.on('ping', () => {
+    if (pings.silent++ === 0) pings.silentFirstAt = performance.now();
+  });
+  return { healthy, silent, pings };
+}
+
+test('a socket that does not answer a ping within pongTimeoutMs is terminated by the sweep; one that answers stays', async (t) => {
+  // The pong wait is several ping intervals: the answering client is pinged again and again meanwhile.
+  const { healthy, silent, pings } = await pingedPair(t, { pingIntervalMs: 40, pongTimeoutMs: 200 });
   const closed = await silent.closed;
-  // Terminated without a close frame (1006), one or two sweeps after its first unanswered ping.
+  const waited = performance.now() - pings.silentFirstAt;
+  // Terminated without a close frame (1006), once pongTimeoutMs had passed since its only ping.
   assert.equal(closed.code, 1006);
-  assert.ok(performance.now() - started < 2_000);
+  assert.equal(pings.silent, 1, 'an unanswered ping is not repeated');
+  assert.ok(waited >= 190, `terminated ${waited.toFixed(0)} ms after its ping`);
+  assert.ok(pings.healthy >= 3, `the answering client was pinged ${pings.healthy} times`);
   const res = await healthy.request('health');
   assert.equal(res.ok, true, 'a client that answers pings is kept');
+});
+
+test('a pongTimeoutMs shorter than the ping interval ends a silent socket before the next ping round', async (t) => {
+  const { healthy, silent, pings } = await pingedPair(t, { pingIntervalMs: 300, pongTimeoutMs: 30 });
+  assert.equal((await silent.closed).code, 1006);
+  // Both were pinged in the same round; the next one is a ping interval away.
+  assert.equal(pings.silent, 1);
+  assert.equal(pings.healthy, 1, 'terminated before a second ping round');
+  assert.equal((await healthy.request('health')).ok, true);
 });
 
 /**
@@ -126,7 +144,12 @@ test('closing the gateway with upgrades still queued closes their sockets too', 
       for (let i = 0; i < 200; i++) {
         const socket = connect(gw.port, '127.0.0.1');
         socket.on('error', () => undefined);
-        socket.once('data', () => resolve());
+        socket.once('data', () => {
+          resolve();
+          // Upgraded, it answers the shutdown close frame by hanging up, as a client would, so close() need not
+          // sit out its grace period; the queued ones never hear from the gateway but are destroyed by it.
+          socket.once('data', () => socket.end());
+        });
         socket.write(
           `GET / HTTP/1.1\r\nHost: 127.0.0.1:${gw.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
             'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
