@@ -22,28 +22,28 @@ async function pingedPair(t: TestContext, limits: { pingIntervalMs: number; pong
 
 test('a socket that does not answer a ping within pongTimeoutMs is terminated by the sweep; one that answers stays', async (t) => {
   // The pong wait is several ping intervals: the answering client is pinged again meanwhile.
-  const { healthy, silent } = await pingedPair(t, { pingIntervalMs: 40, pongTimeoutMs: 200 });
+  const { healthy, silent } = await pingedPair(t, { pingIntervalMs: 50, pongTimeoutMs: 300 });
   const closed = await silent.closed;
   const closedAt = performance.now();
   // Terminated without a close frame (1006), once pongTimeoutMs had passed since its only ping.
   assert.equal(closed.code, 1006);
   assert.equal(silent.pings.length, 1, 'an unanswered ping is not repeated');
   const waited = closedAt - (silent.pings[0] ?? closedAt);
-  assert.ok(waited >= 190, `terminated ${waited.toFixed(0)} ms after its ping`);
+  assert.ok(waited >= 290, `terminated ${waited.toFixed(0)} ms after its ping`);
   assert.ok(healthy.pings.length >= 2, `the answering client was pinged ${healthy.pings.length} times`);
   const res = await healthy.request('health');
   assert.equal(res.ok, true, 'a client that answers pings is kept');
 });
 
-test('a pongTimeoutMs shorter than the ping interval ends a silent socket before the next ping round', async (t) => {
-  // Wide apart, so only an event-loop stall of most of a ping interval could let a second round in first.
-  const { healthy, silent } = await pingedPair(t, { pingIntervalMs: 600, pongTimeoutMs: 20 });
-  assert.equal((await silent.closed).code, 1006);
-  const pingedBeforeClose = healthy.pings.length;
-  // Both were pinged in the same round; the next one is a ping interval away.
+test('a pongTimeoutMs shorter than the ping interval ends a silent socket long before the next ping round', async (t) => {
+  // Only the silent socket's timing is asserted: an answering client would itself be cut by an event-loop stall
+  // longer than so short a pong wait, and this suite runs on loaded machines.
+  const { silent } = await pingedPair(t, { pingIntervalMs: 600, pongTimeoutMs: 30 });
+  const closed = await silent.closed;
+  const waited = performance.now() - (silent.pings[0] ?? 0);
+  assert.equal(closed.code, 1006);
   assert.equal(silent.pings.length, 1);
-  assert.equal(pingedBeforeClose, 1, 'terminated before a second ping round');
-  assert.equal((await healthy.request('health')).ok, true);
+  assert.ok(waited < 600, `terminated ${waited.toFixed(0)} ms after its ping, not at the next round`);
 });
 
 /**
