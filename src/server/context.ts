@@ -12,6 +12,7 @@ import type { PresenceRegistry } from '../presence/presence-registry.ts';
 import type { SessionEvents } from '../sessions/session-events.ts';
 import type { SessionService } from '../sessions/session-service.ts';
 import type { GatewayStore } from '../storage/store.ts';
+import type { AuthDelay } from './auth/auth-delay.ts';
 import type { FailedAuthLimiter } from './auth/rate-limit.ts';
 import type { AuthSecretSource } from './auth/secret-source.ts';
 import type { Broadcast } from './broadcast.ts';
@@ -44,6 +45,8 @@ export type GatewayContext = {
   readonly devices: DeviceStore;
   readonly secrets: AuthSecretSource;
   readonly authLimiter: FailedAuthLimiter;
+  /** Holds back the answer to a failed loopback auth by the limiter's delay. */
+  readonly authDelay: AuthDelay;
   /** Everything the gateway serves (methods, events, routes, services). */
   readonly registry: GatewayRegistry;
   readonly identity: GatewayIdentity;

@@ -2,6 +2,7 @@ import { SHUTDOWN_GRACE_MS } from '../config/limits.ts';
 import type { ConfigOverrides } from '../config/load.ts';
 import type { Logger } from '../logging/logger.ts';
 import { CLAWGATE_VERSION } from '../version.ts';
+import type { AuthDelay } from './auth/auth-delay.ts';
 import type { GatewayContext } from './context.ts';
 import { startAuth } from './phases/auth.ts';
 import type { Closer } from './phases/closer.ts';
@@ -27,6 +28,11 @@ export type StartGatewayOptions = {
   console?: ((line: string) => void) | null;
   /** Modules registered at plugin bootstrap, after the core's: methods, events, routes and services. */
   modules?: readonly GatewayModule[];
+  /**
+   * Testing seam: how a failed loopback auth waits before it is answered (the limiter's 250 ms → 5 s backoff),
+   * so a test can record the delays instead of sleeping through them. Default: a real timer, cleared on close.
+   */
+  authFailureDelay?: AuthDelay;
 };
 
 export type GatewayServer = {
@@ -81,7 +87,15 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
     const tls = await trace.phase('tls', () => prepareTls(config, paths.stateDir, log));
     const ctx = await trace.phase('state', () =>
       openState(
-        { loaded, logger: log, env, overrides, startedAt, tlsFingerprint: tls?.fingerprint256 },
+        {
+          loaded,
+          logger: log,
+          env,
+          overrides,
+          startedAt,
+          tlsFingerprint: tls?.fingerprint256,
+          authFailureDelay: options.authFailureDelay,
+        },
         closers,
       ),
     );

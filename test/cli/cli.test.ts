@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { CLAWGATE_VERSION } from '../../src/version.ts';
 import {
   CLI_BIN,
@@ -24,15 +24,51 @@ async function stopGatewayChild(gateway: GatewayChild): Promise<void> {
   assert.equal(code, 0, `gateway exit code; stderr: ${gateway.stderr()}`);
 }
 
-function freePort(): Promise<number> {
+/** A port the kernel handed out and took back: nothing stops another process binding it before the child. */
+function releasedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
+      const { port } = server.address() as AddressInfo;
       server.close(() => resolve(port));
     });
   });
+}
+
+const CONFIG_PORT_ATTEMPTS = 5;
+
+/**
+ * Starts a gateway child on a port written to `<stateDir>/clawgate.json`, to prove the file's port is honoured.
+ * That port is picked before the child binds it, so something else may take it in between: a start refused
+ * with EADDRINUSE is retried on a fresh port, which makes the race harmless. `stateDir` is called per attempt,
+ * so a first start can use a fresh dir each time (a refused start has already generated its token).
+ */
+async function startOnConfigPort(
+  t: TestContext,
+  stateDir: () => string,
+): Promise<{ gateway: GatewayChild; port: number; stateDir: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const dir = stateDir();
+    const port = await releasedPort();
+    writeFileSync(join(dir, 'clawgate.json'), JSON.stringify({ gateway: { port } }));
+    try {
+      return { gateway: await startGatewayChild(t, [], dir), port, stateDir: dir };
+    } catch (error) {
+      if (attempt >= CONFIG_PORT_ATTEMPTS || !/EADDRINUSE/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+/**
+ * A port where a connection is accepted and dropped at once, held until the test ends: "nothing answers there"
+ * without handing a released port to whoever binds next.
+ */
+async function refusingPort(t: TestContext): Promise<number> {
+  const server = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return (server.address() as AddressInfo).port;
 }
 
 /** Every path under `dir`, relative, sorted: to prove a refused start wrote nothing. */
@@ -126,10 +162,7 @@ describe('clawgate CLI', { concurrency: true }, () => {
   });
 
   test('call and health against a running gateway; its token file; a restart reuses the token', async (t) => {
-    const stateDir = tempDir(t);
-    const port = await freePort();
-    writeFileSync(join(stateDir, 'clawgate.json'), JSON.stringify({ gateway: { port } }));
-    const first = await startGatewayChild(t, [], stateDir);
+    const { gateway: first, port, stateDir } = await startOnConfigPort(t, () => tempDir(t));
     assert.equal(first.url, `ws://127.0.0.1:${port}`, 'the port comes from the state dir config');
 
     const path = join(stateDir, 'gateway.token');
@@ -139,7 +172,7 @@ describe('clawgate CLI', { concurrency: true }, () => {
     await first.output('stdout', new RegExp(`token stored in ${path}`));
     assert.match(first.stderr(), /generated a gateway token/);
 
-    const closedPort = await freePort();
+    const closedPort = await refusingPort(t);
     const [explicit, implicit, pretty, wrong, unknown, unknownJson, nowhere] = await Promise.all([
       runCli(t, ['call', 'health', '--url', first.url, '--token', token, '--json'], stateDir),
       // No flags at all: the port from clawgate.json, the token from the generated file.
@@ -181,7 +214,8 @@ describe('clawgate CLI', { concurrency: true }, () => {
 
     const { mtimeMs } = statSync(path);
     await stopGatewayChild(first);
-    const second = await startGatewayChild(t, [], stateDir);
+    // The same state dir; the port may differ if the first one was taken meanwhile.
+    const { gateway: second } = await startOnConfigPort(t, () => stateDir);
     assert.equal(tokenFile(stateDir), token);
     assert.equal(statSync(path).mtimeMs, mtimeMs, 'the token file was not rewritten');
     const again = await runCli(t, ['health', '--json'], stateDir);

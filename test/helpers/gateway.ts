@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigOverrides } from '../../src/config/load.ts';
+import type { AuthDelay } from '../../src/server/auth/auth-delay.ts';
 import type { GatewayModule } from '../../src/server/registry.ts';
 import { type GatewayServer, startGatewayServer } from '../../src/server/server.ts';
 
@@ -14,6 +15,8 @@ export type TestGateway = {
   token: string;
   stateDir: string;
   configPath: string;
+  /** Each failed-auth delay the gateway asked for, in order (the default delay records and does not wait). */
+  authDelays: number[];
   close(): Promise<void>;
 };
 
@@ -27,6 +30,11 @@ export type TestGatewayOptions = {
   keepStateDir?: boolean;
   /** Registered at plugin bootstrap, as a plugin's would be. */
   modules?: GatewayModule[];
+  /**
+   * How a failed loopback auth is held back. Default: recorded in `authDelays` and answered at once, so no test
+   * sleeps through the 250 ms → 5 s backoff; a test of the backoff itself injects its own.
+   */
+  authFailureDelay?: AuthDelay;
 };
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
@@ -42,11 +50,16 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     options.overrides?.token !== undefined ||
     (options.config?.gateway as { auth?: unknown } | undefined)?.auth !== undefined;
   if (!usesOwnAuth) overrides.token = TEST_TOKEN;
+  const authDelays: number[] = [];
+  const recordDelay: AuthDelay = async (ms) => {
+    authDelays.push(ms);
+  };
   const server = await startGatewayServer({
     env: { CLAWGATE_STATE_DIR: stateDir, ...options.env },
     overrides,
     console: null,
     modules: options.modules,
+    authFailureDelay: options.authFailureDelay ?? recordDelay,
   });
   let token = overrides.token ?? TEST_TOKEN;
   if (!usesOwnAuth || overrides.token !== undefined) token = overrides.token ?? TEST_TOKEN;
@@ -65,6 +78,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     token,
     stateDir,
     configPath,
+    authDelays,
     async close() {
       await server.close();
       if (!options.keepStateDir && !options.stateDir) rmSync(stateDir, { recursive: true, force: true });

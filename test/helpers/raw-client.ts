@@ -26,6 +26,8 @@ const DEFAULT_WAIT_MS = 5_000;
 export class RawClient {
   readonly ws: WebSocket;
   readonly frames: Frame[] = [];
+  /** When (performance.now()) each ping arrived; recorded from the start, as one may share a read with hello. */
+  readonly pings: number[] = [];
   readonly opened: Promise<void>;
   /** Resolves with the close code and reason (or rejects if the upgrade is refused). */
   readonly closed: Promise<{ code: number; reason: string }>;
@@ -52,6 +54,7 @@ export class RawClient {
       this.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
     });
     this.ws.on('error', () => undefined);
+    this.ws.on('ping', () => this.pings.push(performance.now()));
     this.ws.on('message', (data) => {
       let frame: Frame;
       try {

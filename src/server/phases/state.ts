@@ -18,6 +18,7 @@ import { SessionEvents } from '../../sessions/session-events.ts';
 import { SessionService } from '../../sessions/session-service.ts';
 import { SqliteStore } from '../../storage/sqlite-store.ts';
 import { CLAWGATE_VERSION } from '../../version.ts';
+import { type AuthDelay, TimerAuthDelay } from '../auth/auth-delay.ts';
 import { FailedAuthLimiter } from '../auth/rate-limit.ts';
 import { AuthSecretSource } from '../auth/secret-source.ts';
 import { InProcessBroadcast } from '../broadcast.ts';
@@ -37,6 +38,8 @@ export type StatePhaseInput = {
   overrides: ConfigOverrides;
   startedAt: number;
   tlsFingerprint: string | undefined;
+  /** Replaces the real failed-auth delay (a testing seam; see StartGatewayOptions). */
+  authFailureDelay?: AuthDelay;
 };
 
 /**
@@ -118,6 +121,13 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
   });
   closers.push({ name: 'config-reloader', close: () => config.close() });
 
+  let authDelay = input.authFailureDelay;
+  if (!authDelay) {
+    const timers = new TimerAuthDelay();
+    closers.push({ name: 'auth-delay', close: () => timers.close() });
+    authDelay = timers.wait;
+  }
+
   const bootId = randomUUID();
   const sessionsPath = join(paths.stateDir, 'sessions');
   let healthCache: HealthSnapshot | undefined;
@@ -151,6 +161,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
       onError: (error) => log.warn(`config change ignored for auth: ${error.message}`),
     }),
     authLimiter: new FailedAuthLimiter(loaded.config.gateway.auth.rateLimit),
+    authDelay,
     registry,
     identity,
     boundPort: 0,

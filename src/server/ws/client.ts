@@ -45,7 +45,8 @@ export class GatewayWsClient {
   info: ClientInfo | undefined;
   /** Number of the last event frame sent (protocol.md §8); the next event takes seq + 1. */
   seq = 0;
-  alive = true;
+  /** When (performance.now()) the unanswered ping went out; undefined once it is answered. */
+  pingSentAt: number | undefined;
   /** Writes are held (corked) until the end of the current tick; see broadcast.ts. */
   corked = false;
   wrongRoleCalls = 0;
@@ -85,4 +86,4 @@ export class GatewayWsClient {
 }
 
 /** What a method handler sees of its caller: identity, grants and subscriptions; never the socket. */
-export type ClientView = Omit<GatewayWsClient, 'ws' | 'queued' | 'corked' | 'handshakeTimer' | 'alive'>;
+export type ClientView = Omit<GatewayWsClient, 'ws' | 'queued' | 'corked' | 'handshakeTimer' | 'pingSentAt'>;

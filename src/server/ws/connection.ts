@@ -20,6 +20,12 @@ import { PreAuthWork } from './preauth-work.ts';
 const RESERVED_PATH_PREFIXES = ['/__openclaw__/worker'];
 const FORWARDING_HEADERS = ['x-forwarded-for', 'x-real-ip', 'forwarded'];
 
+/**
+ * Node's timers run on a loop clock that lags performance.now() by up to a millisecond, so a wake armed for
+ * N ms can find N - 1 ms passed; without the slack a round due now would wait one more wake.
+ */
+const TIMER_SLACK_MS = 1;
+
 type Receiver = { _maxPayload: number };
 
 /**
@@ -67,18 +73,33 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     () => broadcastPresence(ctx),
   );
 
-  const sweep = setInterval(() => {
+  // One timer pings every socket and ends the silent ones. It wakes at the shorter of the two limits, read live
+  // at each wake: a ping round goes out about every pingIntervalMs, and a socket whose ping is unanswered after
+  // pongTimeoutMs is terminated at the first wake past it.
+  let lastPingRound = performance.now();
+  let sweep: NodeJS.Timeout | undefined;
+  const armSweep = () => {
+    const { pingIntervalMs, pongTimeoutMs } = limits();
+    sweep = setTimeout(sweepSockets, Math.min(pingIntervalMs, pongTimeoutMs));
+    sweep.unref();
+  };
+  function sweepSockets(): void {
+    const { pingIntervalMs, pongTimeoutMs } = limits();
+    const now = performance.now();
+    const pingRound = now - lastPingRound >= pingIntervalMs - TIMER_SLACK_MS;
+    if (pingRound) lastPingRound = now;
     for (const client of ctx.connections.clients) {
       if (!client.authenticated) continue;
-      if (!client.alive) {
-        client.ws.terminate();
-        continue;
+      if (client.pingSentAt !== undefined) {
+        if (now - client.pingSentAt >= pongTimeoutMs - TIMER_SLACK_MS) client.ws.terminate();
+      } else if (pingRound) {
+        client.pingSentAt = now;
+        client.ws.ping();
       }
-      client.alive = false;
-      client.ws.ping();
     }
-  }, limits().pingIntervalMs);
-  sweep.unref();
+    armSweep();
+  }
+  armSweep();
 
   function peerOf(req: IncomingMessage): { ip: string; viaProxy: boolean; proxyUser: string | undefined } {
     const remote = normalizeIp(req.socket.remoteAddress);
@@ -197,7 +218,7 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     ctx.connections.clients.add(client);
     ws.on('message', (data, isBinary) => onMessage(client, data, isBinary));
     ws.on('pong', () => {
-      client.alive = true;
+      client.pingSentAt = undefined;
     });
     ws.on('error', (error) => {
       ctx.logger.debug('socket error', { connId: client.connId, error: error.message });
@@ -327,7 +348,7 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     handleUpgrade,
     closeAll,
     close() {
-      clearInterval(sweep);
+      clearTimeout(sweep);
       presence.close();
       preAuthWork.close();
       for (const socket of queuedUpgrades) socket.destroy();

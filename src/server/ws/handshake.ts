@@ -147,10 +147,6 @@ function negotiate(params: ConnectParams, role: string): void {
   );
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
 /** Keys the failed-auth limiter: browsers are limited per Origin, everything else per source bucket. */
 function limiterKey(client: GatewayWsClient): { key: string; exemptable: boolean } {
   if (client.origin) return { key: `origin:${client.origin}`, exemptable: false };
@@ -198,7 +194,7 @@ async function connect(
     // The failure that reaches the limit is still answered as a mismatch; the lockout applies from the next
     // attempt, as OpenClaw's check-then-record limiter does.
     const failed = ctx.authLimiter.fail(limiter.key, limiter.exemptable);
-    if (!failed.locked && failed.delayMs > 0) await sleep(failed.delayMs);
+    if (!failed.locked && failed.delayMs > 0) await ctx.authDelay(failed.delayMs);
     throw secret.error;
   }
 
@@ -249,7 +245,7 @@ async function connect(
       const record = ctx.devices.matchToken(deviceId, role, deviceTokenCandidate);
       if (!record) {
         const failed = ctx.authLimiter.fail(limiter.key, limiter.exemptable);
-        if (!failed.locked && failed.delayMs > 0) await sleep(failed.delayMs);
+        if (!failed.locked && failed.delayMs > 0) await ctx.authDelay(failed.delayMs);
         // Only auth.token was offered: it was meant as the shared secret, so that is the failure to report.
         if (secret.kind === 'mismatch' && !explicitDeviceToken) throw secret.error;
         throw new GatewayError(

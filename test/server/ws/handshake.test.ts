@@ -69,18 +69,6 @@ async function connectOk(
   return { client, auth: payload.auth, protocol: payload.protocol };
 }
 
-/** Time from sending a connect to its response, in ms. */
-async function timedFailedConnect(url: string, token: string): Promise<{ ms: number; res: Frame }> {
-  const client = new RawClient(url);
-  await client.challenge();
-  const started = performance.now();
-  client.send({ type: 'req', id: 'c1', method: 'connect', params: connectParams(token) });
-  const res = await client.response('c1');
-  const ms = performance.now() - started;
-  await client.closed;
-  return { ms, res };
-}
-
 test('connect.challenge is the first frame, unnumbered, with nonce, ts and capabilities', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
@@ -167,23 +155,41 @@ test('after maxAttempts failures a non-exempt source is locked out, even with th
 });
 
 test('loopback is never locked out; each failure there is answered later than the last', async (t) => {
+  // Each wait the gateway asks for is held until the test releases it, so the answer's dependence on it shows.
+  const held: { ms: number; release: () => void }[] = [];
+  let asked: (() => void) | undefined;
   // maxAttempts 2 with the default exemptLoopback: three failures exceed the limit but lock nothing.
   const gw = await startTestGateway({
     config: { gateway: { auth: { token: TEST_TOKEN, rateLimit: { maxAttempts: 2 } } } },
+    authFailureDelay: (ms) =>
+      new Promise<void>((release) => {
+        held.push({ ms, release });
+        asked?.();
+      }),
   });
   t.after(() => gw.close());
 
-  const delays: number[] = [];
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const { ms, res } = await timedFailedConnect(gw.url, 'wrong-token');
+    const client = new RawClient(gw.url);
+    await client.challenge();
+    const delayRequested = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    client.send({ type: 'req', id: 'c1', method: 'connect', params: connectParams('wrong-token') });
+    await delayRequested;
+    // An answer sent without waiting would have been written before the gateway even read this HTTP request.
+    assert.equal((await fetch(`${gw.httpUrl}/health`)).status, 200);
+    assert.equal(client.frames.filter((frame) => frame.type === 'res').length, 0, `attempt ${attempt}`);
+    held.at(-1)?.release();
+    const res = await client.response('c1');
     assert.equal(res.error?.details?.code, 'AUTH_TOKEN_MISMATCH', `attempt ${attempt}`);
-    delays.push(ms);
+    await client.closed;
   }
-  const [first, second, third] = delays as [number, number, number];
   // 250 ms, 500 ms, 1 s (protocol.md §5: grows 250 → 5 000 ms per consecutive failure).
-  assert.ok(first >= 225, `first failure delayed ${first} ms`);
-  assert.ok(second >= 475 && second > first, `second failure delayed ${second} ms after ${first} ms`);
-  assert.ok(third >= 950 && third > second, `third failure delayed ${third} ms after ${second} ms`);
+  assert.deepEqual(
+    held.map((wait) => wait.ms),
+    [250, 500, 1_000],
+  );
 
   await assertGoodClientConnects(gw);
 });
@@ -379,8 +385,15 @@ test('pre-auth frames over 64 KiB close 1009; after hello a 100 KB frame is answ
 });
 
 test('frames queued before hello are answered after it, but more than 15 close 1008', async (t) => {
-  const gw = await startTestGateway();
-  t.after(() => gw.close());
+  // The failed-auth delay is held until the test ends, so the refused connect stays unanswered.
+  const held: (() => void)[] = [];
+  const gw = await startTestGateway({
+    authFailureDelay: () => new Promise<void>((release) => held.push(release)),
+  });
+  t.after(async () => {
+    for (const release of held) release();
+    await gw.close();
+  });
 
   // A few frames right behind a good connect are held and answered once it succeeds.
   const eager = new RawClient(gw.url);

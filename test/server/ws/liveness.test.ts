@@ -1,34 +1,50 @@
 import assert from 'node:assert/strict';
 import { createHook } from 'node:async_hooks';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { READ } from '../../../src/server/authz/access.ts';
 import { startTestGateway } from '../../helpers/gateway.ts';
 import { connectClient, RawClient } from '../../helpers/raw-client.ts';
 
-test('a socket that stops answering pings is terminated by the sweep; one that answers stays', async (t) => {
-  const gw = await startTestGateway({
-    config: { gateway: { auth: { token: 'ping-test-token-0123456789' }, limits: { pingIntervalMs: 100 } } },
-  });
+const PING_TOKEN = 'ping-test-token-0123456789';
+
+/** A gateway with these ping limits, a client that answers pings and one that never does. */
+async function pingedPair(t: TestContext, limits: { pingIntervalMs: number; pongTimeoutMs: number }) {
+  const gw = await startTestGateway({ config: { gateway: { auth: { token: PING_TOKEN }, limits } } });
   t.after(() => gw.close());
-  const { client: healthy } = await connectClient(gw.url, 'ping-test-token-0123456789');
+  const { client: healthy } = await connectClient(gw.url, PING_TOKEN);
   t.after(() => healthy.close());
   // This client reads everything but never answers a ping.
-  const { client: silent, hello } = await connectClient(
-    gw.url,
-    'ping-test-token-0123456789',
-    {},
-    { autoPong: false },
-  );
+  const { client: silent, hello } = await connectClient(gw.url, PING_TOKEN, {}, { autoPong: false });
   t.after(() => silent.close());
   assert.equal(hello.ok, true);
-  const started = performance.now();
+  return { healthy, silent };
+}
+
+test('a socket that does not answer a ping within pongTimeoutMs is terminated by the sweep; one that answers stays', async (t) => {
+  // The pong wait is several ping intervals: the answering client is pinged again meanwhile.
+  const { healthy, silent } = await pingedPair(t, { pingIntervalMs: 50, pongTimeoutMs: 300 });
   const closed = await silent.closed;
-  // Terminated without a close frame (1006), one or two sweeps after its first unanswered ping.
+  const closedAt = performance.now();
+  // Terminated without a close frame (1006), once pongTimeoutMs had passed since its only ping.
   assert.equal(closed.code, 1006);
-  assert.ok(performance.now() - started < 2_000);
+  assert.equal(silent.pings.length, 1, 'an unanswered ping is not repeated');
+  const waited = closedAt - (silent.pings[0] ?? closedAt);
+  assert.ok(waited >= 290, `terminated ${waited.toFixed(0)} ms after its ping`);
+  assert.ok(healthy.pings.length >= 2, `the answering client was pinged ${healthy.pings.length} times`);
   const res = await healthy.request('health');
   assert.equal(res.ok, true, 'a client that answers pings is kept');
+});
+
+test('a pongTimeoutMs shorter than the ping interval ends a silent socket long before the next ping round', async (t) => {
+  // Only the silent socket's timing is asserted: an answering client would itself be cut by an event-loop stall
+  // longer than so short a pong wait, and this suite runs on loaded machines.
+  const { silent } = await pingedPair(t, { pingIntervalMs: 600, pongTimeoutMs: 30 });
+  const closed = await silent.closed;
+  const waited = performance.now() - (silent.pings[0] ?? 0);
+  assert.equal(closed.code, 1006);
+  assert.equal(silent.pings.length, 1);
+  assert.ok(waited < 600, `terminated ${waited.toFixed(0)} ms after its ping, not at the next round`);
 });
 
 /**
@@ -138,7 +154,12 @@ test('closing the gateway with upgrades still queued closes their sockets too', 
       for (let i = 0; i < 200; i++) {
         const socket = connect(gw.port, '127.0.0.1');
         socket.on('error', () => undefined);
-        socket.once('data', () => resolve());
+        socket.once('data', () => {
+          resolve();
+          // Upgraded, it answers the shutdown close frame by hanging up, as a client would, so close() need not
+          // sit out its grace period; the queued ones never hear from the gateway but are destroyed by it.
+          socket.once('data', () => socket.end());
+        });
         socket.write(
           `GET / HTTP/1.1\r\nHost: 127.0.0.1:${gw.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
             'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
