@@ -82,7 +82,8 @@ export const agentMethods = defineMethods({
         agentId,
         message,
         idempotencyKey: params.idempotencyKey,
-        timeoutMs: params.timeout,
+        // OpenClaw's `agent` takes seconds (`openclaw agent --timeout 600`); 0 or absent: no deadline.
+        timeoutMs: params.timeout ? params.timeout * 1000 : undefined,
       });
       ctx.afterResponse(() => {
         started.done.then(

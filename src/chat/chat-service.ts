@@ -10,6 +10,9 @@ import type { SessionEvents } from '../sessions/session-events.ts';
 import type { GatewayStore, SessionRecord, StoredMessage, Usage } from '../storage/store.ts';
 import { assistantMessage, messageText, wireUsage } from './wire-message.ts';
 
+/** The longest delay `setTimeout` honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Messages of context sent to the model: the newest this many of the current transcript. */
 export const MAX_CONTEXT_MESSAGES = 50;
 
@@ -393,10 +396,14 @@ export class ChatService {
     const { signal } = run.controller;
     let timer: NodeJS.Timeout | undefined;
     if (input.timeoutMs && input.timeoutMs > 0) {
-      timer = setTimeout(() => {
-        run.abortReason ??= 'timeout';
-        run.controller.abort();
-      }, input.timeoutMs);
+      // Node fires a longer timer at once; a deadline beyond ~24.8 days is as good as none.
+      timer = setTimeout(
+        () => {
+          run.abortReason ??= 'timeout';
+          run.controller.abort();
+        },
+        Math.min(input.timeoutMs, MAX_TIMER_MS),
+      );
     }
     const startedAt = now();
     let text = '';
@@ -495,7 +502,7 @@ export class ChatService {
         ? 'error'
         : stopReason;
     let errorMessage = timedOut
-      ? `the run timed out after ${input.timeoutMs} ms`
+      ? `the run timed out after ${formatDuration(input.timeoutMs ?? 0)}`
       : status === 'error'
         ? (error?.message ?? 'the run failed')
         : undefined;
@@ -637,4 +644,8 @@ function errorKindOf(error: ProviderError | undefined): string {
     default:
       return 'unknown';
   }
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
