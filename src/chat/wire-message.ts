@@ -74,6 +74,7 @@ export function toSessionRow(
     updatedAt: session.updatedAt,
     createdAt: session.createdAt,
     archived: session.archived,
+    ...(session.archivedAt !== undefined ? { archivedAt: session.archivedAt } : {}),
     ...(session.lastMessageAt
       ? { lastActivityAt: session.lastMessageAt, lastInteractionAt: session.lastMessageAt }
       : {}),

@@ -67,6 +67,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX idempotency_by_expiry ON idempotency (expires_at);
     `,
   },
+  {
+    // When a session was archived (OpenClaw's SessionRow.archivedAt). Sessions archived before this step have
+    // no recorded time; their last update is the best one there is.
+    version: 2,
+    sql: `
+      ALTER TABLE sessions ADD COLUMN archived_at INTEGER;
+      UPDATE sessions SET archived_at = updated_at WHERE archived = 1;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

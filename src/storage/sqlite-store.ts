@@ -35,6 +35,7 @@ type SessionRow = {
   model: string | null;
   thinking_level: string | null;
   archived: number;
+  archived_at: number | null;
   message_count: number;
   last_message_at: number | null;
   usage_input: number;
@@ -78,7 +79,7 @@ type IdempotencyRow = {
 };
 
 const SESSION_COLUMNS =
-  'key, agent_id, session_id, created_at, updated_at, label, model, thinking_level, archived, message_count, ' +
+  'key, agent_id, session_id, created_at, updated_at, label, model, thinking_level, archived, archived_at, message_count, ' +
   'last_message_at, usage_input, usage_output, usage_total';
 const MESSAGE_COLUMNS =
   'id, session_key, session_id, seq, role, content, timestamp, run_id, provider, model, usage, stop_reason, ' +
@@ -107,7 +108,8 @@ function prepareStatements(db: DatabaseSync) {
        LIMIT :limit`,
     ),
     patchSession: db.prepare(
-      'UPDATE sessions SET label = ?, model = ?, thinking_level = ?, archived = ?, updated_at = ? WHERE key = ?',
+      'UPDATE sessions SET label = ?, model = ?, thinking_level = ?, archived = ?, archived_at = ?, updated_at = ? ' +
+        'WHERE key = ?',
     ),
     resetSession: db.prepare(
       'UPDATE sessions SET session_id = ?, updated_at = ?, message_count = 0, last_message_at = NULL, ' +
@@ -210,11 +212,14 @@ export class SqliteStore implements GatewayStore {
       if (!row) return undefined;
       const pick = <K extends keyof SessionPatch>(field: K, current: SessionPatch[K]) =>
         Object.hasOwn(patch, field) ? patch[field] : current;
+      const archived = pick('archived', row.archived === 1) === true;
       this.#sql.patchSession.run(
         pick('label', row.label ?? undefined) ?? null,
         pick('model', row.model ?? undefined) ?? null,
         pick('thinkingLevel', row.thinking_level ?? undefined) ?? null,
-        pick('archived', row.archived === 1) ? 1 : 0,
+        archived ? 1 : 0,
+        // Archiving again keeps the first time; unarchiving clears it.
+        archived ? (row.archived_at ?? now) : null,
         now,
         key,
       );
@@ -452,6 +457,7 @@ function toSession(row: SessionRow): SessionRecord {
   if (row.model !== null) session.model = row.model;
   if (row.thinking_level !== null) session.thinkingLevel = row.thinking_level;
   if (row.last_message_at !== null) session.lastMessageAt = row.last_message_at;
+  if (row.archived && row.archived_at !== null) session.archivedAt = row.archived_at;
   return session;
 }
 

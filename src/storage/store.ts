@@ -40,6 +40,8 @@ export type SessionRecord = {
   model?: string;
   thinkingLevel?: string;
   archived: boolean;
+  /** When it was archived; absent while it is not. */
+  archivedAt?: number;
   /** Messages in the current sessionId. */
   messageCount: number;
   lastMessageAt?: number;

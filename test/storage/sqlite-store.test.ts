@@ -324,3 +324,30 @@ test('close() commits writes still waiting for their group commit', async (t) =>
     /the store is closed/,
   );
 });
+
+test('a version-1 database migrates: sessions archived before it get their last update as archivedAt', async (t) => {
+  const dir = tempStateDir(t);
+  const v1 = new DatabaseSync(join(dir, DATABASE_FILE_NAME));
+  v1.exec(MIGRATIONS[0]!.sql);
+  v1.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+  v1.exec('PRAGMA user_version = 1');
+  const insert = v1.prepare(
+    'INSERT INTO sessions (key, agent_id, session_id, created_at, updated_at, archived) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  insert.run('agent:main:old', 'main', 's1', 100, 200, 1);
+  insert.run('agent:main:live', 'main', 's2', 100, 300, 0);
+  v1.close();
+
+  const store = SqliteStore.open(dir);
+  t.after(() => store.close());
+  assert.equal(pragma(store.database, 'user_version'), LATEST_SCHEMA_VERSION);
+  assert.equal((await store.getSession('agent:main:old'))?.archivedAt, 200);
+  assert.equal((await store.getSession('agent:main:live'))?.archivedAt, undefined);
+
+  const archived = await store.patchSession('agent:main:live', { archived: true }, 400);
+  assert.equal(archived?.archivedAt, 400);
+  const again = await store.patchSession('agent:main:live', { archived: true }, 500);
+  assert.equal(again?.archivedAt, 400, 'archiving again keeps the first time');
+  const restored = await store.patchSession('agent:main:live', { archived: false }, 600);
+  assert.equal(restored?.archivedAt, undefined);
+});

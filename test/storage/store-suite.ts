@@ -225,6 +225,7 @@ export function runStoreSuite(name: string, makeStore: StoreFactory): void {
         model: 'openai/gpt-test',
         thinkingLevel: 'high',
         archived: true,
+        archivedAt: T0 + 5,
       });
       const second = await store.patchSession(KEY, { model: undefined, archived: false }, T0 + 6);
       assert.deepEqual(second, { ...created, updatedAt: T0 + 6, label: 'Work', thinkingLevel: 'high' });
