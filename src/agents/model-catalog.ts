@@ -36,6 +36,12 @@ export const modelsMethods = defineMethods({
   'models.list': {
     access: READ,
     requiresReady: true,
-    handler: (_params, { gateway }) => ({ models: listModels(gateway.configState.config) }),
+    handler: (params, { gateway }) => {
+      const models = listModels(gateway.configState.config);
+      const provider = params.provider?.toLowerCase();
+      return {
+        models: provider ? models.filter((model) => model.provider.toLowerCase() === provider) : models,
+      };
+    },
   },
 });

@@ -5,4 +5,6 @@ import { modelsMethods } from './model-catalog.ts';
 export const agentsModule: GatewayModule = {
   id: 'agents',
   methods: { ...agentsMethods, ...modelsMethods },
+  // models.list takes the published catalog's params (view, provider, includeDetails, refresh).
+  capabilities: ['published-model-catalog'],
 };

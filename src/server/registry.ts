@@ -84,6 +84,11 @@ export type GatewayModule = {
   events?: Record<string, EventDefinition>;
   routes?: RouteDefinition[];
   services?: ServiceDefinition[];
+  /**
+   * Contracts a client may rely on (`hello-ok.features.capabilities`, OpenClaw's names): declared by the module
+   * that honours them, so none is advertised without the code behind it.
+   */
+  capabilities?: readonly string[];
 };
 
 /**
@@ -96,6 +101,7 @@ export class GatewayRegistry {
   readonly #events = new Map<string, EventDefinition>();
   readonly #routes: RouteDefinition[] = [];
   readonly #services: { definition: ServiceDefinition; state: ServiceState }[] = [];
+  readonly #capabilities: string[] = [];
   /** Computed once per change: every `hello-ok` and HTTP request reads them. */
   #advertised: { methods: readonly string[]; events: readonly string[] } | undefined;
   #orderedRoutes: readonly RouteDefinition[] | undefined;
@@ -105,6 +111,9 @@ export class GatewayRegistry {
     if (module.events) this.registerEvents(module.id, module.events);
     for (const route of module.routes ?? []) this.registerRoute(route);
     for (const service of module.services ?? []) this.registerService(service);
+    for (const capability of module.capabilities ?? []) {
+      if (!this.#capabilities.includes(capability)) this.#capabilities.push(capability);
+    }
   }
 
   /** `owner` names who registers (core namespace or plugin id), so a clash says who collided. */
@@ -156,6 +165,10 @@ export class GatewayRegistry {
   /** What `hello-ok.features.methods` advertises: exactly what answers, minus the unadvertised. */
   advertisedMethods(): readonly string[] {
     return this.#advertisedLists().methods;
+  }
+
+  capabilities(): readonly string[] {
+    return this.#capabilities;
   }
 
   advertisedEvents(): readonly string[] {

@@ -316,8 +316,10 @@ export const sessionsMethods = defineMethods({
     },
   },
 
+  // Not an OpenClaw method (its clients never call it): kept callable, not advertised.
   'sessions.unsubscribe': {
     access: SESSIONS_READ,
+    advertised: false,
     handler: (_params, { client }) => {
       client.sessionsSubscribed = false;
       return { subscribed: false };

@@ -18,3 +18,27 @@ test('the real openclaw CLI calls a method on clawgate and reads its answer', as
     ['main'],
   );
 });
+
+test('openclaw models list: clawgate offers the published model catalog the CLI requires', async (t) => {
+  const gw = await startTestGateway({
+    config: {
+      models: {
+        providers: {
+          local: { baseUrl: 'http://127.0.0.1:9/v1', api: 'openai-completions', models: [{ id: 'llama3' }] },
+        },
+      },
+    },
+  });
+  t.after(() => gw.close());
+  const cli = { url: gw.url, token: gw.token };
+  const all = await runOpenClaw(t, ['models', 'list', '--json'], cli);
+  assert.equal(all.code, 0, all.stdout + all.stderr);
+  const keys = (JSON.parse(all.stdout) as { models: { key: string }[] }).models.map((m) => m.key);
+  assert.deepEqual(keys.sort(), ['echo/echo', 'local/llama3']);
+  const filtered = await runOpenClaw(t, ['models', 'list', '--provider', 'local', '--json'], cli);
+  assert.equal(filtered.code, 0, filtered.stdout + filtered.stderr);
+  assert.deepEqual(
+    (JSON.parse(filtered.stdout) as { models: { key: string }[] }).models.map((m) => m.key),
+    ['local/llama3'],
+  );
+});

@@ -64,6 +64,9 @@ export const METHOD_PARAM_SCHEMAS = {
       // The 2026.9.6 Control UI sends the session it asks for (beyond the pinned schema).
       sessionKey: Type.Optional(NonEmpty),
       includeProviderCapabilities: Type.Optional(Type.Boolean()),
+      // The published-model-catalog contract (2026.9.6 `openclaw models list`): a provider filter and detailed rows.
+      provider: Type.Optional(NonEmpty),
+      includeDetails: Type.Optional(Type.Boolean()),
       preparedOnly: Type.Optional(Type.Boolean()),
       refresh: Type.Optional(Type.Boolean()),
       view: Type.Optional(

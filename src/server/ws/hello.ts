@@ -2,6 +2,7 @@ import { defaultAgentId } from '../../agents/registry.ts';
 import type { AuthMode } from '../../config/types.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import { mainSessionKey } from '../../routing/session-key.ts';
+import { CLAWGATE_BUILD_ID } from '../../version.ts';
 import { scopeSatisfied } from '../authz/scopes.ts';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayWsClient } from './client.ts';
@@ -29,7 +30,11 @@ export function buildHelloOk(ctx: GatewayContext, client: GatewayWsClient, extra
   const { limits } = ctx.configState.config.gateway;
   const admin = scopeSatisfied(client.scopes, 'operator.admin');
   const now = ctx.now();
-  const auth: Record<string, unknown> = { role: client.role, scopes: extras.scopes };
+  const auth: Record<string, unknown> = {
+    ...(client.authMethod ? { method: client.authMethod } : {}),
+    role: client.role,
+    scopes: extras.scopes,
+  };
   if (extras.issuedDeviceToken) {
     auth.deviceToken = extras.issuedDeviceToken.token;
     auth.issuedAtMs = extras.issuedDeviceToken.issuedAtMs;
@@ -37,13 +42,19 @@ export function buildHelloOk(ctx: GatewayContext, client: GatewayWsClient, extra
   return {
     type: 'hello-ok',
     protocol: PROTOCOL_VERSION,
-    server: { version: ctx.version, connId: client.connId, bootId: ctx.bootId },
-    features: { methods: ctx.registry.advertisedMethods(), events: ctx.registry.advertisedEvents() },
+    server: { version: ctx.version, buildId: CLAWGATE_BUILD_ID, connId: client.connId, bootId: ctx.bootId },
+    features: {
+      methods: ctx.registry.advertisedMethods(),
+      events: ctx.registry.advertisedEvents(),
+      capabilities: ctx.registry.capabilities(),
+    },
     snapshot: {
       presence: ctx.presence.list(now),
       health: ctx.healthSnapshot(),
       stateVersion: ctx.health.stateVersion,
       uptimeMs: Math.max(0, now - ctx.startedAt),
+      // What is in force: the Control UI compares it with config.get's hash to tell an unapplied change.
+      appliedConfigHash: ctx.configState.hash,
       sessionDefaults: sessionDefaults(ctx),
       authMode: extras.authMode,
       ...(admin ? { configPath: ctx.paths.configPath, stateDir: ctx.paths.stateDir } : {}),

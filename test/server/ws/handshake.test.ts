@@ -326,7 +326,7 @@ test('self-declared scopes without a device are cleared except for cli/cli on di
     scopes: ['operator.admin'],
   });
   t.after(() => ui.client.close());
-  assert.deepEqual(ui.auth, { role: 'operator', scopes: [] });
+  assert.deepEqual(ui.auth, { method: 'token', role: 'operator', scopes: [] });
   const forbidden = await ui.client.request('config.get');
   assert.deepEqual(forbidden.error, {
     code: 'FORBIDDEN',
