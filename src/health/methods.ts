@@ -1,10 +1,12 @@
-import { READ } from '../server/authz/access.ts';
+import { ANY_OPERATOR, READ } from '../server/authz/access.ts';
 import { defineMethods } from '../server/method-types.ts';
 
 export const healthMethods = defineMethods({
   /** The cached snapshot, as OpenClaw answers; `probe: true` rebuilds it first. */
+  // OpenClaw answers health to any operator, including probes that hold no scope (`openclaw status`,
+  // `gateway probe`); the same snapshot is broadcast to every client as the `health` event.
   health: {
-    access: READ,
+    access: ANY_OPERATOR,
     handler: (params, { gateway }) => (params.probe ? gateway.refreshHealth() : gateway.healthSnapshot()),
   },
 

@@ -29,7 +29,7 @@ export const CORE_MODULES: readonly GatewayModule[] = [
 export function leastPrivilegeScope(method: string): OperatorScope | undefined {
   for (const module of CORE_MODULES) {
     const definition = module.methods?.[method];
-    if (definition) return 'scope' in definition.access ? definition.access.scope : undefined;
+    if (definition) return 'scope' in definition.access ? (definition.access.scope ?? undefined) : undefined;
   }
   return 'operator.admin';
 }

@@ -118,8 +118,9 @@ function authorize(client: GatewayWsClient, access: MethodAccess): void {
     throw new GatewayError('INVALID_REQUEST', `unauthorized role: ${client.role}`);
   }
   client.wrongRoleCalls = 0;
-  if ('role' in access) return;
-  const { scope, sessionScope } = access;
+  if ('role' in access || access.scope === null) return;
+  const { scope } = access;
+  const sessionScope = 'sessionScope' in access ? access.sessionScope : undefined;
   if (scopeSatisfied(client.scopes, scope)) return;
   if (sessionScope && scopeSatisfied(client.scopes, sessionScope)) return;
   const requiredScopes = sessionScope ? [scope, sessionScope] : [scope];

@@ -5,11 +5,13 @@ import type { GatewayContext } from './context.ts';
 import type { MethodContext } from './method-types.ts';
 
 /**
- * Who may call a method. Operators need `scope` (or the narrower `sessionScope` the method also accepts);
+ * Who may call a method. `scope: null`: any authenticated operator, even one holding no scope (a probe).
+ * Otherwise operators need `scope` (or the narrower `sessionScope` the method also accepts);
  * `role: 'node'` methods answer node connections only (protocol.md §6).
  */
 export type MethodAccess =
   | { scope: OperatorScope; sessionScope?: 'operator.sessions.read' | 'operator.sessions.write' }
+  | { scope: null }
   | { role: 'node' };
 
 export type MethodDefinition<Params = unknown> = {

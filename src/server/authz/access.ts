@@ -1,6 +1,8 @@
 import type { MethodAccess } from '../registry.ts';
 
 /** The access levels methods declare (protocol.md §6); OpenClaw's method-scope table, group by group. */
+/** Any authenticated operator, scopes or not: what OpenClaw answers `health` to (`openclaw status`, probes). */
+export const ANY_OPERATOR = { scope: null } as const satisfies MethodAccess;
 export const READ = { scope: 'operator.read' } as const satisfies MethodAccess;
 export const WRITE = { scope: 'operator.write' } as const satisfies MethodAccess;
 export const ADMIN = { scope: 'operator.admin' } as const satisfies MethodAccess;
