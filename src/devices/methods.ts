@@ -89,7 +89,7 @@ export const deviceMethods = defineMethods({
 
   'device.token.rotate': {
     access: PAIRING,
-    handler: (params, { gateway }) => {
+    handler: (params, { gateway, client }) => {
       const device = pairedDevice(gateway, params.deviceId);
       if (!device.roles.includes(params.role)) {
         throw new GatewayError(
@@ -114,14 +114,17 @@ export const deviceMethods = defineMethods({
         gateway.now(),
       );
       invalidateDeviceSockets(gateway, params.deviceId, 'device token rotated', params.role);
-      return {
+      const rotated = {
         deviceId: params.deviceId,
         role: params.role,
-        token,
         scopes: record.scopes,
         rotatedAtMs: record.issuedAtMs,
-        tokenDelivery: 'in-band',
       };
+      // A credential goes only to the device it belongs to: the caller must be that (signed) device. Anyone else
+      // (another device, a shared-token operator) learns that it rotated; the device receives its new token in
+      // hello-ok the next time it connects with its signature, as on OpenClaw.
+      if (client.deviceId !== params.deviceId) return { ...rotated, tokenDelivery: 'withheld-cross-device' };
+      return { ...rotated, token, tokenDelivery: 'in-band' };
     },
   },
 

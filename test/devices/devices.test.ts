@@ -282,7 +282,8 @@ test('device tokens: mismatch, rotate and revoke invalidate sockets that used th
   t.after(() => gw.close());
   const operator = await connectOperator(t, gw.url);
   const key = createTestDevice();
-  const scopes = ['operator.read'];
+  // Pairing scope so the device can rotate its own token below.
+  const scopes = ['operator.pairing', 'operator.read'];
 
   // Direct loopback with the shared secret: paired at once, device token issued.
   const paired = await device(t, gw.url, key, { token: TEST_TOKEN, scopes });
@@ -317,19 +318,46 @@ test('device tokens: mismatch, rotate and revoke invalidate sockets that used th
   assert.equal(tooWide.error?.code, 'INVALID_REQUEST');
   assert.equal(tooWide.error?.details?.code, 'AUTH_SCOPE_MISMATCH');
 
-  const rotated = await ok<{ token: string; scopes: string[]; rotatedAtMs: number }>(
-    operator,
-    'device.token.rotate',
-    { deviceId: key.deviceId, role: 'operator' },
-  );
-  assertMatchesOfficial('DeviceTokenRotateResult', rotated);
-  assert.notEqual(rotated.token, oldToken);
-  assert.deepEqual(rotated.scopes, scopes);
+  // Rotated by someone else (the shared-token operator): the new token never reaches them.
+  const crossDevice = await ok<Record<string, unknown>>(operator, 'device.token.rotate', {
+    deviceId: key.deviceId,
+    role: 'operator',
+  });
+  assertMatchesOfficial('DeviceTokenRotateResult', crossDevice);
+  assert.equal(crossDevice.tokenDelivery, 'withheld-cross-device');
+  assert.equal('token' in crossDevice, false);
+  assert.deepEqual(crossDevice.scopes, scopes);
   const rotatedReason = { code: 4001, reason: 'client invalidated: device token rotated' };
   assert.deepEqual(await closed(viaToken.client), rotatedReason);
   assert.deepEqual(await closed(viaTokenField.client), rotatedReason);
   // The socket that used the shared secret keeps its grant.
   assert.equal((await ok<{ ok: boolean }>(paired.client, 'health')).ok, true);
+
+  // Rotated by the device itself, on its own signed connection: delivered in band.
+  const rotated = await ok<{ token: string; scopes: string[]; tokenDelivery: string }>(
+    paired.client,
+    'device.token.rotate',
+    { deviceId: key.deviceId, role: 'operator' },
+  );
+  assertMatchesOfficial('DeviceTokenRotateResult', rotated);
+  assert.equal(rotated.tokenDelivery, 'in-band');
+  assert.notEqual(rotated.token, oldToken);
+  assert.deepEqual(rotated.scopes, scopes);
+  assert.equal(
+    operator.frames.some((frame) => JSON.stringify(frame).includes(rotated.token)),
+    false,
+    'no frame to the other caller carries the token',
+  );
+  // Nor does any other method an operator may call about the device: pairing list and approval results carry
+  // token metadata only.
+  const listed = await ok<unknown>(operator, 'device.pair.list', {});
+  assert.equal(JSON.stringify(listed).includes(rotated.token), false);
+  assert.equal(JSON.stringify(listed).includes(oldToken), false);
+  assert.equal(
+    operator.frames.some((frame) => JSON.stringify(frame).includes(oldToken)),
+    false,
+    'the first token never reached the operator either',
+  );
 
   const old = await device(t, gw.url, key, { deviceToken: oldToken, scopes });
   await assertRefused(old, 'INVALID_REQUEST', 'AUTH_DEVICE_TOKEN_MISMATCH', DEVICE_TOKEN_MISMATCH);
