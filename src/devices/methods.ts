@@ -122,7 +122,7 @@ export const deviceMethods = defineMethods({
       };
       // A credential goes only to the device it belongs to: the caller must be that (signed) device. Anyone else
       // (another device, a shared-token operator) learns that it rotated; the device receives its new token in
-      // hello-ok the next time it connects with its signature, as on OpenClaw.
+      // hello-ok the next time it connects with its signature and the shared secret, as on OpenClaw.
       if (client.deviceId !== params.deviceId) return { ...rotated, tokenDelivery: 'withheld-cross-device' };
       return { ...rotated, token, tokenDelivery: 'in-band' };
     },
