@@ -51,6 +51,36 @@ export type LoggerOptions = {
 export const LOG_OFFSET_FIELD = 'logOffset';
 const HEADER_PROBE_BYTES = 512;
 
+/** tslog's level ids, which OpenClaw's log readers (`openclaw logs`, the Control UI's Logs page) understand. */
+const TSLOG_LEVEL: Record<LogLevel, { id: number; name: string }> = {
+  debug: { id: 2, name: 'DEBUG' },
+  info: { id: 3, name: 'INFO' },
+  warn: { id: 4, name: 'WARN' },
+  error: { id: 5, name: 'ERROR' },
+};
+
+/**
+ * One JSON line in OpenClaw's log shape: `message`, `time`, the level as `_meta.logLevelName`/`logLevelId`
+ * (what `openclaw logs` and the Control UI read) and a `subsystem`; the caller's fields ride along at the top
+ * level, and `level` keeps the plain lowercase name.
+ */
+export function logLine(
+  time: string,
+  level: LogLevel,
+  message: string,
+  fields?: Record<string, unknown>,
+): string {
+  const { id, name } = TSLOG_LEVEL[level];
+  return `${JSON.stringify({
+    ...fields,
+    time,
+    level,
+    subsystem: 'gateway',
+    message,
+    _meta: { logLevelId: id, logLevelName: name, date: time, name: '{"subsystem":"gateway"}' },
+  })}\n`;
+}
+
 /** The stream position a log file starts at: 0 unless its first line is a rotation header. */
 export function readLogOffset(fd: number): number {
   const buffer = Buffer.alloc(HEADER_PROBE_BYTES);
@@ -144,7 +174,7 @@ export function createLogger(options: LoggerOptions): Logger {
     const target = open();
     offset = nextOffset;
     const header = Buffer.from(
-      `${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'log rotated', [LOG_OFFSET_FIELD]: nextOffset })}\n`,
+      logLine(new Date().toISOString(), 'info', 'log rotated', { [LOG_OFFSET_FIELD]: nextOffset }),
     );
     writeAll(target, header);
     size += header.length;
@@ -177,7 +207,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const write = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (LEVEL_RANK[level] < threshold) return;
     const time = new Date().toISOString();
-    append(`${JSON.stringify({ time, level, msg, ...fields })}\n`);
+    append(logLine(time, level, msg, fields));
     if (consoleSink) {
       const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
       consoleSink(`${time} ${level.toUpperCase().padEnd(5)} ${msg}${extra}`);

@@ -45,7 +45,7 @@ describe('gateway shutdown and start-up trace', { concurrency: true }, () => {
       const logLines = readFileSync(join(stateDir, 'logs', 'gateway.log'), 'utf8')
         .trim()
         .split('\n');
-      assert.equal((JSON.parse(logLines.at(-1) ?? '{}') as { msg?: string }).msg, 'clawgate stopped');
+      assert.equal((JSON.parse(logLines.at(-1) ?? '{}') as { message?: string }).message, 'clawgate stopped');
       assert.doesNotMatch(gateway.stderr(), /start-up trace/, 'no trace unless asked for');
     });
   }

@@ -37,5 +37,5 @@ test('logging.maxFileBytes and logging.maxFiles apply live, and logs.tail keeps 
   assert.equal(after.ok, true, JSON.stringify(after.error));
   const payload = after.payload as { lines: string[]; reset?: boolean };
   assert.equal(payload.reset, undefined, 'a cursor from before the rotation still follows');
-  assert.ok(payload.lines.some((line) => line.includes('"msg":"log rotated"')));
+  assert.ok(payload.lines.some((line) => line.includes('"message":"log rotated"')));
 });

@@ -15,7 +15,7 @@ const messages = (path: string) =>
   readFileSync(path, 'utf8')
     .split('\n')
     .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as { msg: string; [key: string]: unknown });
+    .map((line) => JSON.parse(line) as { message: string; [key: string]: unknown });
 
 test('lines are appended to one file created 0600, and survive a reopen by a second logger', (t) => {
   const file = tempLog(t);
@@ -27,7 +27,7 @@ test('lines are appended to one file created 0600, and survive a reopen by a sec
   second.debug('two');
   second.close();
   assert.deepEqual(
-    messages(file).map((line) => line.msg),
+    messages(file).map((line) => line.message),
     ['one', 'two'],
   );
   assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -44,8 +44,8 @@ test('the file rotates by size, keeping maxFiles archives and deleting the oldes
   assert.ok(existsSync(`${file}.2`));
   assert.ok(!existsSync(`${file}.3`));
   const kept = [...messages(`${file}.2`), ...messages(`${file}.1`), ...messages(file)]
-    .filter((line) => line.msg !== 'log rotated')
-    .map((line) => Number(line.msg.slice('line '.length)));
+    .filter((line) => line.message !== 'log rotated')
+    .map((line) => Number(line.message.slice('line '.length)));
   // What is kept is a contiguous, newest run of lines: nothing lost or reordered within the archives.
   assert.equal(kept.at(-1), 39);
   assert.deepEqual(
@@ -54,7 +54,7 @@ test('the file rotates by size, keeping maxFiles archives and deleting the oldes
   );
   // Each rotated-in file starts with the stream position it continues from.
   const header = messages(file)[0];
-  assert.equal(header?.msg, 'log rotated');
+  assert.equal(header?.message, 'log rotated');
   assert.equal(
     header?.[LOG_OFFSET_FIELD],
     (messages(`${file}.1`)[0]?.[LOG_OFFSET_FIELD] as number) + statSync(`${file}.1`).size,
@@ -69,15 +69,15 @@ test('a line larger than maxFileBytes is written once, not rotated forever', (t)
   logger.info('huge', { pad: 'y'.repeat(4000) });
   logger.info('after');
   assert.deepEqual(
-    messages(`${file}.1`).map((line) => line.msg),
+    messages(`${file}.1`).map((line) => line.message),
     ['log rotated', 'huge'],
   );
   assert.deepEqual(
-    messages(`${file}.2`).map((line) => line.msg),
+    messages(`${file}.2`).map((line) => line.message),
     ['small'],
   );
   assert.deepEqual(
-    messages(file).map((line) => line.msg),
+    messages(file).map((line) => line.message),
     ['log rotated', 'after'],
   );
 });
@@ -120,7 +120,7 @@ test('a failed write or rotation never throws, and the console still gets the li
   logger.info('recovered');
   assert.equal(messages(`${file}.1`).length, 21);
   assert.deepEqual(
-    messages(file).map((line) => line.msg),
+    messages(file).map((line) => line.message),
     ['log rotated', 'recovered'],
   );
 });
@@ -134,7 +134,7 @@ test('after close() lines reach the console only', (t) => {
   logger.info('console only');
   logger.close();
   assert.deepEqual(
-    messages(file).map((line) => line.msg),
+    messages(file).map((line) => line.message),
     ['kept'],
   );
   assert.equal(seen.length, 2);

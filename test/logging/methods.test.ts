@@ -11,7 +11,7 @@ function tempLogger(t: TestContext, maxFiles = 5): { file: string; logger: Logge
   const dir = mkdtempSync(join(tmpdir(), 'clawgate-tail-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'gateway.log');
-  const logger = createLogger({ level: 'info', file, console: null, maxFileBytes: 1024, maxFiles });
+  const logger = createLogger({ level: 'info', file, console: null, maxFileBytes: 4096, maxFiles });
   t.after(() => logger.close());
   return { file, logger };
 }
@@ -21,7 +21,7 @@ type Tail = TailResult;
 /** The numbered messages of a tail answer, without the rotation headers. */
 const numbers = (answer: Tail) =>
   answer.lines
-    .map((line) => (JSON.parse(line) as { msg: string }).msg)
+    .map((line) => (JSON.parse(line) as { message: string }).message)
     .filter((msg) => msg !== 'log rotated')
     .map(Number);
 
@@ -73,7 +73,7 @@ test('small limits page through the archive and into the new file', (t) => {
   const { file, logger } = tempLogger(t);
   logger.info('0', { pad: PAD });
   const start = tailLogFile(file, {}).cursor;
-  const end = logThroughOneRotation(logger, file, 1, 600);
+  const end = logThroughOneRotation(logger, file, 1, 2400);
   assert.deepEqual(follow(file, start, 2).seen, range(1, end));
 });
 

@@ -410,12 +410,12 @@ test('a missing root is a start-up warning and 404s, not a crash; disabled serve
   const log = readFileSync(join(gw.stateDir, 'logs', 'gateway.log'), 'utf8')
     .trim()
     .split('\n')
-    .map((line) => JSON.parse(line) as { level: string; msg: string; root?: string; code?: string });
-  const warning = log.find((entry) => entry.level === 'warn' && entry.msg.startsWith('Control UI root'));
+    .map((line) => JSON.parse(line) as { level: string; message: string; root?: string; code?: string });
+  const warning = log.find((entry) => entry.level === 'warn' && entry.message.startsWith('Control UI root'));
   assert.ok(warning, JSON.stringify(log));
   assert.equal(warning.root, root);
   assert.equal(warning.code, 'ENOENT');
-  assert.match(warning.msg, /is not usable .*gateway\.controlUi\.root/);
+  assert.match(warning.message, /is not usable .*gateway\.controlUi\.root/);
   for (const path of ['/', '/chat/x', '/assets/app.js']) {
     const reply = await send(gw, path, { accept: 'text/html' });
     assert.equal(reply.status, 404, path);
