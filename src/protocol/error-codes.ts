@@ -35,5 +35,6 @@ export const DETAIL_CODES = [
   'SESSION_NOT_FOUND',
   'CHANNEL_UNAVAILABLE',
   'CONFIG_BASE_HASH_MISMATCH',
+  'METHOD_NOT_SUPPORTED',
 ] as const;
 export type DetailCode = (typeof DETAIL_CODES)[number];

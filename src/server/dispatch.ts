@@ -3,7 +3,9 @@ import { MAX_UNAUTHORIZED_ROLE_CALLS, STARTUP_RETRY_AFTER_MS } from '../config/l
 import { checkRequestFrame, errorResponse, okResponse } from '../protocol/frames.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
 import { compileSchema, describeIssues, loadSchemas } from '../protocol/validators.ts';
-import { ADMIN } from './authz/access.ts';
+import { ADMIN, NODE } from './authz/access.ts';
+import { openClawMethodScope } from './authz/openclaw-methods.ts';
+import type { OperatorScope } from './authz/scopes.ts';
 import { scopeSatisfied } from './authz/scopes.ts';
 import type { GatewayContext } from './context.ts';
 import type { MethodContext } from './method-types.ts';
@@ -80,9 +82,19 @@ async function dispatch(
   hooks: ResponseHooks,
 ): Promise<unknown> {
   const definition = ctx.registry.method(method);
-  // An unknown method needs admin, checked before its existence, so probing names reveals nothing to others.
-  authorize(client, definition?.access ?? ADMIN);
-  if (!definition) throw new GatewayError('INVALID_REQUEST', `unknown method: ${method}`);
+  if (!definition) {
+    // A method OpenClaw has but clawgate lacks is refused as unsupported to whoever holds OpenClaw's scope for
+    // it; any other name needs admin, checked before its existence, so probing names reveals nothing to others.
+    const openClawScope = openClawMethodScope(method);
+    authorize(client, openClawScope ? accessOf(openClawScope) : ADMIN);
+    if (openClawScope) {
+      throw new GatewayError('INVALID_REQUEST', `${method} is not supported by this gateway (clawgate) yet`, {
+        details: { code: 'METHOD_NOT_SUPPORTED', method },
+      });
+    }
+    throw new GatewayError('INVALID_REQUEST', `unknown method: ${method}`);
+  }
+  authorize(client, definition.access);
   if (definition.requiresReady && !ctx.readiness.ready) {
     throw new GatewayError('UNAVAILABLE', `${method} unavailable: gateway starting; retry shortly`, {
       retryable: true,
@@ -105,6 +117,10 @@ async function validateParams(method: string, definition: MethodDefinition, valu
     'INVALID_REQUEST',
     `invalid ${method} params: ${describeIssues(validator, value).join('; ')}`,
   );
+}
+
+function accessOf(scope: string): MethodAccess {
+  return scope === 'node' ? NODE : { scope: scope as OperatorScope };
 }
 
 /** Role first (coarse), then scope (fine), as OpenClaw's handleGatewayRequest does. */

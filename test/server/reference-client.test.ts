@@ -364,8 +364,8 @@ test('features.methods is exactly what answers, with the official scopes', async
   }
   assert.deepEqual(unanswered, []);
 
-  // Official names we do not advertise are unknown to us (an admin sees "unknown method"), except the few
-  // OpenClaw also answers without advertising (protocol.md §6 †).
+  // Official names we do not advertise answer METHOD_NOT_SUPPORTED (known to OpenClaw, not implemented here),
+  // except the few OpenClaw also answers without advertising (protocol.md §6 †).
   const callableUnadvertised = new Set([
     'connect',
     'chat.inject',
@@ -382,7 +382,8 @@ test('features.methods is exactly what answers, with the official scopes', async
   const answeredAnyway: string[] = [];
   for (const name of notAdvertised) {
     const error = await requestError(client.request(name, PROBE_PARAMS));
-    if (error.message === `unknown method: ${name}`) assert.equal(error.gatewayCode, 'INVALID_REQUEST');
+    const unsupported = (error.details as { code?: string } | undefined)?.code === 'METHOD_NOT_SUPPORTED';
+    if (unsupported) assert.equal(error.gatewayCode, 'INVALID_REQUEST');
     else if (!callableUnadvertised.has(name)) answeredAnyway.push(`${name}: ${error.message}`);
   }
   assert.deepEqual(answeredAnyway, []);
