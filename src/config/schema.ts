@@ -8,6 +8,8 @@ const opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
 const NonEmpty = Type.String({ minLength: 1 });
 const Ms = Type.Integer({ minimum: 1 });
 const Count = Type.Integer({ minimum: 1 });
+/** USD per million tokens. */
+const Price = Type.Number({ minimum: 0 });
 
 const LimitsSchema = closed({
   maxPreauthPayloadBytes: opt(Count),
@@ -52,7 +54,19 @@ const ProviderSchema = closed({
   api: opt(Type.Union([Type.Literal('openai-completions'), Type.Literal('anthropic-messages')])),
   models: opt(
     Type.Array(
-      closed({ id: NonEmpty, name: opt(NonEmpty), contextWindow: opt(Type.Integer({ minimum: 1 })) }),
+      closed({
+        id: NonEmpty,
+        name: opt(NonEmpty),
+        contextWindow: opt(Type.Integer({ minimum: 1 })),
+        cost: opt(
+          closed({
+            input: opt(Price),
+            output: opt(Price),
+            cacheRead: opt(Price),
+            cacheWrite: opt(Price),
+          }),
+        ),
+      }),
     ),
   ),
 });

@@ -15,7 +15,9 @@ export type AgentConfig = {
   identity?: { name?: string; theme?: string; emoji?: string; avatar?: string };
 };
 
-export type ProviderModelConfig = { id: string; name?: string; contextWindow?: number };
+/** USD per million tokens (OpenClaw's `models.providers.*.models[].cost`); what usage reports price with. */
+export type ModelCost = { input?: number; output?: number; cacheRead?: number; cacheWrite?: number };
+export type ProviderModelConfig = { id: string; name?: string; contextWindow?: number; cost?: ModelCost };
 export type ProviderConfig = {
   baseUrl?: string;
   apiKey?: string;

@@ -376,38 +376,4 @@ export const sessionsMethods = defineMethods({
       return { ok: true, key: resolved.sessionKey, runId, status };
     },
   },
-
-  'sessions.usage': {
-    access: SESSIONS_READ,
-    advertised: false,
-    handler: async (params, { gateway }) => {
-      const sessions = params.key
-        ? [
-            await gateway.store.getSession(
-              target(gateway, params.key, params.agentId, 'sessions.usage').sessionKey,
-            ),
-          ].filter((s): s is SessionRecord => s !== undefined)
-        : await gateway.store.listSessions({
-            agentId: params.agentId,
-            includeArchived: true,
-            limit: params.limit ?? 1000,
-          });
-      const totals = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-      const rows = sessions.map((s) => {
-        totals.inputTokens += s.usage.input;
-        totals.outputTokens += s.usage.output;
-        totals.totalTokens += s.usage.total;
-        return {
-          key: s.key,
-          agentId: s.agentId,
-          messages: s.messageCount,
-          inputTokens: s.usage.input,
-          outputTokens: s.usage.output,
-          totalTokens: s.usage.total,
-          updatedAt: s.updatedAt,
-        };
-      });
-      return { ts: gateway.now(), totals, sessions: rows };
-    },
-  },
 });

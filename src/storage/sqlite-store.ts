@@ -14,6 +14,8 @@ import type {
   SessionRecord,
   StoredMessage,
   Usage,
+  UsageBucket,
+  UsageQuery,
 } from './store.ts';
 
 /** Expired idempotency records are swept at most this often (by the caller's clock), not on every lookup. */
@@ -131,6 +133,18 @@ function prepareStatements(db: DatabaseSync) {
       `SELECT ${MESSAGE_COLUMNS} FROM messages
        WHERE session_key = ? AND session_id = ? AND seq > ? AND seq < ?
        ORDER BY seq DESC LIMIT ?`,
+    ),
+    usageBuckets: db.prepare(
+      `SELECT m.session_key AS sessionKey, s.agent_id AS agentId, (m.timestamp / 900000) * 900000 AS bucketMs,
+         min(m.timestamp) AS firstMs, max(m.timestamp) AS lastMs, m.role, m.provider, m.model,
+         count(*) AS messages, sum(coalesce(m.stop_reason IN ('error', 'aborted', 'timeout'), 0)) AS errors,
+         sum(coalesce(m.usage ->> '$.input', 0)) AS input, sum(coalesce(m.usage ->> '$.output', 0)) AS output,
+         sum(coalesce(m.usage ->> '$.total', 0)) AS total
+       FROM messages m JOIN sessions s ON s.key = m.session_key
+       WHERE m.timestamp BETWEEN :startMs AND :endMs
+         AND (:agentId IS NULL OR s.agent_id = :agentId) AND (:sessionKey IS NULL OR m.session_key = :sessionKey)
+       GROUP BY m.session_key, bucketMs, m.role, m.provider, m.model
+       ORDER BY bucketMs`,
     ),
     insertRun: db.prepare(
       'INSERT INTO runs (run_id, session_key, session_id, agent_id, status, started_at) ' +
@@ -305,6 +319,20 @@ export class SqliteStore implements GatewayStore {
       options.limit,
     ) as MessageRow[];
     return rows.reverse().map(toMessage);
+  }
+
+  async usageBuckets(query: UsageQuery): Promise<UsageBucket[]> {
+    const rows = this.#sql.usageBuckets.all({
+      startMs: query.startMs,
+      endMs: query.endMs,
+      agentId: query.agentId ?? null,
+      sessionKey: query.sessionKey ?? null,
+    }) as (Omit<UsageBucket, 'provider' | 'model'> & { provider: string | null; model: string | null })[];
+    return rows.map(({ provider, model, ...row }) => ({
+      ...row,
+      ...(provider === null ? {} : { provider }),
+      ...(model === null ? {} : { model }),
+    }));
   }
 
   /** Creates the session row if the run's session was deleted meanwhile, so the run is never orphaned. */

@@ -88,6 +88,28 @@ export type ListMessagesOptions = {
   sessionId?: string;
 };
 
+/** Which messages `usageBuckets` sums: a time range, optionally one agent's sessions or one session. */
+export type UsageQuery = { startMs: number; endMs: number; agentId?: string; sessionKey?: string };
+
+/** Messages of one session, role, provider and model within one UTC quarter hour, summed. */
+export type UsageBucket = {
+  sessionKey: string;
+  agentId: string;
+  /** Start of the quarter hour (ms): every real time zone's days begin on one, so days can be drawn from it. */
+  bucketMs: number;
+  firstMs: number;
+  lastMs: number;
+  role: MessageRole;
+  provider?: string;
+  model?: string;
+  messages: number;
+  /** Messages that ended in error, abort or timeout. */
+  errors: number;
+  input: number;
+  output: number;
+  total: number;
+};
+
 export interface GatewayStore {
   /** The session under `key`, created (with a new sessionId) if absent. */
   ensureSession(key: string, agentId: string, now: number): Promise<SessionRecord>;
@@ -108,6 +130,9 @@ export interface GatewayStore {
   appendMessage(message: NewMessage, run?: RunChange): Promise<StoredMessage>;
   /** Messages of the current sessionId (or `sessionId`), ascending by seq; `limit` newest within the range. */
   listMessages(sessionKey: string, options: ListMessagesOptions): Promise<StoredMessage[]>;
+
+  /** Message counts and token usage in quarter-hour buckets, over every transcript generation of a key. */
+  usageBuckets(query: UsageQuery): Promise<UsageBucket[]>;
 
   startRun(run: Omit<RunRecord, 'status' | 'endedAt' | 'error'>): Promise<void>;
   finishRun(

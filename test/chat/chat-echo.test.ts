@@ -587,10 +587,10 @@ test('sessions.*: list, resolve, create, patch, send, describe, preview, get, us
   const replyUsage = (history.messages[1] as WireMessage).usage;
   const usage = await call<{
     totals: { totalTokens: number };
-    sessions: { key: string; totalTokens: number; messages: number }[];
+    sessions: { key: string; usage: { totalTokens: number; messageCounts: { total: number } } }[];
   }>(client, 'sessions.usage', { key });
   assert.deepEqual(
-    usage.sessions.map((s) => [s.key, s.messages, s.totalTokens]),
+    usage.sessions.map((s) => [s.key, s.usage.messageCounts.total, s.usage.totalTokens]),
     [[key, 2, totalOf(replyUsage)]],
   );
   assert.equal(usage.totals.totalTokens, totalOf(replyUsage));

@@ -215,13 +215,5 @@ export const CHAT_PARAM_SCHEMAS = {
     timeoutMs: opt(Type.Integer({ minimum: 0 })),
     idempotencyKey: opt(NonEmpty),
   }),
-  'sessions.usage': Type.Object(
-    {
-      key: opt(NonEmpty),
-      agentId: opt(NonEmpty),
-      limit: opt(Type.Integer({ minimum: 1, maximum: MAX_LIST_ITEMS })),
-    },
-    { additionalProperties: true },
-  ),
   'diagnostics.lanes': Type.Object({}, { additionalProperties: true }),
 } satisfies Record<string, TSchema>;

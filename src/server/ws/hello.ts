@@ -42,7 +42,15 @@ export function buildHelloOk(ctx: GatewayContext, client: GatewayWsClient, extra
   return {
     type: 'hello-ok',
     protocol: PROTOCOL_VERSION,
-    server: { version: ctx.version, buildId: CLAWGATE_BUILD_ID, connId: client.connId, bootId: ctx.bootId },
+    server: {
+      version: ctx.version,
+      buildId: CLAWGATE_BUILD_ID,
+      // The UI clawgate serves is always one the operator pointed it at (it bundles none); "configured" tells the
+      // Control UI not to compare its own build with clawgate's, which never match, and demand a refresh.
+      ...(ctx.configState.config.gateway.controlUi.root ? { controlUiBuildSource: 'configured' } : {}),
+      connId: client.connId,
+      bootId: ctx.bootId,
+    },
     features: {
       methods: ctx.registry.advertisedMethods(),
       events: ctx.registry.advertisedEvents(),
