@@ -2,7 +2,21 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../storage/atomic-file.ts';
 
-export type DeviceTokenRecord = { role: string; tokenHash: string; scopes: string[]; issuedAtMs: number };
+export type DeviceTokenRecord = {
+  role: string;
+  tokenHash: string;
+  scopes: string[];
+  /** When the device first got a token for this role. */
+  createdAtMs: number;
+  /** When the current token replaced an earlier one. */
+  rotatedAtMs?: number;
+};
+
+/** How a pairing was approved (OpenClaw's `approvedVia`): automatically on direct loopback, or by an operator. */
+export type ApprovedVia = 'silent' | 'owner';
+
+/** A device seen this recently is not written to disk again just to move `lastSeenAtMs` (reconnect storms). */
+const LAST_SEEN_PERSIST_MS = 60_000;
 
 export type PairedDevice = {
   deviceId: string;
@@ -16,6 +30,9 @@ export type PairedDevice = {
   scopes: string[];
   createdAtMs: number;
   approvedAtMs: number;
+  approvedVia?: ApprovedVia;
+  lastSeenAtMs?: number;
+  lastSeenReason?: string;
   tokens: Record<string, DeviceTokenRecord>;
 };
 
@@ -62,6 +79,8 @@ export class DeviceStore {
   #path: string;
   #devices = new Map<string, PairedDevice>();
   #pending = new Map<string, PairingRequest>();
+  /** When each device's lastSeenAtMs last reached the disk. */
+  #seenSavedAt = new Map<string, number>();
 
   constructor(path: string) {
     this.#path = path;
@@ -93,7 +112,16 @@ export class DeviceStore {
         `device store ${this.#path} has an unsupported format (version ${String(parsed.version)})`,
       );
     }
-    for (const device of parsed.devices) this.#devices.set(device.deviceId, device);
+    for (const device of parsed.devices) {
+      // Files written before tokens carried createdAtMs had issuedAtMs.
+      for (const record of Object.values(device.tokens) as (DeviceTokenRecord & { issuedAtMs?: number })[]) {
+        if (record.createdAtMs === undefined && record.issuedAtMs !== undefined) {
+          record.createdAtMs = record.issuedAtMs;
+          delete record.issuedAtMs;
+        }
+      }
+      this.#devices.set(device.deviceId, device);
+    }
     for (const request of parsed.pending) this.#pending.set(request.requestId, request);
   }
 
@@ -152,7 +180,7 @@ export class DeviceStore {
     const request = this.#pending.get(requestId);
     if (!request) return undefined;
     this.#pending.delete(requestId);
-    const device = this.#upsert(request, now);
+    const device = this.#upsert(request, now, 'owner');
     this.#save();
     return { request, device };
   }
@@ -161,12 +189,12 @@ export class DeviceStore {
   pairDirectly(claims: DeviceClaims, now: number): PairedDevice {
     for (const [id, request] of this.#pending)
       if (request.deviceId === claims.deviceId) this.#pending.delete(id);
-    const device = this.#upsert(claims, now);
+    const device = this.#upsert(claims, now, 'silent');
     this.#save();
     return device;
   }
 
-  #upsert(claims: DeviceClaims, now: number): PairedDevice {
+  #upsert(claims: DeviceClaims, now: number, via: ApprovedVia): PairedDevice {
     const existing = this.#devices.get(claims.deviceId);
     const device: PairedDevice = existing ?? {
       deviceId: claims.deviceId,
@@ -179,6 +207,8 @@ export class DeviceStore {
     };
     Object.assign(device, copyClaims(claims));
     device.approvedAtMs = now;
+    // An operator's approval is not downgraded by a later automatic widening.
+    if (device.approvedVia !== 'owner') device.approvedVia = via;
     if (!device.roles.includes(claims.role)) device.roles.push(claims.role);
     device.scopes = [...new Set([...device.scopes, ...claims.scopes])];
     this.#devices.set(device.deviceId, device);
@@ -210,15 +240,32 @@ export class DeviceStore {
     const device = this.#devices.get(deviceId);
     if (!device) throw new Error(`device ${deviceId} is not paired`);
     const token = randomBytes(32).toString('base64url');
+    const earlier = device.tokens[role];
     const record: DeviceTokenRecord = {
       role,
       tokenHash: hashToken(token),
       scopes: [...scopes],
-      issuedAtMs: now,
+      createdAtMs: earlier?.createdAtMs ?? now,
+      ...(earlier ? { rotatedAtMs: now } : {}),
     };
     device.tokens[role] = record;
     this.#save();
     return { token, record };
+  }
+
+  /**
+   * Records a device's connect; written to disk at most once a minute per device (the file is rewritten whole),
+   * or not at all with `deferWrite` when the caller's next change writes the file anyway.
+   */
+  markSeen(deviceId: string, now: number, reason: string, deferWrite = false): void {
+    const device = this.#devices.get(deviceId);
+    if (!device) return;
+    device.lastSeenAtMs = now;
+    device.lastSeenReason = reason;
+    const savedAt = this.#seenSavedAt.get(deviceId);
+    if (deferWrite || (savedAt !== undefined && now - savedAt < LAST_SEEN_PERSIST_MS)) return;
+    this.#seenSavedAt.set(deviceId, now);
+    this.#save();
   }
 
   /** The token record the presented device token matches, compared in constant time. */

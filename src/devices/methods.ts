@@ -6,11 +6,19 @@ import { defineMethods } from '../server/method-types.ts';
 import type { PairedDevice } from './device-store.ts';
 
 /** A paired device as operators see it: token metadata, never token material. */
-function describeDevice(device: PairedDevice) {
+/** A paired device as OpenClaw lists it: primary `role`, whether it is connected now, token metadata only. */
+function describeDevice(device: PairedDevice, connected: Set<string>) {
   const { tokens, ...rest } = device;
   return {
     ...rest,
-    tokens: Object.values(tokens).map(({ role, scopes, issuedAtMs }) => ({ role, scopes, issuedAtMs })),
+    ...(device.roles[0] ? { role: device.roles[0] } : {}),
+    connected: connected.has(device.deviceId),
+    tokens: Object.values(tokens).map(({ role, scopes, createdAtMs, rotatedAtMs }) => ({
+      role,
+      scopes: [...scopes].sort(),
+      createdAtMs,
+      ...(rotatedAtMs === undefined ? {} : { rotatedAtMs }),
+    })),
   };
 }
 
@@ -47,10 +55,13 @@ function resolved(
 export const deviceMethods = defineMethods({
   'device.pair.list': {
     access: PAIRING,
-    handler: (_params, { gateway }) => ({
-      pending: gateway.devices.listPending(),
-      paired: gateway.devices.listPaired().map(describeDevice),
-    }),
+    handler: (_params, { gateway }) => {
+      const connected = gateway.connections.connectedDevices();
+      return {
+        pending: gateway.devices.listPending(),
+        paired: gateway.devices.listPaired().map((device) => describeDevice(device, connected)),
+      };
+    },
   },
 
   'device.pair.approve': {
@@ -63,7 +74,10 @@ export const deviceMethods = defineMethods({
         role: approved.request.role,
       });
       resolved(gateway, params.requestId, approved.device.deviceId, 'approved');
-      return { requestId: params.requestId, device: describeDevice(approved.device) };
+      return {
+        requestId: params.requestId,
+        device: describeDevice(approved.device, gateway.connections.connectedDevices()),
+      };
     },
   },
 
@@ -118,7 +132,7 @@ export const deviceMethods = defineMethods({
         deviceId: params.deviceId,
         role: params.role,
         scopes: record.scopes,
-        rotatedAtMs: record.issuedAtMs,
+        rotatedAtMs: record.rotatedAtMs ?? record.createdAtMs,
       };
       // A credential goes only to the device it belongs to: the caller must be that (signed) device. Anyone else
       // (another device, a shared-token operator) learns that it rotated; the device receives its new token in

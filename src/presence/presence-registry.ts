@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 
 export type PresenceEntry = {
   host?: string;
@@ -19,6 +19,22 @@ export type PresenceEntry = {
   instanceId?: string;
 };
 
+const DEVICE_FAMILY: Partial<Record<NodeJS.Platform, string>> = {
+  linux: 'Linux',
+  darwin: 'macOS',
+  win32: 'Windows',
+  freebsd: 'FreeBSD',
+};
+
+/** The host's first non-internal IPv4 address, as OpenClaw shows it for the gateway's own entry. */
+function primaryIpv4(): string | undefined {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? [])
+      if (address.family === 'IPv4' && !address.internal) return address.address;
+  }
+  return undefined;
+}
+
 /** Entries not refreshed for this long are dropped from `system-presence` (system events from absent hosts). */
 const PRESENCE_TTL_MS = 5 * 60_000;
 
@@ -32,13 +48,16 @@ export class PresenceRegistry {
 
   constructor(version: string, instanceId: string, now: number) {
     const host = hostname();
+    const ip = primaryIpv4();
     this.#self = {
       host,
+      ...(ip ? { ip } : {}),
       version,
       platform: `${process.platform} ${process.arch}`,
+      deviceFamily: DEVICE_FAMILY[process.platform] ?? process.platform,
       mode: 'gateway',
       reason: 'self',
-      text: `Gateway: ${host} · app ${version} · mode gateway · reason self`,
+      text: `Gateway: ${host}${ip ? ` (${ip})` : ''} · app ${version} · mode gateway · reason self`,
       ts: now,
       instanceId,
       roles: ['gateway'],

@@ -2,7 +2,10 @@ import type { ClientView, GatewayWsClient } from './ws/client.ts';
 import { CLOSE } from './ws/close-codes.ts';
 
 /** What handlers and services may do with connections: count them and disconnect by identity, never touch one. */
-export type ConnectionControl = Pick<Connections, 'size' | 'disconnect' | 'disconnectDevice'>;
+export type ConnectionControl = Pick<
+  Connections,
+  'size' | 'disconnect' | 'disconnectDevice' | 'connectedDevices'
+>;
 
 /**
  * The open connections, owned by the network layer. Services and handlers never hold a socket: they ask this
@@ -14,6 +17,15 @@ export class Connections {
 
   get size(): number {
     return this.clients.size;
+  }
+
+  /** Devices with at least one authenticated, open connection (the Devices page's "connected"). */
+  connectedDevices(): Set<string> {
+    const ids = new Set<string>();
+    for (const client of this.clients) {
+      if (client.authenticated && !client.closed && client.deviceId) ids.add(client.deviceId);
+    }
+    return ids;
   }
 
   /** Closes every authenticated connection `match` selects with `code`; returns how many. */

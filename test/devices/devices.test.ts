@@ -465,3 +465,70 @@ test('pairing events reach only operators holding operator.pairing', async (t) =
     [],
   );
 });
+
+type ListedDevice = {
+  deviceId: string;
+  role?: string;
+  approvedVia?: string;
+  lastSeenAtMs?: number;
+  lastSeenReason?: string;
+  connected: boolean;
+  tokens: { role: string; scopes: string[]; createdAtMs: number; rotatedAtMs?: number }[];
+};
+
+test('device.pair.list shows what the Devices page reads: role, approvedVia, last seen, connected, token times', async (t) => {
+  const gw = await startTestGateway();
+  t.after(() => gw.close());
+  const operator = await connectOperator(t, gw.url);
+  const listed = async (deviceId: string) =>
+    (await ok<{ paired: ListedDevice[] }>(operator, 'device.pair.list')).paired.find(
+      (d) => d.deviceId === deviceId,
+    );
+
+  // Direct loopback: paired silently on its first connect.
+  const laptop = createTestDevice();
+  const first = await device(t, gw.url, laptop, {
+    token: TEST_TOKEN,
+    scopes: ['operator.read', 'operator.write'],
+  });
+  const seen = await listed(laptop.deviceId);
+  assert.ok(seen);
+  assert.equal(seen.role, 'operator');
+  assert.equal(seen.approvedVia, 'silent');
+  assert.equal(seen.lastSeenReason, 'connect');
+  assert.equal(typeof seen.lastSeenAtMs, 'number');
+  assert.equal(seen.connected, true);
+  assert.deepEqual(
+    seen.tokens.map((token) => [token.role, token.scopes, typeof token.createdAtMs, token.rotatedAtMs]),
+    [['operator', ['operator.read', 'operator.write'], 'number', undefined]],
+  );
+  const deviceToken = helloAuth(first.hello).deviceToken as string;
+  first.client.close();
+  // The server notices the close on its own time: poll, with a deadline.
+  const deadline = performance.now() + 5_000;
+  while ((await listed(laptop.deviceId))?.connected !== false) {
+    assert.ok(performance.now() < deadline, 'the device still shows as connected after its socket closed');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  // Back with its device token: seen again for that reason; with the shared secret again: the token rotates.
+  const back = await device(t, gw.url, laptop, { deviceToken, scopes: ['operator.read'] });
+  const again = await listed(laptop.deviceId);
+  assert.equal(again?.connected, true);
+  assert.equal(again?.lastSeenReason, 'device-token-auth');
+  back.client.close();
+  await device(t, gw.url, laptop, { token: TEST_TOKEN, scopes: ['operator.read', 'operator.write'] });
+  const rotated = (await listed(laptop.deviceId))?.tokens[0];
+  assert.equal(rotated?.createdAtMs, seen.tokens[0]?.createdAtMs);
+  assert.equal(typeof rotated?.rotatedAtMs, 'number');
+
+  // An operator's approval is recorded as such.
+  const phone = createTestDevice();
+  const refused = await device(t, gw.url, phone, proxied(['operator.read']));
+  const { requestId } = await assertRefused(refused, 'NOT_PAIRED', 'PAIRING_REQUIRED', PAIRING_MESSAGE);
+  await ok(operator, 'device.pair.approve', { requestId });
+  const approved = await listed(phone.deviceId);
+  assert.equal(approved?.approvedVia, 'owner');
+  assert.equal(approved?.connected, false);
+  assert.deepEqual(approved?.tokens, []);
+});

@@ -239,8 +239,10 @@ async function connect(
       const device = admitDevice(ctx, client, claims);
       scopes = requested;
       authMethod = secret.method;
-      const issued = ctx.devices.issueToken(device.deviceId, role, requested, ctx.now());
-      issuedDeviceToken = { token: issued.token, issuedAtMs: issued.record.issuedAtMs, scopes: requested };
+      const now = ctx.now();
+      ctx.devices.markSeen(device.deviceId, now, 'connect', true);
+      const issued = ctx.devices.issueToken(device.deviceId, role, requested, now);
+      issuedDeviceToken = { token: issued.token, issuedAtMs: now, scopes: requested };
     } else if (deviceTokenCandidate) {
       const record = ctx.devices.matchToken(deviceId, role, deviceTokenCandidate);
       if (!record) {
@@ -273,6 +275,7 @@ async function connect(
       }
       scopes = wanted;
       authMethod = 'device-token';
+      ctx.devices.markSeen(deviceId, ctx.now(), 'device-token-auth');
     } else {
       throw missingSecretError(auth.mode);
     }
