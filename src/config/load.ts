@@ -76,10 +76,29 @@ export async function validateConfigFile(file: Record<string, unknown>, path: st
   const schemas = await loadSchemas();
   const validator = compileSchema(schemas, schemas.ConfigFileSchema);
   if (validator.Check(file)) return;
-  const problems = describeIssues(validator, file);
+  const problems = await nameOpenClawKeys(describeIssues(validator, file));
   throw new ConfigError(
     `config file ${path} is invalid:\n  - ${problems.join('\n  - ')}\nSee docs/configuration.md for every key.`,
   );
+}
+
+const UNKNOWN_KEY = 'unknown key ';
+
+/**
+ * An unknown key that is one of OpenClaw's (an OpenClaw user's file, or the Control UI writing `tools`, `mcp`, …)
+ * is said to be unsupported, not a typo. The key table loads only when there is an unknown key to name.
+ */
+async function nameOpenClawKeys(problems: string[]): Promise<string[]> {
+  if (!problems.some((line) => line.startsWith(UNKNOWN_KEY))) return problems;
+  const { OPENCLAW_CONFIG_KEYS } = await import('./openclaw-keys.ts');
+  const known = new Set(OPENCLAW_CONFIG_KEYS.split('\n'));
+  return problems.map((line) => {
+    if (!line.startsWith(UNKNOWN_KEY)) return line;
+    const path = line.slice(UNKNOWN_KEY.length);
+    // Array items have no index in OpenClaw's paths.
+    const bare = path.replace(/\.\d+(?=\.|$)|\[\d+\]/g, '');
+    return known.has(bare) ? `${path} is an OpenClaw setting that clawgate does not support yet` : line;
+  });
 }
 
 type Obj = Record<string, unknown>;

@@ -7,9 +7,15 @@ import { defineMethods } from '../server/method-types.ts';
 import { ConfigError } from './config-error.ts';
 import { changedPaths } from './diff.ts';
 import type { ConfigChange } from './reload.ts';
+import { lookupSchema, servedSchema, uiHints } from './schema-view.ts';
 
-/** Stands in for a secret in everything config methods return; sending it back keeps the stored secret. */
-export const REDACTED = '__CLAWGATE_REDACTED__';
+/**
+ * Stands in for a secret in everything config methods return; sending it back keeps the stored secret. OpenClaw's
+ * marker, which its Control UI recognises (it shows the field as set and sends the marker back unchanged).
+ */
+export const REDACTED = '__OPENCLAW_REDACTED__';
+/** `config.patch` may leave out `baseHash` when it changes only these (per-operator UI preferences, last writer wins). */
+const HASHLESS_PATCH_PREFIXES = ['ui.prefs'];
 const SECRET_PATHS = [
   ['gateway', 'auth', 'token'],
   ['gateway', 'auth', 'password'],
@@ -154,22 +160,52 @@ async function writeConfig(ctx: HandlerContext, method: WriteMethod, next: Obj) 
   };
 }
 
+/** Every leaf that differs, a missing object read as empty (so a first `ui.prefs.theme` is that, not `ui`). */
+function leafPaths(before: unknown, after: unknown, prefix = ''): string[] {
+  if (!isObj(before) && !isObj(after))
+    return JSON.stringify(before) === JSON.stringify(after) ? [] : [prefix];
+  if (!isObj(before) || !isObj(after)) {
+    if (before !== undefined && after !== undefined) return [prefix];
+  }
+  const a = isObj(before) ? before : {};
+  const b = isObj(after) ? after : {};
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((key) =>
+    leafPaths(a[key], b[key], prefix ? `${prefix}.${key}` : key),
+  );
+}
+
+/** The config file's schema as plain JSON (TypeBox loads lazily, as for validation). */
+async function configSchema() {
+  const { ConfigFileSchema } = await loadSchemas();
+  return JSON.parse(JSON.stringify(ConfigFileSchema));
+}
+
 export const configMethods = defineMethods({
   'config.get': {
     access: READ,
     handler: (_params, { gateway }) => {
       const { file, hash, config, exists, text } = gateway.configState;
       const raw = exists ? redactText(text, file) : null;
+      const source = redact(file);
+      const effective = redact(config);
       return {
         path: gateway.paths.configPath,
+        includedPaths: [],
         exists,
         raw,
-        parsed: redact(file),
+        parsed: source,
+        // What the file says (the Control UI edits this and saves it back) and what is in force with defaults.
+        sourceConfig: source,
+        resolved: source,
         valid: true,
-        config: redact(config),
+        runtimeConfig: effective,
+        config: effective,
         hash,
         issues: [],
         warnings: [],
+        legacyIssues: [],
+        configRevisionHash: hash,
+        appliedConfigHash: hash,
         pendingRestart: gateway.config.pendingRestart(),
       };
     },
@@ -178,17 +214,19 @@ export const configMethods = defineMethods({
   'config.schema': {
     access: READ,
     handler: async (_params, { gateway }) => {
-      const { ConfigFileSchema } = await loadSchemas();
+      const schema = await configSchema();
       return {
-        schema: JSON.parse(JSON.stringify(ConfigFileSchema)),
-        uiHints: {
-          'gateway.auth.token': { label: 'Gateway token', sensitive: true },
-          'gateway.auth.password': { label: 'Gateway password', sensitive: true },
-        },
+        schema: servedSchema(schema),
+        uiHints: uiHints(schema),
         version: gateway.version,
         generatedAt: new Date(gateway.startedAt).toISOString(),
       };
     },
+  },
+
+  'config.schema.lookup': {
+    access: READ,
+    handler: async (params) => lookupSchema(await configSchema(), params.path),
   },
 
   'config.set': {
@@ -213,7 +251,19 @@ export const configMethods = defineMethods({
     handler: async (params, { gateway }) => {
       const patch = parseRaw('config.patch', params.raw);
       const next = mergePatch(gateway.configState.file, patch) as Obj;
-      if (changedPaths(gateway.configState.file, next).length > 0) {
+      restoreSecrets(next, gateway.configState.file);
+      const changed = leafPaths(gateway.configState.file, next);
+      const hashless = changed.filter(
+        (path) => !HASHLESS_PATCH_PREFIXES.some((p) => path === p || path.startsWith(`${p}.`)),
+      );
+      if (params.baseHash === undefined && hashless.length > 0 && gateway.configState.exists) {
+        throw new GatewayError(
+          'INVALID_REQUEST',
+          `config.patch needs baseHash for ${hashless.join(', ')}: read it from config.get (hash) and send it back`,
+          { details: { code: 'CONFIG_BASE_HASH_MISMATCH' } },
+        );
+      }
+      if (params.baseHash !== undefined && changed.length > 0) {
         checkBaseHash(gateway, 'config.patch', gateway.configState.exists, params.baseHash);
       }
       return writeConfig(gateway, 'config.patch', next);

@@ -2,70 +2,144 @@ import { type TSchema, Type } from 'typebox';
 import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX } from './limits.ts';
 import { DM_SCOPES, GROUP_SCOPES, PEER_KINDS } from './types.ts';
 
+/**
+ * The config file's schema. Every key carries a title and a description because `config.schema` serves this
+ * schema to the Control UI, which draws its settings forms from it; docs/configuration.md holds the long form.
+ */
+
+/** Title and description of a key: what the settings forms label and explain it with. */
+const about = <T extends TSchema>(title: string, description: string, schema: T) =>
+  ({ ...schema, title, description }) as T;
 const closed = (properties: Record<string, TSchema>) =>
   Type.Object(properties, { additionalProperties: false });
+const section = (title: string, description: string, properties: Record<string, TSchema>) =>
+  Type.Optional(about(title, description, closed(properties)));
 const opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
+const key = <T extends TSchema>(title: string, description: string, schema: T) =>
+  Type.Optional(about(title, description, schema));
 const NonEmpty = Type.String({ minLength: 1 });
 const Ms = Type.Integer({ minimum: 1 });
 const Count = Type.Integer({ minimum: 1 });
+const Bool = Type.Boolean();
+const Strings = Type.Array(NonEmpty);
 /** USD per million tokens. */
 const Price = Type.Number({ minimum: 0 });
-
-const LimitsSchema = closed({
-  maxPreauthPayloadBytes: opt(Count),
-  maxPayloadBytes: opt(Count),
-  maxBufferedBytes: opt(Count),
-  maxPreauthConnectionsPerIp: opt(Count),
-  handshakeTimeoutMs: opt(Ms),
-  maxPreauthQueuedFrames: opt(Count),
-  pingIntervalMs: opt(Ms),
-  pongTimeoutMs: opt(Ms),
-  tickIntervalMs: opt(Ms),
-  healthRefreshMs: opt(Ms),
-  presenceCoalesceMs: opt(Type.Integer({ minimum: 0 })),
-  preauthSliceMs: opt(Type.Integer({ minimum: 0, maximum: 1_000 })),
-  idempotencyTtlMs: opt(Ms),
-  idempotencyMaxEntries: opt(Count),
-  attachmentMaxBytes: opt(Count),
-  attachmentMaxImageBytes: opt(Count),
-  mainLaneConcurrency: opt(Count),
-});
-
 const oneOf = (values: readonly string[]) => Type.Union(values.map((value) => Type.Literal(value)));
+const Hex = Type.String({ pattern: '^#?[0-9a-fA-F]{6}$' });
+
+const LimitsSchema = section(
+  'Limits',
+  'Frame sizes, buffers, timers and queues; the defaults are OpenClaw’s.',
+  {
+    maxPreauthPayloadBytes: key(
+      'Largest frame before hello',
+      'Bytes; a larger frame closes the socket (1009).',
+      Count,
+    ),
+    maxPayloadBytes: key(
+      'Largest frame',
+      'Bytes, after hello-ok; a larger frame closes the socket (1009).',
+      Count,
+    ),
+    maxBufferedBytes: key(
+      'Send buffer per socket',
+      'Bytes queued to a slow client before events are dropped.',
+      Count,
+    ),
+    maxPreauthConnectionsPerIp: key(
+      'Unauthenticated sockets per address',
+      'More are refused at the upgrade with HTTP 503.',
+      Count,
+    ),
+    handshakeTimeoutMs: key('Handshake timeout', 'Milliseconds a socket has to complete connect.', Ms),
+    maxPreauthQueuedFrames: key('Frames queued during connect', 'More closes the socket (1008).', Count),
+    pingIntervalMs: key('Ping interval', 'Milliseconds between keep-alive pings.', Ms),
+    pongTimeoutMs: key(
+      'Pong timeout',
+      'Milliseconds an unanswered ping is waited for before the socket is cut.',
+      Ms,
+    ),
+    tickIntervalMs: key('Tick interval', 'Milliseconds between tick events.', Ms),
+    healthRefreshMs: key('Health refresh', 'Milliseconds between health snapshots and health events.', Ms),
+    presenceCoalesceMs: key(
+      'Presence coalescing',
+      'Milliseconds over which connects and disconnects are sent as one presence event; 0 sends each.',
+      Type.Integer({ minimum: 0 }),
+    ),
+    preauthSliceMs: key(
+      'Pre-auth work slice',
+      'Milliseconds of unauthenticated work per event-loop turn, so a flood of new sockets waits behind requests.',
+      Type.Integer({ minimum: 0, maximum: 1_000 }),
+    ),
+    idempotencyTtlMs: key(
+      'Idempotency window',
+      'Milliseconds a request is remembered by its idempotency key.',
+      Ms,
+    ),
+    idempotencyMaxEntries: key('Idempotency entries', 'Completed idempotency records kept at most.', Count),
+    attachmentMaxBytes: key('Attachment size', 'Decoded bytes of one message’s attachments.', Count),
+    attachmentMaxImageBytes: key('Image size', 'Decoded bytes of one image attachment.', Count),
+    mainLaneConcurrency: key('Concurrent turns', 'Agent turns running at once in the main lane.', Count),
+  },
+);
+
 const AgentId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9][a-zA-Z0-9_-]*$' });
 
-const ModelRef = closed({ primary: opt(NonEmpty), fallbacks: opt(Type.Array(NonEmpty)) });
+const ModelRef = closed({
+  primary: key('Primary model', '`provider/model` tried first.', NonEmpty),
+  fallbacks: key(
+    'Fallback models',
+    '`provider/model` entries tried in order when the primary fails.',
+    Strings,
+  ),
+});
+const Model = about(
+  'Model',
+  '`provider/model`, or an object with a primary model and fallbacks.',
+  Type.Union([NonEmpty, ModelRef]),
+);
 
 const AgentSchema = closed({
-  id: AgentId,
-  name: opt(NonEmpty),
-  default: opt(Type.Boolean()),
-  model: opt(Type.Union([NonEmpty, ModelRef])),
-  workspace: opt(NonEmpty),
-  systemPrompt: opt(Type.String()),
-  identity: opt(
-    closed({ name: opt(NonEmpty), theme: opt(NonEmpty), emoji: opt(NonEmpty), avatar: opt(NonEmpty) }),
-  ),
+  id: about('Id', 'Letters, digits, `_` and `-`; session keys are `agent:<id>:…`.', AgentId),
+  name: key('Name', 'Display name.', NonEmpty),
+  default: key('Default agent', 'Answers whatever names no agent; else the first agent does.', Bool),
+  model: opt(Model),
+  workspace: key('Workspace', 'The agent’s workspace directory.', NonEmpty),
+  systemPrompt: key('System prompt', 'Sent before every conversation with this agent.', Type.String()),
+  identity: section('Identity', 'How clients show the agent.', {
+    name: key('Name', 'Display name.', NonEmpty),
+    theme: key('Theme', 'A word or two on the agent’s persona.', NonEmpty),
+    emoji: key('Emoji', 'Shown beside its name.', NonEmpty),
+    avatar: key('Avatar', 'Image URL or data URL.', NonEmpty),
+  }),
 });
 
 const ProviderSchema = closed({
-  baseUrl: opt(NonEmpty),
-  apiKey: opt(NonEmpty),
-  api: opt(Type.Union([Type.Literal('openai-completions'), Type.Literal('anthropic-messages')])),
-  models: opt(
+  baseUrl: key(
+    'Base URL',
+    'Endpoint (OpenAI-compatible or Anthropic); built in for well-known ids.',
+    NonEmpty,
+  ),
+  apiKey: key('API key', 'Prefer an `env:NAME` or `file:/path` reference.', NonEmpty),
+  api: key(
+    'API',
+    'Wire format; inferred from the id when absent.',
+    oneOf(['openai-completions', 'anthropic-messages']),
+  ),
+  models: key(
+    'Models',
+    'Models this provider offers, listed by models.list.',
     Type.Array(
       closed({
-        id: NonEmpty,
-        name: opt(NonEmpty),
-        contextWindow: opt(Type.Integer({ minimum: 1 })),
-        cost: opt(
-          closed({
-            input: opt(Price),
-            output: opt(Price),
-            cacheRead: opt(Price),
-            cacheWrite: opt(Price),
-          }),
-        ),
+        id: about('Id', 'The provider’s model id.', NonEmpty),
+        name: key('Name', 'Display name.', NonEmpty),
+        contextWindow: key('Context window', 'Tokens the model reads at most.', Type.Integer({ minimum: 1 })),
+        cost: section('Price', 'USD per million tokens, for usage reports.', {
+          input: key('Input', 'USD per million input tokens.', Price),
+          output: key('Output', 'USD per million output tokens.', Price),
+          cacheRead: key('Cache read', 'USD per million cached input tokens read.', Price),
+          cacheWrite: key('Cache write', 'USD per million input tokens written to the cache.', Price),
+        }),
       }),
     ),
   ),
@@ -73,126 +147,208 @@ const ProviderSchema = closed({
 
 /** OpenClaw's route binding; an `agentId` naming no configured agent is refused by `buildConfig`. */
 const BindingSchema = closed({
-  agentId: AgentId,
-  comment: opt(Type.String()),
-  type: opt(Type.Literal('route')),
-  match: closed({
-    channel: NonEmpty,
-    accountId: opt(NonEmpty),
-    peer: opt(closed({ kind: oneOf(PEER_KINDS), id: NonEmpty })),
-    guildId: opt(NonEmpty),
-    teamId: opt(NonEmpty),
-    roles: opt(Type.Array(NonEmpty)),
+  agentId: about('Agent', 'The agent that answers; it must be configured.', AgentId),
+  comment: key('Comment', 'Free text, ignored.', Type.String()),
+  type: key('Type', 'Only `route` bindings exist here.', Type.Literal('route')),
+  match: about(
+    'Match',
+    'Every field set here must match the inbound message.',
+    closed({
+      channel: about('Channel', 'Channel id: discord, slack, telegram, …', NonEmpty),
+      accountId: key('Account', 'One account, or `*` for any; absent means the default account.', NonEmpty),
+      peer: section('Peer', 'A direct peer, group or channel; id `*` matches every peer of the kind.', {
+        kind: about('Kind', 'direct, group or channel.', oneOf(PEER_KINDS)),
+        id: about('Id', 'The peer’s id on the channel.', NonEmpty),
+      }),
+      guildId: key('Guild', 'Discord guild id.', NonEmpty),
+      teamId: key('Team', 'Slack team id.', NonEmpty),
+      roles: key('Roles', 'Discord role ids; the sender must hold one.', Strings),
+    }),
+  ),
+  session: section('Session', 'Overrides of session.dmScope / groupScope for what this binding routes.', {
+    dmScope: key('Direct messages', 'How direct messages map to sessions.', oneOf(DM_SCOPES)),
+    groupScope: key('Groups', 'How groups and channels map to sessions.', oneOf(GROUP_SCOPES)),
   }),
-  session: opt(closed({ dmScope: opt(oneOf(DM_SCOPES)), groupScope: opt(oneOf(GROUP_SCOPES)) })),
 });
 
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
+const THEMES = [
+  'claw',
+  'knot',
+  'dash',
+  'absolutely',
+  'tide',
+  'beacon',
+  'phosphor',
+  'crt',
+  'manuscript',
+  'rose',
+  'miami',
+  'custom',
+];
+
 /** The config file (`clawgate.json`, JSON5). Every object is closed so a misspelt key is named, not ignored. */
-export const ConfigFileSchema = closed({
-  $schema: opt(Type.String()),
-  gateway: opt(
-    closed({
-      port: opt(Type.Integer({ minimum: 0, maximum: 65535 })),
-      bind: opt(NonEmpty),
-      auth: opt(
-        closed({
-          mode: opt(
-            Type.Union([
-              Type.Literal('token'),
-              Type.Literal('password'),
-              Type.Literal('none'),
-              Type.Literal('trusted-proxy'),
-            ]),
+export const ConfigFileSchema = Type.Object(
+  {
+    $schema: key('Schema', 'Editor hint; ignored by the gateway.', Type.String()),
+    gateway: section('Gateway', 'Port, binding, authentication, TLS, the Control UI and limits.', {
+      port: key(
+        'Port',
+        'HTTP and WebSocket port. Restart to apply.',
+        Type.Integer({ minimum: 0, maximum: 65535 }),
+      ),
+      bind: key(
+        'Bind',
+        '`loopback`, `lan` or a host address; off-loopback needs auth. Restart to apply.',
+        NonEmpty,
+      ),
+      auth: section('Authentication', 'How clients prove they may connect.', {
+        mode: key(
+          'Mode',
+          'token, password, none (loopback only) or trusted-proxy.',
+          oneOf(['token', 'password', 'none', 'trusted-proxy']),
+        ),
+        token: key('Token', 'Shared token; generated on first start when absent.', Type.String()),
+        password: key('Password', 'Shared password for password mode.', Type.String()),
+        rateLimit: section('Failed-auth limit', 'Lockout after repeated failures.', {
+          maxAttempts: key('Attempts', 'Failures per window before a source is locked out.', Count),
+          windowMs: key('Window', 'Milliseconds over which failures are counted.', Ms),
+          lockoutMs: key('Lockout', 'Milliseconds a locked-out source is refused.', Ms),
+          exemptLoopback: key('Spare loopback', 'Loopback is slowed down instead of locked out.', Bool),
+        }),
+        trustedProxy: section('Trusted proxy', 'Identity from an authenticating reverse proxy.', {
+          userHeader: key('User header', 'Header naming the authenticated user.', NonEmpty),
+          allowUsers: key('Allowed users', 'If set, only these users are accepted.', Strings),
+        }),
+      }),
+      trustedProxies: key(
+        'Trusted proxies',
+        'Proxy addresses whose forwarding headers are believed.',
+        Strings,
+      ),
+      tls: section('TLS', 'Serve https and wss. Restart to apply.', {
+        enabled: key('Enabled', 'Serve TLS.', Bool),
+        certPath: key('Certificate', 'PEM certificate file.', NonEmpty),
+        keyPath: key('Key', 'PEM private key file.', NonEmpty),
+        autoGenerate: key('Self-signed', 'Generate a self-signed certificate into the state dir.', Bool),
+      }),
+      controlUi: section('Control UI', 'The browser Control UI the gateway serves. Restart to apply.', {
+        enabled: key('Enabled', 'Serve the UI.', Bool),
+        root: key('Root', 'Directory of a Control UI build.', NonEmpty),
+        basePath: key('Base path', 'URL prefix the UI is served under.', Type.String()),
+        allowedOrigins: key(
+          'Allowed origins',
+          'Browser origins allowed besides same-origin and loopback.',
+          Strings,
+        ),
+      }),
+      pairing: section('Pairing', 'How new devices are paired.', {
+        autoApproveLoopback: key(
+          'Approve loopback',
+          'Pair a signed device on direct loopback at once.',
+          Bool,
+        ),
+      }),
+      reload: section('Reload', 'How edits to the file apply.', {
+        mode: key('Mode', 'hybrid (apply valid edits live) or off.', oneOf(['hybrid', 'off'])),
+      }),
+      http: section('HTTP endpoints', 'Optional HTTP APIs.', {
+        endpoints: section('Endpoints', 'Optional HTTP APIs.', {
+          chatCompletions: section('Chat completions', 'OpenAI-compatible /v1/chat/completions.', {
+            enabled: key('Enabled', 'Serve it, Bearer-authenticated.', Bool),
+          }),
+        }),
+      }),
+      limits: LimitsSchema,
+    }),
+    agents: section('Agents', 'The agents that answer, and what they default to.', {
+      defaults: section('Agent defaults', 'What an agent without its own setting uses.', {
+        model: opt(Model),
+        workspace: key('Workspace', 'Default workspace directory.', NonEmpty),
+        systemPrompt: key('System prompt', 'Default system prompt.', Type.String()),
+      }),
+      list: key('Agents', 'Without any, one agent `main` answers.', Type.Array(AgentSchema)),
+    }),
+    session: section('Sessions', 'How conversations map to session keys.', {
+      mainKey: key(
+        'Main key',
+        'The main session is agent:<id>:<mainKey>.',
+        Type.String({ minLength: 1, maxLength: 64 }),
+      ),
+      scope: key(
+        'Scope',
+        'per-sender, or global: one session for everything.',
+        oneOf(['per-sender', 'global']),
+      ),
+      dmScope: key('Direct messages', 'How direct messages map to sessions.', oneOf(DM_SCOPES)),
+      groupScope: key('Groups', 'How groups and channels map to sessions.', oneOf(GROUP_SCOPES)),
+    }),
+    bindings: key(
+      'Bindings',
+      'Routes inbound channel messages to agents; most specific match wins.',
+      Type.Array(BindingSchema),
+    ),
+    models: section('Models', 'LLM providers and their models.', {
+      providers: key(
+        'Providers',
+        'By id; the offline echo provider needs no entry.',
+        Type.Record(Type.String(), ProviderSchema),
+      ),
+      echo: section('Echo provider', 'The built-in offline provider.', {
+        wordDelayMs: key(
+          'Word delay',
+          'Milliseconds between streamed words.',
+          Type.Integer({ minimum: 0, maximum: 10_000 }),
+        ),
+      }),
+    }),
+    logging: section('Logging', 'Log level and the JSON-lines log file.', {
+      level: key('Level', 'debug, info, warn or error.', oneOf(LOG_LEVELS)),
+      file: key('File', 'Log file path; default <state>/logs/gateway.log.', NonEmpty),
+      maxFileBytes: key(
+        'Rotate at',
+        'Bytes at which the file is rotated.',
+        Type.Integer({ minimum: LOG_MAX_FILE_BYTES_MIN }),
+      ),
+      maxFiles: key(
+        'Archives kept',
+        'Rotated files kept.',
+        Type.Integer({ minimum: 1, maximum: LOG_MAX_FILES_MAX }),
+      ),
+    }),
+    discovery: section('Discovery', 'How clients on the network find the gateway.', {
+      mdns: section('mDNS', 'Local-network advertisement.', {
+        mode: key('Mode', 'off, minimal or full.', oneOf(['off', 'minimal', 'full'])),
+      }),
+    }),
+    // OpenClaw's Control UI keeps its operator's display preferences here; the gateway only stores them.
+    ui: section(
+      'Control UI appearance',
+      'Display preferences the Control UI saves; no effect on the gateway.',
+      {
+        seamColor: key('Accent color', '#RRGGBB accent for UI surfaces.', Hex),
+        prefs: section('Preferences', 'The Control UI’s own preferences (theme, chat display).', {
+          theme: key('Theme', 'Color theme.', oneOf(THEMES)),
+          themeMode: key('Mode', 'light, dark or system.', oneOf(['light', 'dark', 'system'])),
+          accent: key(
+            'Accent',
+            '#RRGGBB, or `theme` for the theme’s own.',
+            Type.Union([Type.Literal('theme'), Type.String({ pattern: '^#[0-9a-fA-F]{6}$' })]),
           ),
-          token: opt(Type.String()),
-          password: opt(Type.String()),
-          rateLimit: opt(
-            closed({
-              maxAttempts: opt(Count),
-              windowMs: opt(Ms),
-              lockoutMs: opt(Ms),
-              exemptLoopback: opt(Type.Boolean()),
-            }),
+          locale: key('Language', 'UI locale.', Type.String({ maxLength: 20 })),
+          chatShowThinking: key('Show thinking', 'Show reasoning in chat.', Bool),
+          chatShowToolCalls: key('Show tool calls', 'Show tool calls in chat.', Bool),
+          chatPersistCommentary: key('Keep commentary', 'Keep interim commentary in chat.', Bool),
+          chatSendShortcut: key('Send with', 'enter or modifier-enter.', oneOf(['enter', 'modifier-enter'])),
+          chatFollowUpMode: key(
+            'Follow-ups',
+            'steer or queue a message sent during a turn.',
+            oneOf(['steer', 'queue']),
           ),
-          trustedProxy: opt(closed({ userHeader: opt(NonEmpty), allowUsers: opt(Type.Array(NonEmpty)) })),
+          sidebarEntries: key('Sidebar', 'Sidebar entries, in order.', Type.Array(Type.String())),
         }),
-      ),
-      trustedProxies: opt(Type.Array(NonEmpty)),
-      tls: opt(
-        closed({
-          enabled: opt(Type.Boolean()),
-          certPath: opt(NonEmpty),
-          keyPath: opt(NonEmpty),
-          autoGenerate: opt(Type.Boolean()),
-        }),
-      ),
-      controlUi: opt(
-        closed({
-          enabled: opt(Type.Boolean()),
-          root: opt(NonEmpty),
-          basePath: opt(Type.String()),
-          allowedOrigins: opt(Type.Array(NonEmpty)),
-        }),
-      ),
-      pairing: opt(closed({ autoApproveLoopback: opt(Type.Boolean()) })),
-      reload: opt(closed({ mode: opt(Type.Union([Type.Literal('hybrid'), Type.Literal('off')])) })),
-      http: opt(
-        closed({
-          endpoints: opt(closed({ chatCompletions: opt(closed({ enabled: opt(Type.Boolean()) })) })),
-        }),
-      ),
-      limits: opt(LimitsSchema),
-    }),
-  ),
-  agents: opt(
-    closed({
-      defaults: opt(
-        closed({
-          model: opt(Type.Union([NonEmpty, ModelRef])),
-          workspace: opt(NonEmpty),
-          systemPrompt: opt(Type.String()),
-        }),
-      ),
-      list: opt(Type.Array(AgentSchema)),
-    }),
-  ),
-  session: opt(
-    closed({
-      mainKey: opt(Type.String({ minLength: 1, maxLength: 64 })),
-      scope: opt(Type.Union([Type.Literal('per-sender'), Type.Literal('global')])),
-      dmScope: opt(oneOf(DM_SCOPES)),
-      groupScope: opt(oneOf(GROUP_SCOPES)),
-    }),
-  ),
-  bindings: opt(Type.Array(BindingSchema)),
-  models: opt(
-    closed({
-      providers: opt(Type.Record(Type.String(), ProviderSchema)),
-      echo: opt(closed({ wordDelayMs: opt(Type.Integer({ minimum: 0, maximum: 10_000 })) })),
-    }),
-  ),
-  logging: opt(
-    closed({
-      level: opt(
-        Type.Union([
-          Type.Literal('debug'),
-          Type.Literal('info'),
-          Type.Literal('warn'),
-          Type.Literal('error'),
-        ]),
-      ),
-      file: opt(NonEmpty),
-      maxFileBytes: opt(Type.Integer({ minimum: LOG_MAX_FILE_BYTES_MIN })),
-      maxFiles: opt(Type.Integer({ minimum: 1, maximum: LOG_MAX_FILES_MAX })),
-    }),
-  ),
-  discovery: opt(
-    closed({
-      mdns: opt(
-        closed({
-          mode: opt(Type.Union([Type.Literal('off'), Type.Literal('minimal'), Type.Literal('full')])),
-        }),
-      ),
-    }),
-  ),
-});
+      },
+    ),
+  },
+  { additionalProperties: false, title: 'clawgate config' },
+);

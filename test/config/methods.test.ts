@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { REDACTED } from '../../src/config/methods.ts';
 import { admin, configGet as readConfig } from '../helpers/admin.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
+import { assertMatchesOfficial } from '../helpers/official-schemas.ts';
 import type { Frame, RawClient } from '../helpers/raw-client.ts';
 
 type ConfigGet = {
@@ -255,4 +256,159 @@ test('patching gateway.port reports restartRequired, and repeating a patch is a 
   assert.equal(noop.noop, true);
   assert.deepEqual(noop.changedPaths, []);
   assert.equal(sha256(readFileSync(gw.configPath, 'utf8')), result.hash, 'the file was not rewritten');
+});
+
+type SchemaNode = {
+  title?: string;
+  description?: string;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  patternProperties?: Record<string, SchemaNode>;
+  anyOf?: SchemaNode[];
+};
+
+test('the Control UI round trip: it edits sourceConfig and saves it back, secrets as the marker', async (t) => {
+  const token = 'round-trip-secret-token-0123456789';
+  const gw = await startTestGateway({
+    config: { gateway: { auth: { token } }, logging: { level: 'info' } },
+  });
+  t.after(() => gw.close());
+  const client = await admin(t, gw, token);
+  const got = await readConfig<
+    ConfigGet & {
+      sourceConfig: Record<string, unknown>;
+      resolved: Record<string, unknown>;
+      runtimeConfig: Record<string, unknown>;
+      appliedConfigHash: string;
+      configRevisionHash: string;
+    }
+  >(client);
+  assert.deepEqual(got.sourceConfig, {
+    gateway: { auth: { token: '__OPENCLAW_REDACTED__' } },
+    logging: { level: 'info' },
+  });
+  assert.deepEqual(got.resolved, got.sourceConfig);
+  assert.deepEqual(got.runtimeConfig, got.config);
+  assert.equal(got.appliedConfigHash, got.hash);
+  assert.equal(got.configRevisionHash, got.hash);
+
+  // What the settings form saves: the file as read plus the edit, the secret left as the marker.
+  const form = structuredClone(got.sourceConfig) as { logging: { level: string } };
+  form.logging.level = 'debug';
+  const saved = await client.request('config.set', { raw: JSON.stringify(form), baseHash: got.hash });
+  assert.equal(saved.ok, true, JSON.stringify(saved.error));
+  const file = JSON.parse(readFileSync(gw.configPath, 'utf8'));
+  assert.equal(file.gateway.auth.token, token, 'the real secret is kept');
+  assert.equal(file.logging.level, 'debug');
+
+  // Before this change the form saved `config` (defaults included), which the file schema refused.
+  const effective = await readConfig<ConfigGet>(client);
+  assert.equal((effective.config.logging as { level: string }).level, 'debug');
+});
+
+test('config.patch without baseHash: only ui.prefs (the UI preference sync); anything else names its paths', async (t) => {
+  const gw = await startTestGateway({ config: { logging: { level: 'info' } } });
+  t.after(() => gw.close());
+  const client = await admin(t, gw);
+  const prefs = await client.request('config.patch', {
+    raw: JSON.stringify({ ui: { prefs: { theme: 'tide', accent: 'theme' } } }),
+    note: 'control-ui prefs sync',
+  });
+  assert.equal(prefs.ok, true, JSON.stringify(prefs.error));
+  assert.deepEqual(JSON.parse(readFileSync(gw.configPath, 'utf8')).ui, {
+    prefs: { theme: 'tide', accent: 'theme' },
+  });
+
+  const mixed = await client.request('config.patch', {
+    raw: JSON.stringify({
+      ui: { prefs: { theme: 'rose' }, seamColor: '#112233' },
+      logging: { level: 'warn' },
+    }),
+  });
+  assertError(
+    mixed,
+    'INVALID_REQUEST',
+    'CONFIG_BASE_HASH_MISMATCH',
+    /^config\.patch needs baseHash for logging\.level, ui\.seamColor/,
+  );
+  assert.equal(JSON.parse(readFileSync(gw.configPath, 'utf8')).ui.prefs.theme, 'tide', 'nothing was written');
+  const badTheme = await client.request('config.patch', {
+    raw: JSON.stringify({ ui: { prefs: { theme: 'plaid' } } }),
+  });
+  assertError(badTheme, 'INVALID_REQUEST', 'CONFIG_INVALID', /ui\.prefs\.theme has an unsupported value/);
+});
+
+test('an OpenClaw key clawgate lacks is "not supported yet", a typo is an unknown key', async (t) => {
+  const gw = await startTestGateway();
+  t.after(() => gw.close());
+  const client = await admin(t, gw);
+  const res = await client.request('config.set', {
+    raw: JSON.stringify({ tools: { allow: ['exec'] }, gateway: { remote: { url: 'ws://x' }, prot: 1 } }),
+  });
+  assertError(
+    res,
+    'INVALID_REQUEST',
+    'CONFIG_INVALID',
+    /tools is an OpenClaw setting that clawgate does not support yet/,
+  );
+  assert.match(
+    res.error?.message ?? '',
+    /gateway\.remote is an OpenClaw setting that clawgate does not support yet/,
+  );
+  assert.match(res.error?.message ?? '', /unknown key gateway\.prot/);
+  assert.doesNotMatch(res.error?.message ?? '', /unknown key tools/);
+});
+
+test('config.schema describes every key for the UI forms; config.schema.lookup walks it', async (t) => {
+  const gw = await startTestGateway();
+  t.after(() => gw.close());
+  const client = await admin(t, gw);
+  const schema = (await client.request('config.schema')).payload as {
+    schema: SchemaNode;
+    uiHints: Record<string, { label?: string; help?: string; sensitive?: boolean; group?: string }>;
+  };
+  assert.ok(!('$schema' in (schema.schema.properties ?? {})), 'the editor hint is not a setting');
+  const undescribed: string[] = [];
+  const walk = (node: SchemaNode, path: string) => {
+    for (const [key, child] of Object.entries(node.properties ?? {})) {
+      const at = path ? `${path}.${key}` : key;
+      const own = child.title && child.description ? child : child.anyOf?.find((b) => b.title);
+      if (!child.title || !child.description) if (!own) undescribed.push(at);
+      walk(child, at);
+      for (const branch of child.anyOf ?? []) walk(branch, at);
+      if (child.items) walk(child.items, `${at}.*`);
+      for (const value of Object.values(child.patternProperties ?? {})) walk(value, `${at}.*`);
+    }
+  };
+  walk(schema.schema, '');
+  assert.deepEqual(undescribed, []);
+  assert.equal(schema.uiHints['models.providers.*.apiKey']?.sensitive, true);
+  assert.equal(schema.uiHints.logging?.label, 'Logging');
+  assert.equal(typeof schema.uiHints['logging.level']?.help, 'string');
+
+  const lookup = await client.request('config.schema.lookup', { path: 'gateway.auth' });
+  assert.equal(lookup.ok, true, JSON.stringify(lookup.error));
+  assertMatchesOfficial('ConfigSchemaLookupResult', lookup.payload);
+  const auth = lookup.payload as {
+    children: { key: string; hint: { sensitive?: boolean } }[];
+    reloadKind: string;
+  };
+  assert.deepEqual(
+    auth.children.map((c) => c.key),
+    ['mode', 'token', 'password', 'rateLimit', 'trustedProxy'],
+  );
+  assert.equal(auth.children.find((c) => c.key === 'token')?.hint.sensitive, true);
+  const port = (await client.request('config.schema.lookup', { path: 'gateway.port' })).payload as {
+    reloadKind: string;
+  };
+  assert.equal(port.reloadKind, 'restart');
+  const provider = (await client.request('config.schema.lookup', { path: 'models.providers.acme' }))
+    .payload as {
+    hintPath: string;
+    children: { key: string }[];
+  };
+  assert.equal(provider.hintPath, 'models.providers.*');
+  assert.ok(provider.children.some((c) => c.key === 'apiKey'));
+  const missing = await client.request('config.schema.lookup', { path: 'gateway.nope' });
+  assert.equal(missing.error?.message, 'config schema path not found');
 });

@@ -49,6 +49,10 @@ export const METHOD_PARAM_SCHEMAS = {
   ),
   'config.get': Empty,
   'config.schema': Empty,
+  'config.schema.lookup': Type.Object(
+    { path: Type.String({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z0-9_./\\[\\]\\-*]+$' }) },
+    { additionalProperties: false },
+  ),
   'config.set': Type.Object(
     { raw: NonEmpty, baseHash: Type.Optional(NonEmpty) },
     { additionalProperties: false },
