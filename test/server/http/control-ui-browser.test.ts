@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { ensureChromium } from '../../helpers/chromium.ts';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../helpers/chromium.ts';
 import { startTestGateway, TEST_TOKEN } from '../../helpers/gateway.ts';
 
 /**
@@ -17,38 +16,9 @@ import { startTestGateway, TEST_TOKEN } from '../../helpers/gateway.ts';
 const FIXTURE = fileURLToPath(new URL('../../fixtures/control-ui-mini/', import.meta.url));
 const EVIL_HOST = 'evil.test';
 
-async function launch(t: { after(fn: () => unknown): void }): Promise<BrowserContext> {
-  const executablePath = ensureChromium();
-  const userDataDir = mkdtempSync(join(tmpdir(), 'clawgate-chromium-'));
-  const removeProfile = () => rmSync(userDataDir, { recursive: true, force: true });
-  const context = await chromium
-    .launchPersistentContext(userDataDir, {
-      executablePath,
-      headless: true,
-      timeout: 10_000,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // A second, non-loopback-looking origin served from this machine: the disallowed-Origin case.
-        `--host-resolver-rules=MAP ${EVIL_HOST} 127.0.0.1`,
-      ],
-    })
-    .catch((error: unknown) => {
-      removeProfile();
-      throw error;
-    });
-  // One hook, in this order: Chromium writes to its profile until it has exited.
-  t.after(async () => {
-    await context.close();
-    removeProfile();
-  });
-  return context;
+function launch(t: { after(fn: () => unknown): void }): Promise<BrowserContext> {
+  // A second, non-loopback-looking origin served from this machine: the disallowed-Origin case.
+  return launchChromium(t, [`--host-resolver-rules=MAP ${EVIL_HOST} 127.0.0.1`]);
 }
 
 /** The same mini UI from a plain server on another port: a cross-origin page using `?gatewayUrl=`. */

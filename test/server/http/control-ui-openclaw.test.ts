@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../../helpers/chromium.ts';
+import { startTestGateway } from '../../helpers/gateway.ts';
+import { ensureOpenClaw } from '../../helpers/openclaw.ts';
+import { connectClient } from '../../helpers/raw-client.ts';
+
+/**
+ * OpenClaw's real Control UI (the build shipped in the `openclaw` package, installed on first use) served by
+ * clawgate and driven in headless Chromium: the pages whose wire shapes clawgate must match, read as the UI
+ * reads them. Strings, not functions, run in the page: this project's TypeScript has no DOM types.
+ */
+const { controlUiDir } = ensureOpenClaw();
+const PAGE_WAIT_MS = 20_000;
+
+type Sent = { method: string; params: unknown };
+type Answer = { method: string; ok: boolean; error?: { code: string; message: string } };
+
+/** Polls the page's text (with a deadline) until `ready` holds; returns it. */
+async function textWhen(page: Page, ready: (text: string) => boolean, what: string): Promise<string> {
+  const deadline = performance.now() + PAGE_WAIT_MS;
+  for (;;) {
+    const text = await page.evaluate<string>('document.body.innerText');
+    if (ready(text)) return text;
+    assert.ok(performance.now() < deadline, `${what}: never shown. The page reads:\n${text.slice(0, 3000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + PAGE_WAIT_MS;
+  while (!check()) {
+    assert.ok(performance.now() < deadline, `${what}: did not happen`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test("OpenClaw's Control UI on clawgate: Usage, Devices, Logs, Advanced (form save) and Appearance work", {
+  timeout: 120_000,
+}, async (t) => {
+  const gw = await startTestGateway({
+    config: { gateway: { controlUi: { root: controlUiDir } }, models: { echo: { wordDelayMs: 0 } } },
+  });
+  t.after(() => gw.close());
+
+  // One real turn, so the Usage page has tokens to show.
+  const { client } = await connectClient(gw.url, gw.token);
+  t.after(() => client.close());
+  const sent = await client.request('chat.send', {
+    sessionKey: 'main',
+    message: 'usage please',
+    idempotencyKey: 'u1',
+  });
+  assert.equal(sent.ok, true, JSON.stringify(sent.error));
+  await client.waitFor((f) => f.event === 'chat' && (f.payload as { state?: string }).state === 'final');
+
+  const context = await launchChromium(t);
+  const page = context.pages()[0] ?? (await context.newPage());
+  const requests: Sent[] = [];
+  const answers: Answer[] = [];
+  page.on('websocket', (socket) => {
+    const methods = new Map<string, string>();
+    socket.on('framesent', (frame) => {
+      const value = JSON.parse(String(frame.payload)) as {
+        type: string;
+        id: string;
+        method: string;
+        params: unknown;
+      };
+      if (value.type !== 'req') return;
+      methods.set(value.id, value.method);
+      requests.push({ method: value.method, params: value.params });
+    });
+    socket.on('framereceived', (frame) => {
+      const value = JSON.parse(String(frame.payload)) as {
+        type: string;
+        id: string;
+        ok: boolean;
+        error?: Answer['error'];
+      };
+      if (value.type === 'res')
+        answers.push({ method: methods.get(value.id) ?? '?', ok: value.ok, error: value.error });
+    });
+  });
+  const open = async (route: string) => {
+    const from = answers.length;
+    await page.goto(`${gw.httpUrl}${route}#token=${gw.token}`);
+    await until(() => answers.slice(from).some((a) => a.method === 'connect' && a.ok), `${route}: connected`);
+  };
+  /** The page's text once `ready`; never the UI's "refresh required" (it compares its build with the server's). */
+  const shows = async (ready: (text: string) => boolean, what: string) => {
+    const text = await textWhen(page, ready, what);
+    assert.ok(!text.includes('Refresh required'), `${what}: the UI asks for a refresh`);
+    return text;
+  };
+
+  // Usage: the session's real token count, no crash on the report's shape.
+  await open('/usage');
+  const usage = await shows((s) => s.includes('agent:main:main'), 'the usage row of the main session');
+  assert.doesNotMatch(usage, /Cannot read properties|costDaily/);
+  assert.match(usage, /msgs:2/);
+  const failed = (method: string) => answers.filter((a) => a.method === method && !a.ok);
+  assert.deepEqual(failed('sessions.usage'), []);
+  assert.deepEqual(failed('usage.cost'), []);
+  assert.deepEqual(failed('usage.status'), []);
+
+  // Devices: the browser that is connected right now is listed as connected.
+  await open('/settings/devices');
+  const devices = await shows((s) => /\d+ of \d+ connected/.test(s), 'the paired-devices summary');
+  assert.match(devices, /1 of 1 connected/);
+  assert.match(devices, /openclaw-control-ui/);
+
+  // Logs: the rows carry clawgate's messages.
+  await open('/logs');
+  await shows(
+    (s) => /listening on ws:\/\/127\.0\.0\.1:\d+/.test(s),
+    "clawgate's start-up line in the Logs page",
+  );
+
+  // Advanced: a form edit is saved through config.set, with the file's own shape.
+  await open('/settings/advanced');
+  await shows((s) => s.includes('LOGGING'), 'the Logging section');
+  assert.ok(!(await page.evaluate<string>('document.body.innerText')).includes('$SCHEMA'));
+  const clicked = await page.evaluate<boolean>(
+    "(() => { const radio = [...document.querySelectorAll('[role=radio]')].find((e) => e.textContent.trim() === 'debug'); radio?.click(); return Boolean(radio); })()",
+  );
+  assert.ok(clicked, 'the logging level control');
+  const file = () =>
+    JSON.parse(readFileSync(gw.configPath, 'utf8')) as { logging?: { level?: string }; ui?: unknown };
+  await until(() => file().logging?.level === 'debug', 'logging.level saved as debug');
+  assert.deepEqual(failed('config.set'), []);
+
+  // Appearance: the theme is synced through a hash-less config.patch of ui.prefs.
+  await open('/settings/appearance');
+  await shows((s) => s.includes('Theme'), 'the Theme section');
+  const themed = await page.evaluate<boolean>(
+    "(() => { const button = [...document.querySelectorAll('button')].find((e) => e.textContent.trim() === 'Tide'); button?.click(); return Boolean(button); })()",
+  );
+  assert.ok(themed, 'the Tide theme button');
+  await until(
+    () => (file().ui as { prefs?: { theme?: string } })?.prefs?.theme === 'tide',
+    'ui.prefs.theme saved',
+  );
+  assert.deepEqual(failed('config.patch'), []);
+
+  // The UI polls question.list only when it is advertised; clawgate does not advertise it, so it never loops.
+  assert.ok(requests.filter((r) => r.method === 'question.list').length <= 1, 'question.list is not polled');
+});
