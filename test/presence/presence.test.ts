@@ -59,7 +59,7 @@ test('unit: leading broadcast, one trailing broadcast per window, 0 = one per ch
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// End to end: a reader outside presence watches backend clients come and go
+// End to end: a reader outside presence watches UI clients come and go
 // ---------------------------------------------------------------------------------------------------------------
 
 type PresenceEntry = { mode?: string; reason?: string; instanceId?: string; roles?: string[] };
@@ -92,9 +92,10 @@ async function reader(t: { after(fn: () => void): void }, gw: TestGateway) {
   return { client, version: snapshot.stateVersion.presence };
 }
 
-async function backend(t: { after(fn: () => void): void }, gw: TestGateway, instanceId: string) {
+/** A UI client without a device: in presence (backends, CLI calls and probes are not, as on OpenClaw). */
+async function uiClient(t: { after(fn: () => void): void }, gw: TestGateway, instanceId: string) {
   const { client, hello } = await connectClient(gw.url, gw.token, {
-    client: { id: 'gateway-client', mode: 'backend', instanceId },
+    client: { id: 'gateway-client', mode: 'ui', instanceId },
   });
   t.after(() => client.close());
   assert.equal(hello.ok, true, JSON.stringify(hello.error));
@@ -123,14 +124,14 @@ function burstBound(elapsedMs: number, windowMs: number): number {
   return 1 + Math.ceil(elapsedMs / windowMs) + 1;
 }
 
-test('a single backend connect is broadcast at once; the next one within the window is held back', async (t) => {
+test('a single UI connect is broadcast at once; the next one within the window is held back', async (t) => {
   // A window far longer than the test: if the leading edge waited for it, the first wait would time out.
   const gw = await startTestGateway({ config: { gateway: { limits: { presenceCoalesceMs: 60_000 } } } });
   t.after(() => gw.close());
   const { client: r, version } = await reader(t, gw);
 
   const started = performance.now();
-  await backend(t, gw, 'solo');
+  await uiClient(t, gw, 'solo');
   const frame = await r.waitFor(
     (f) => f.event === 'presence' && clientIds(presenceOf(f)).includes('solo'),
     2_000,
@@ -141,20 +142,20 @@ test('a single backend connect is broadcast at once; the next one within the win
   const list = presenceOf(frame);
   assert.equal(list.filter((e) => e.mode === 'gateway' && e.reason === 'self').length, 1);
   const solo = list.find((e) => e.instanceId === 'solo');
-  assert.equal(solo?.mode, 'backend');
+  assert.equal(solo?.mode, 'ui');
   assert.equal(solo?.reason, 'connect');
   assert.deepEqual(solo?.roles, ['operator']);
 
   // A second connect inside the window: the registry has it at once, the broadcast waits for the window's end.
   // The gateway writes any immediate broadcast before it reads r's next request, so r would see it first.
-  await backend(t, gw, 'second');
+  await uiClient(t, gw, 'second');
   const listed = await r.request('system-presence');
   assert.equal(listed.ok, true, JSON.stringify(listed.error));
   assert.deepEqual(clientIds(listed.payload as PresenceEntry[]), ['second', 'solo']);
   assert.equal(presenceFrames(r).length, 1, 'the second connect was not broadcast within the window');
 });
 
-test('a burst of 30 backend connects costs a few broadcasts, the last listing all of them', async (t) => {
+test('a burst of 30 UI connects costs a few broadcasts, the last listing all of them', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
   const windowMs = DEFAULT_LIMITS.presenceCoalesceMs;
@@ -163,7 +164,7 @@ test('a burst of 30 backend connects costs a few broadcasts, the last listing al
   const expected = ids('burst', 30);
 
   const started = performance.now();
-  await Promise.all(expected.map((id) => backend(t, gw, id)));
+  await Promise.all(expected.map((id) => uiClient(t, gw, id)));
   const last = await r.waitFor(
     (f) => f.event === 'presence' && clientIds(presenceOf(f)).length === expected.length,
     10_000,
@@ -195,7 +196,7 @@ test('presenceCoalesceMs 0: every connect is its own broadcast', async (t) => {
   const { client: r, version } = await reader(t, gw);
   const expected = ids('each', 10);
 
-  await Promise.all(expected.map((id) => backend(t, gw, id)));
+  await Promise.all(expected.map((id) => uiClient(t, gw, id)));
   await r.waitFor(
     (f) => f.event === 'presence' && clientIds(presenceOf(f)).length === expected.length,
     5_000,
@@ -216,7 +217,7 @@ test('a burst of disconnects is coalesced too, and the final list no longer has 
   const windowMs = DEFAULT_LIMITS.presenceCoalesceMs;
   const { client: r, version } = await reader(t, gw);
   const expected = ids('leaving', 20);
-  const clients = await Promise.all(expected.map((id) => backend(t, gw, id)));
+  const clients = await Promise.all(expected.map((id) => uiClient(t, gw, id)));
   await r.waitFor(
     (f) => f.event === 'presence' && clientIds(presenceOf(f)).length === expected.length,
     10_000,
@@ -263,10 +264,10 @@ test('close() clears a pending coalesced broadcast instead of leaving its timer 
   const gw = await startTestGateway({ config: { gateway: { limits: { presenceCoalesceMs: 60_000 } } } });
   t.after(() => gw.close());
   const { client: r } = await reader(t, gw);
-  await backend(t, gw, 'first');
+  await uiClient(t, gw, 'first');
   await r.waitFor((f) => f.event === 'presence' && clientIds(presenceOf(f)).includes('first'));
   // This one waits for the end of a 60 s window: its broadcast (and timer) are pending.
-  await backend(t, gw, 'pending');
+  await uiClient(t, gw, 'pending');
   assert.deepEqual(clientIds((await r.request('system-presence')).payload as PresenceEntry[]), [
     'first',
     'pending',
@@ -282,4 +283,21 @@ test('close() clears a pending coalesced broadcast instead of leaving its timer 
     await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(live.size, 0, `${live.size} timer(s) outlived close()`);
   assert.equal(presenceFrames(r).length, 1, 'the pending broadcast was dropped, not sent during shutdown');
+});
+
+test('backends, CLI calls and probes stay out of presence and cost no broadcast, as on OpenClaw', async (t) => {
+  const gw = await startTestGateway();
+  t.after(() => gw.close());
+  const { client: watcher, version } = await reader(t, gw);
+  for (const mode of ['backend', 'probe', 'cli']) {
+    const { client, hello } = await connectClient(gw.url, gw.token, {
+      client: { id: mode === 'cli' ? 'cli' : 'gateway-client', mode, instanceId: `eph-${mode}` },
+    });
+    t.after(() => client.close());
+    assert.equal(hello.ok, true, JSON.stringify(hello.error));
+  }
+  await uiClient(t, gw, 'tracked');
+  const first = await watcher.waitFor((f) => f.event === 'presence');
+  assert.deepEqual(clientIds(presenceOf(first)), ['tracked']);
+  assert.equal(first.stateVersion?.presence, version + 1, 'the ephemeral connects bumped nothing');
 });

@@ -16,6 +16,9 @@ import { originAllowed } from './origin.ts';
 import { PreAuthBudget } from './pre-auth-budget.ts';
 import { PreAuthWork } from './preauth-work.ts';
 
+/** Client modes OpenClaw treats as ephemeral: never listed in presence. */
+const EPHEMERAL_MODES = new Set(['cli', 'probe', 'backend']);
+
 /** Paths the upgrade never accepts (OpenClaw reserves them for workers). */
 const RESERVED_PATH_PREFIXES = ['/__openclaw__/worker'];
 const FORWARDING_HEADERS = ['x-forwarded-for', 'x-real-ip', 'forwarded'];
@@ -278,9 +281,10 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     client.handshakeTimer = undefined;
     raiseMaxPayload(client.ws, limits().maxPayloadBytes);
     const info = client.info;
-    // One-shot CLI calls and probes stay out of presence (as in OpenClaw): each would otherwise broadcast twice.
+    // CLI calls, probes and backends stay out of presence, as OpenClaw keeps its "ephemeral" clients out: each
+    // would otherwise cost a presence broadcast to every reader, and a fleet of backends O(N²) bytes.
     // Broadcasts are coalesced (presence-publisher.ts): a burst of connects costs one per window, not one each.
-    if (info && client.role === 'operator' && info.mode !== 'probe' && info.mode !== 'cli') {
+    if (info && client.role === 'operator' && !EPHEMERAL_MODES.has(info.mode)) {
       const entry = {
         host: info.displayName ?? info.instanceId ?? info.id,
         ip: client.ip,

@@ -150,14 +150,14 @@ test('trusted-proxy: an identity header from a trusted proxy is accepted; withou
   const alice = await connectClient(
     gw.url,
     undefined,
-    { client: { id: 'gateway-client', mode: 'backend' } },
+    { client: { id: 'gateway-client', mode: 'ui' } },
     { headers: { 'x-forwarded-user': 'alice', 'x-forwarded-for': '10.0.0.5' } },
   );
   t.after(() => alice.client.close());
   assert.equal(alice.hello.ok, true, JSON.stringify(alice.hello.error));
   const payload = alice.hello.payload as { auth: { role: string; scopes: string[] } };
   assert.equal(payload.auth.role, 'operator');
-  // The forwarded client is remote, so a device-less backend client keeps no scopes.
+  // The forwarded client is remote, so a device-less client keeps no scopes.
   assert.deepEqual(payload.auth.scopes, []);
 
   // The Control UI behind a trusted proxy keeps its scopes, and sees alice at her forwarded address.
