@@ -22,7 +22,7 @@ export const presenceMethods = defineMethods({
         text: hasIdentity ? `${presenceText(entry)} · ${text}` : text,
       });
       gateway.health.bumpPresence();
-      gateway.events.broadcast('presence', { presence: gateway.presence.list(gateway.now()) });
+      gateway.events.broadcast('presence', { presence: gateway.presence.wireList(gateway.now()) });
       return { ok: true };
     },
   },

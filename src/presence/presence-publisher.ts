@@ -51,8 +51,8 @@ export class PresencePublisher {
   }
 }
 
-/** One `presence` event with the full list; the version is bumped per event sent, so clients see no gaps. */
+/** One `presence` event with the wire list (capped); the version is bumped per event sent, so clients see no gaps. */
 export function broadcastPresence(ctx: Pick<GatewayContext, 'health' | 'events' | 'presence' | 'now'>): void {
   ctx.health.bumpPresence();
-  ctx.events.broadcast('presence', { presence: ctx.presence.list(ctx.now()) });
+  ctx.events.broadcast('presence', { presence: ctx.presence.wireList(ctx.now()) });
 }

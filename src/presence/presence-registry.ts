@@ -37,6 +37,15 @@ function primaryIpv4(): string | undefined {
 
 /** Entries not refreshed for this long are dropped from `system-presence` (system events from absent hosts). */
 const PRESENCE_TTL_MS = 5 * 60_000;
+/** How often expired entries are looked for, at most: the sweep walks every entry. */
+const SWEEP_INTERVAL_MS = 1_000;
+
+/**
+ * Entries `hello-ok.snapshot.presence` and `presence` events carry at most: the gateway and the most recently
+ * arrived clients. Without a cap each connect costs O(N) bytes to the newcomer and to every reader, O(N²) for a
+ * burst; `system-presence` always answers the whole list.
+ */
+export const PRESENCE_WIRE_MAX = 200;
 
 /**
  * Who is here: the gateway itself, every connected client, and hosts that reported via `system-event`.
@@ -45,6 +54,8 @@ const PRESENCE_TTL_MS = 5 * 60_000;
 export class PresenceRegistry {
   #entries = new Map<string, PresenceEntry>();
   #self: PresenceEntry;
+  #wire: PresenceEntry[] | undefined;
+  #sweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(version: string, instanceId: string, now: number) {
     const host = hostname();
@@ -65,18 +76,50 @@ export class PresenceRegistry {
   }
 
   upsert(key: string, entry: PresenceEntry): void {
+    // Re-inserted, so the Map's order stays "least recently arrived first".
+    this.#entries.delete(key);
     this.#entries.set(key, entry);
+    this.#wire = undefined;
   }
 
   remove(key: string): boolean {
-    return this.#entries.delete(key);
+    const removed = this.#entries.delete(key);
+    if (removed) this.#wire = undefined;
+    return removed;
   }
 
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Everything, for `system-presence`. */
   list(now: number): PresenceEntry[] {
-    for (const [key, entry] of this.#entries) {
-      if (entry.reason !== 'connect' && now - entry.ts > PRESENCE_TTL_MS) this.#entries.delete(key);
-    }
+    this.#sweep(now, true);
     return [{ ...this.#self, ts: now }, ...this.#entries.values()];
+  }
+
+  /**
+   * What goes on the wire (hello-ok, `presence` events): the gateway and the newest PRESENCE_WIRE_MAX - 1
+   * clients, rebuilt only after a change, so a connect reuses it instead of copying the whole list.
+   */
+  wireList(now: number): PresenceEntry[] {
+    this.#sweep(now, false);
+    if (this.#wire) return this.#wire;
+    const clients = [...this.#entries.values()];
+    const newest = clients.length < PRESENCE_WIRE_MAX ? clients : clients.slice(-(PRESENCE_WIRE_MAX - 1));
+    this.#wire = [{ ...this.#self, ts: now }, ...newest];
+    return this.#wire;
+  }
+
+  #sweep(now: number, force: boolean): void {
+    if (!force && now - this.#sweptAt < SWEEP_INTERVAL_MS) return;
+    this.#sweptAt = now;
+    for (const [key, entry] of this.#entries) {
+      if (entry.reason !== 'connect' && now - entry.ts > PRESENCE_TTL_MS) {
+        this.#entries.delete(key);
+        this.#wire = undefined;
+      }
+    }
   }
 }
 

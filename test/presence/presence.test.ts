@@ -3,6 +3,7 @@ import { createHook } from 'node:async_hooks';
 import { mock, test } from 'node:test';
 import { DEFAULT_LIMITS } from '../../src/config/limits.ts';
 import { PresencePublisher } from '../../src/presence/presence-publisher.ts';
+import { PRESENCE_WIRE_MAX } from '../../src/presence/presence-registry.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { connectClient, type Frame, type RawClient } from '../helpers/raw-client.ts';
 
@@ -300,4 +301,35 @@ test('backends, CLI calls and probes stay out of presence and cost no broadcast,
   const first = await watcher.waitFor((f) => f.event === 'presence');
   assert.deepEqual(clientIds(presenceOf(first)), ['tracked']);
   assert.equal(first.stateVersion?.presence, version + 1, 'the ephemeral connects bumped nothing');
+});
+
+test('hello-ok and presence events carry at most PRESENCE_WIRE_MAX entries, the newest; system-presence all', async (t) => {
+  const gw = await startTestGateway();
+  t.after(() => gw.close());
+  const { client: admin, hello } = await connectClient(gw.url, gw.token);
+  t.after(() => admin.close());
+  assert.equal(hello.ok, true, JSON.stringify(hello.error));
+  const reported = ids('host', PRESENCE_WIRE_MAX + 10);
+  for (const instanceId of reported) {
+    const res = await admin.request('system-event', { text: 'here', instanceId });
+    assert.equal(res.ok, true, JSON.stringify(res.error));
+  }
+  const all = (await admin.request('system-presence')).payload as PresenceEntry[];
+  assert.deepEqual(clientIds(all), reported);
+
+  const { client: late, hello: lateHello } = await connectClient(gw.url, gw.token, {
+    scopes: ['operator.read'],
+  });
+  t.after(() => late.close());
+  const snapshot = (lateHello.payload as { snapshot: { presence: PresenceEntry[] } }).snapshot.presence;
+  assert.equal(snapshot.length, PRESENCE_WIRE_MAX);
+  assert.equal(snapshot[0]?.mode, 'gateway');
+  assert.deepEqual(
+    clientIds(snapshot),
+    reported.slice(-(PRESENCE_WIRE_MAX - 1)),
+    'the newest, the oldest left out',
+  );
+  const last = presenceFrames(admin).at(-1);
+  assert.ok(last);
+  assert.equal(presenceOf(last).length, PRESENCE_WIRE_MAX);
 });

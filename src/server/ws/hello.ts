@@ -57,7 +57,7 @@ export function buildHelloOk(ctx: GatewayContext, client: GatewayWsClient, extra
       capabilities: ctx.registry.capabilities(),
     },
     snapshot: {
-      presence: ctx.presence.list(now),
+      presence: ctx.presence.wireList(now),
       health: ctx.healthSnapshot(),
       stateVersion: ctx.health.stateVersion,
       uptimeMs: Math.max(0, now - ctx.startedAt),
