@@ -185,12 +185,15 @@ export class DeviceStore {
     return { request, device };
   }
 
-  /** Pairs a device at once (direct loopback auto-approval); no request is kept. */
-  pairDirectly(claims: DeviceClaims, now: number): PairedDevice {
+  /**
+   * Pairs a device at once (direct loopback auto-approval); no request is kept. With `deferWrite` the caller's
+   * next change (the token it issues right away) writes the file: one rewrite per new device, not two.
+   */
+  pairDirectly(claims: DeviceClaims, now: number, deferWrite = false): PairedDevice {
     for (const [id, request] of this.#pending)
       if (request.deviceId === claims.deviceId) this.#pending.delete(id);
     const device = this.#upsert(claims, now, 'silent');
-    this.#save();
+    if (!deferWrite) this.#save();
     return device;
   }
 
