@@ -124,6 +124,19 @@ function getOr<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   return made;
 }
 
+/** Adds a day's tokens, cost and messages of one model to its row. */
+function addDailyModel(rows: Map<string, DailyModel>, add: DailyModel): void {
+  const row = getOr(rows, `${add.date}\n${modelKey(add.provider, add.model)}`, () => ({
+    ...add,
+    tokens: 0,
+    cost: 0,
+    count: 0,
+  }));
+  row.tokens += add.tokens;
+  row.cost += add.cost;
+  row.count += add.count;
+}
+
 /** One session's usage in the range: OpenClaw's SessionCostSummary. */
 function sessionSummary(
   sessionId: string | undefined,
@@ -186,17 +199,14 @@ function sessionSummary(
     }));
     model.count += bucket.messages;
     addTotals(model.totals, cost);
-    const day = getOr(dailyModels, `${date}\n${key}`, () => ({
+    addDailyModel(dailyModels, {
       date,
       provider: bucket.provider,
       model: bucket.model,
-      tokens: 0,
-      cost: 0,
-      count: 0,
-    }));
-    day.tokens += cost.totalTokens;
-    day.cost += cost.totalCost;
-    day.count += bucket.messages;
+      tokens: cost.totalTokens,
+      cost: cost.totalCost,
+      count: bucket.messages,
+    });
   }
   const activityDates = byDate([...daily.keys()].map((date) => ({ date }))).map(({ date }) => date);
   const quarterOrder = <T>(map: Map<number, T>) =>
@@ -291,17 +301,7 @@ function aggregate(rows: { usage: SessionSummary; agentId: string }[]) {
       day(row.date).toolCalls += row.toolCalls;
       day(row.date).errors += row.errors;
     }
-    for (const row of usage.dailyModelUsage ?? []) {
-      const merged = getOr(dailyModels, `${row.date}\n${modelKey(row.provider, row.model)}`, () => ({
-        ...row,
-        tokens: 0,
-        cost: 0,
-        count: 0,
-      }));
-      merged.tokens += row.tokens;
-      merged.cost += row.cost;
-      merged.count += row.count;
-    }
+    for (const row of usage.dailyModelUsage ?? []) addDailyModel(dailyModels, row);
   }
   const { daily: creatorDaily, ...creatorRest } = creator;
   return {
