@@ -149,7 +149,7 @@ function sessionSummary(
   const daily = new Map<string, CostTotals>();
   const dailyMessages = new Map<string, MessageCounts & { date: string }>();
   const quarterMessages = new Map<number, MessageCounts & { date: string; quarterIndex: number }>();
-  const quarterTokens = new Map<number, Record<string, number | string>>();
+  const quarterTokens = new Map<number, { date: string; quarterIndex: number; totals: CostTotals }>();
   const models = new Map<string, ModelUsage>();
   const dailyModels = new Map<string, DailyModel>();
   let firstActivity: number | undefined;
@@ -176,19 +176,10 @@ function sessionSummary(
       getOr(quarterMessages, bucket.bucketMs, () => ({ ...quarter, ...emptyCounts() })),
       counts,
     );
-    const tokens = getOr(quarterTokens, bucket.bucketMs, () => ({
-      ...quarter,
-      input: 0,
-      output: 0,
-      cacheRead: 0,
-      cacheWrite: 0,
-      totalTokens: 0,
-      totalCost: 0,
-    }));
-    (tokens.input as number) += cost.input;
-    (tokens.output as number) += cost.output;
-    (tokens.totalTokens as number) += cost.totalTokens;
-    (tokens.totalCost as number) += cost.totalCost;
+    addTotals(
+      getOr(quarterTokens, bucket.bucketMs, () => ({ ...quarter, totals: emptyTotals() })).totals,
+      cost,
+    );
     if (cost.totalTokens === 0 || (!bucket.provider && !bucket.model)) continue;
     const key = modelKey(bucket.provider, bucket.model);
     const model = getOr(models, key, () => ({
@@ -222,7 +213,20 @@ function sessionSummary(
     ),
     dailyMessageCounts: byDate(dailyMessages.values()),
     ...(quarterMessages.size ? { utcQuarterHourMessageCounts: quarterOrder(quarterMessages) } : {}),
-    ...(quarterTokens.size ? { utcQuarterHourTokenUsage: quarterOrder(quarterTokens) } : {}),
+    ...(quarterTokens.size
+      ? {
+          utcQuarterHourTokenUsage: quarterOrder(quarterTokens).map(({ date, quarterIndex, totals }) => ({
+            date,
+            quarterIndex,
+            input: totals.input,
+            output: totals.output,
+            cacheRead: totals.cacheRead,
+            cacheWrite: totals.cacheWrite,
+            totalTokens: totals.totalTokens,
+            totalCost: totals.totalCost,
+          })),
+        }
+      : {}),
     ...(dailyModels.size
       ? {
           dailyModelUsage: byDate(dailyModels.values()).sort(
