@@ -132,7 +132,11 @@ export class ChatService {
         };
         return { ...repeatAnswer(outcome), done: Promise.resolve(outcome) };
       }
-      session = await store.ensureSession(input.sessionKey, input.agentId, now());
+      // Most turns go to a session that exists: a read then, not a write (which costs a group commit of its own
+      // before the user message's). If it is deleted in between, appendMessage creates it again, as before.
+      session =
+        (await store.getSession(input.sessionKey)) ??
+        (await store.ensureSession(input.sessionKey, input.agentId, now()));
       // The user message and its run start commit together: one fsync before the answer goes out.
       userMessage = await store.appendMessage(
         { sessionKey: session.key, role: 'user', content: input.message, timestamp: now(), runId },

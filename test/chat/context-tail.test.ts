@@ -21,11 +21,12 @@ import { connectClient } from '../helpers/raw-client.ts';
 
 const KEY = 'agent:main:main';
 
-/** A real SQLite store in a temp dir, and how many times its `listMessages` was called. */
+/** A real SQLite store in a temp dir, and how many times each of its methods was called. */
 function openStore(t: TestContext): {
   real: SqliteStore;
   counted: GatewayStore;
   reads: () => number;
+  calls: Map<string, number>;
   dir: string;
 } {
   const dir = mkdtempSync(join(tmpdir(), 'clawgate-tail-'));
@@ -34,20 +35,18 @@ function openStore(t: TestContext): {
     real.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  let reads = 0;
+  const calls = new Map<string, number>();
   const counted = new Proxy(real, {
     get(target, property, receiver) {
-      if (property === 'listMessages') {
-        return (key: string, options: ListMessagesOptions) => {
-          reads += 1;
-          return target.listMessages(key, options);
-        };
-      }
       const value = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.set(String(property), (calls.get(String(property)) ?? 0) + 1);
+        return value.apply(target, args);
+      };
     },
   });
-  return { real, counted, reads: () => reads, dir };
+  return { real, counted, reads: () => calls.get('listMessages') ?? 0, calls, dir };
 }
 
 function say(store: GatewayStore, text: string, key = KEY): Promise<StoredMessage> {
@@ -219,7 +218,7 @@ function recordingProvider(): { provider: LlmProvider; contexts: string[][] } {
   return { provider, contexts };
 }
 
-function chatOn(t: TestContext, store: ContextTailStore) {
+function chatOn(t: TestContext, store: ContextTailStore, agentId = 'main') {
   const { provider, contexts } = recordingProvider();
   const bus = { broadcast: () => undefined, send: () => undefined };
   const config = defaultConfig();
@@ -238,9 +237,9 @@ function chatOn(t: TestContext, store: ContextTailStore) {
   t.after(() => chat.close());
   const sessions = new SessionService(store, sessionEvents, chat, Date.now);
   let n = 0;
-  const turn = async (message: string) => {
+  const turn = async (message: string, sessionKey = KEY) => {
     n += 1;
-    const started = await chat.send({ sessionKey: KEY, agentId: 'main', message, idempotencyKey: `r-${n}` });
+    const started = await chat.send({ sessionKey, agentId, message, idempotencyKey: `r-${n}` });
     assert.equal((await started.done).status, 'ok');
     return contexts.at(-1) as string[];
   };
@@ -272,6 +271,18 @@ test('the model’s context after a reset, a delete and an inject is the store�
   await sessions.delete(KEY, 'main');
   assert.deepEqual(await turn('after delete'), ['user: after delete']);
   assert.equal(reads(), 3, 'one read per transcript');
+});
+
+test('a turn writes no session row before its message when the session exists; a new one gets the turn’s agent', async (t) => {
+  const { counted, calls } = openStore(t);
+  const store = new ContextTailStore(counted);
+  const { turn } = chatOn(t, store, 'helper');
+  await turn('first', 'plain-key');
+  assert.equal(calls.get('ensureSession'), 1);
+  assert.equal((await store.getSession('plain-key'))?.agentId, 'helper');
+  await turn('second', 'plain-key');
+  await turn('third', 'plain-key');
+  assert.equal(calls.get('ensureSession'), 1, 'one write (the user message) before the accept, not two');
 });
 
 test('past the cap the model gets the newest messages, as the store has them', async (t) => {
