@@ -7,19 +7,18 @@ import { GatewayError } from '../protocol/gateway-error.ts';
 import type { Broadcast } from '../server/broadcast.ts';
 import type { LaneName, Lanes } from '../server/lanes.ts';
 import type { SessionEvents } from '../sessions/session-events.ts';
-import type { GatewayStore, SessionRecord, StoredMessage, Usage } from '../storage/store.ts';
+import type { SessionRecord, StoredMessage, Usage } from '../storage/store.ts';
+import { type ContextTailStore, MAX_CONTEXT_MESSAGES } from './context-tail.ts';
 import { assistantMessage, messageText, wireUsage } from './wire-message.ts';
 
 /** The longest delay `setTimeout` honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Messages of context sent to the model: the newest this many of the current transcript. */
-export const MAX_CONTEXT_MESSAGES = 50;
-
 export type ModelTarget = { provider: LlmProvider; providerId: string; model: string };
 
 export type ChatDeps = {
-  store: GatewayStore;
+  /** The gateway's one store instance: the model's context comes from its in-memory tail (context-tail.ts). */
+  store: ContextTailStore;
   events: Broadcast;
   lanes: Lanes;
   logger: Logger;
@@ -133,7 +132,11 @@ export class ChatService {
         };
         return { ...repeatAnswer(outcome), done: Promise.resolve(outcome) };
       }
-      session = await store.ensureSession(input.sessionKey, input.agentId, now());
+      // Most turns go to a session that exists: a read then, not a write (which costs a group commit of its own
+      // before the user message's). If it is deleted in between, appendMessage creates it again, as before.
+      session =
+        (await store.getSession(input.sessionKey)) ??
+        (await store.ensureSession(input.sessionKey, input.agentId, now()));
       // The user message and its run start commit together: one fsync before the answer goes out.
       userMessage = await store.appendMessage(
         { sessionKey: session.key, role: 'user', content: input.message, timestamp: now(), runId },
@@ -369,9 +372,7 @@ export class ChatService {
   }
 
   async #history(userMessage: StoredMessage): Promise<ProviderMessage[]> {
-    const messages = await this.#deps.store.listMessages(userMessage.sessionKey, {
-      limit: MAX_CONTEXT_MESSAGES,
-    });
+    const messages = await this.#deps.store.recent(userMessage.sessionKey, MAX_CONTEXT_MESSAGES);
     const turnAt = new Map<string, number>();
     for (const message of messages) {
       if (message.role === 'user' && message.runId) turnAt.set(message.runId, message.seq);

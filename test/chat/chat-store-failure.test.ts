@@ -6,6 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { resolveModel } from '../../src/agents/providers/registry.ts';
 import { ChatService } from '../../src/chat/chat-service.ts';
+import { ContextTailStore } from '../../src/chat/context-tail.ts';
 import { defaultConfig } from '../../src/config/defaults.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { Lanes } from '../../src/server/lanes.ts';
@@ -110,7 +111,7 @@ test('a store read that fails after the accept never rejects the run: done settl
   const logger = createLogger({ level: 'debug', console: (line) => logged.push(line) });
   const config = defaultConfig();
   const chat = new ChatService({
-    store,
+    store: new ContextTailStore(store),
     events: bus,
     lanes: new Lanes({ main: 1 }),
     logger,

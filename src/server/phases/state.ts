@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { resolveModel } from '../../agents/providers/registry.ts';
 import { resolveAgent } from '../../agents/registry.ts';
 import { ChatService } from '../../chat/chat-service.ts';
+import { ContextTailStore } from '../../chat/context-tail.ts';
 import type { ConfigOverrides, LoadedConfig } from '../../config/load.ts';
 import { ConfigReloader, type ConfigState } from '../../config/reload.ts';
 import { DeviceStore } from '../../devices/device-store.ts';
@@ -50,7 +51,8 @@ export type StatePhaseInput = {
 export async function openState(input: StatePhaseInput, closers: Closer[]): Promise<GatewayContext> {
   const { loaded, logger: log, env, overrides } = input;
   const { paths } = loaded;
-  const store = SqliteStore.open(paths.stateDir);
+  // Every reader and writer shares this one instance: the chat context's tail sees each committed message write.
+  const store = new ContextTailStore(SqliteStore.open(paths.stateDir));
   closers.push({ name: 'store', close: () => store.close() });
   const interrupted = await store.failInterruptedRuns(
     Date.now(),
