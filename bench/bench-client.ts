@@ -7,6 +7,8 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+// The tests' device identity (an Ed25519 key and OpenClaw's signed payload): one implementation for both.
+import { createTestDevice, deviceProof } from '../test/helpers/device.ts';
 import { NODE_FLAGS } from './chat-turns.ts';
 import { gatewayNodeFlags, SHIPPED_NODE_FLAGS } from './gateway-flags.ts';
 import {
@@ -37,10 +39,20 @@ export type Frame = {
 type Waiter = { resolve: (frame: Frame) => void; reject: (error: Error) => void };
 
 /**
- * `cli`/`cli` stays out of presence (OpenClaw's rule); `gateway-client`/`backend` joins it. Both keep their
- * self-declared scopes on direct loopback with the shared token.
+ * The clients real deployments have. `cli`/`cli` and `gateway-client`/`backend` keep their self-declared scopes on
+ * direct loopback with the shared token and stay out of presence (OpenClaw's "ephemeral" clients);
+ * `control-ui` is OpenClaw's Control UI (`openclaw-control-ui`/`webchat`) with its own signed device: paired on
+ * its first connect, issued a device token, listed in presence, and a presence reader.
  */
-export type ClientKind = 'cli' | 'backend';
+export type ClientKind = 'cli' | 'backend' | 'control-ui';
+
+const CLIENT_INFO: Record<ClientKind, { id: string; mode: string }> = {
+  cli: { id: 'cli', mode: 'cli' },
+  backend: { id: 'gateway-client', mode: 'backend' },
+  'control-ui': { id: 'openclaw-control-ui', mode: 'webchat' },
+};
+
+const NOOP = () => undefined;
 
 export class BenchClient {
   readonly ws: WebSocket;
@@ -48,12 +60,15 @@ export class BenchClient {
   #nextId = 0;
   closed: { code: number; reason: string } | undefined;
   /** Every frame that is not an answer to a request of ours. */
-  onEvent: (frame: Frame, raw: string) => void = () => undefined;
+  onEvent: (frame: Frame, raw: string) => void = NOOP;
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
     ws.on('message', (data) => {
       const raw = data.toString();
+      // Events nobody listens to are not parsed: a thousand clients in one process would otherwise measure the
+      // load generator's JSON.parse of every presence event rather than the server.
+      if (this.onEvent === NOOP && !raw.startsWith('{"type":"res"')) return;
       const frame = JSON.parse(raw) as Frame;
       if (frame.type === 'res' && frame.id !== undefined && this.#requests.has(frame.id)) {
         const waiter = this.#requests.get(frame.id)!;
@@ -75,23 +90,35 @@ export class BenchClient {
     scopes: string[] = ['operator.admin'],
   ): Promise<BenchClient> {
     const ws = new WebSocket(url, { perMessageDeflate: false });
-    const challenge = new Promise<void>((resolve, reject) => {
+    const challenge = new Promise<{ nonce: string; ts: number }>((resolve, reject) => {
       ws.once('error', reject);
-      ws.once('message', () => resolve());
+      ws.once('message', (data) => resolve(JSON.parse(data.toString()).payload));
     });
     const client = new BenchClient(ws);
-    await withTimeout(challenge, START_DEADLINE_MS, `no connect.challenge from ${url}`);
-    const info =
-      kind === 'cli'
-        ? { id: 'cli', mode: 'cli', version: '0.0.0', platform: process.platform }
-        : { id: 'gateway-client', mode: 'backend', version: '0.0.0', platform: process.platform };
+    const { nonce, ts } = await withTimeout(challenge, START_DEADLINE_MS, `no connect.challenge from ${url}`);
+    const info = { ...CLIENT_INFO[kind], version: '0.0.0', platform: process.platform };
+    const role = 'operator';
+    const device =
+      kind === 'control-ui'
+        ? deviceProof(createTestDevice(), {
+            clientId: info.id,
+            clientMode: info.mode,
+            role,
+            scopes,
+            token,
+            nonce,
+            signedAt: ts,
+            platform: info.platform,
+          })
+        : undefined;
     const hello = await client.request('connect', {
       minProtocol: 4,
       maxProtocol: 4,
       client: info,
-      role: 'operator',
+      role,
       scopes,
-      auth: { token },
+      auth: kind === 'control-ui' ? { token, password: token } : { token },
+      ...(device ? { device } : {}),
     });
     if (hello?.type !== 'hello-ok') throw new Error(`connect answered ${JSON.stringify(hello)}`);
     return client;
@@ -192,13 +219,17 @@ export async function connectMany(
   count: number,
   wave = 16,
   scopes?: string[],
+  /** Each handshake's time (socket open to hello-ok), in ms, appended. */
+  latencies?: number[],
 ): Promise<BenchClient[]> {
   const clients: BenchClient[] = [];
   let next = 0;
   const worker = async () => {
     while (next < count) {
       next += 1;
+      const start = performance.now();
       clients.push(await BenchClient.connect(url, token, kind, scopes));
+      latencies?.push(performance.now() - start);
     }
   };
   await Promise.all(Array.from({ length: Math.min(wave, count) }, worker));

@@ -1,150 +1,202 @@
 /**
- * Connections (issue 5): resident memory per idle authenticated socket. The gateway and the floor each get
- * 1 000 then 5 000 `cli`-mode operator sockets (connected 16 handshakes at a time, under the default pre-auth
- * cap of 32 per source); RSS is read settled (forced GC + 1 s idle) with 0, 1 000 and 5 000 sockets open.
- * "0" is read after a warm-up round of sockets opened and closed again: what the first connections load once (the
- * gateway's schema layer, compiled code, a grown heap) is not a cost of each connection.
+ * Connections (issues 5 and 11): what operators of each kind real deployments have cost to connect and to keep.
+ * For each kind — a CLI reader, an admin backend (OpenClaw's reference client's defaults), a read-only backend,
+ * OpenClaw's Control UI with its own signed device — the gateway and the floor each get 1 000, then 3 000 (then
+ * 10 000 with `CLAWGATE_BENCH_SOCKETS=10000`) sockets, 16 handshakes at a time (under the default pre-auth cap of
+ * 32 per source), and then all close. Read: connect rate and handshake p99 per level, RSS settled (forced GC +
+ * 1 s idle) per socket, and RSS after they all closed. "0" is read after a warm-up round of sockets opened and
+ * closed again: what the first connections load once (the schema layer, compiled code, a grown heap) is not a
+ * cost of each connection.
  */
-import { BenchClient, connectMany, type Server, startFloor, startGateway } from './bench-client.ts';
+import { execFileSync } from 'node:child_process';
+import {
+  type BenchClient,
+  type ClientKind,
+  connectMany,
+  type Server,
+  startFloor,
+  startGateway,
+} from './bench-client.ts';
 import { settle } from './chat-turns.ts';
 import { readRss } from './probes.ts';
 import type { Table, Target, ValueRow } from './report.ts';
 import type { ScenarioOptions, ScenarioResult } from './rpc.ts';
 
-const LEVELS = [1_000, 5_000] as const;
 const WAVE = 16;
 /** Sockets opened and closed before the baseline reading. */
 const WARM_UP_SOCKETS = 200;
-const TARGET_KIB_PER_CONNECTION = 16;
+/** Targets (issue 11). */
+const MIN_RATE_VS_FLOOR = 0.5;
+const MAX_HANDSHAKE_P99_MS = 50;
+const MAX_KIB_PER_SOCKET = 16;
+const MAX_KIB_PER_SOCKET_AT_10K = 10;
+const MAX_RETAINED_MIB = 20;
+/** File descriptors a 10 000-socket level needs in each process (the sockets, plus the runtime's own). */
+const FDS_FOR_10K = 10_500;
 
-/** `heap*`: the gateway's own JS heap (its `status` method); the floor has none. */
-type Reading = {
-  sockets: number;
-  rssKiB: number;
-  connectMs: number;
-  heapUsedKiB?: number;
-  heapTotalKiB?: number;
-};
+type Kind = { name: string; kind: ClientKind; scopes: string[] };
+const KINDS: Kind[] = [
+  { name: 'CLI reader (`cli`, operator.read)', kind: 'cli', scopes: ['operator.read'] },
+  {
+    name: 'admin backend (`gateway-client`/`backend`, operator.admin)',
+    kind: 'backend',
+    scopes: ['operator.admin'],
+  },
+  { name: 'read-only backend (operator.read)', kind: 'backend', scopes: ['operator.read'] },
+  {
+    name: 'Control UI with a device (`openclaw-control-ui`/`webchat`)',
+    kind: 'control-ui',
+    scopes: ['operator.admin', 'operator.read', 'operator.write'],
+  },
+];
 
-async function runSubject(server: Server, token: string, gateway: boolean): Promise<Reading[]> {
-  const clients: BenchClient[] = [];
-  // Connected before the baseline, so it is part of every reading.
-  const probe = gateway ? await BenchClient.connect(server.url, token, 'cli', ['operator.read']) : undefined;
-  const heap = async () => {
-    if (!probe) return {};
-    const memory = (await probe.request('status', {}))?.processMemory as
-      | { heapUsedBytes: number; heapTotalBytes: number }
-      | undefined;
-    return memory
-      ? { heapUsedKiB: memory.heapUsedBytes / 1024, heapTotalKiB: memory.heapTotalBytes / 1024 }
-      : {};
-  };
+type Level = { sockets: number; rssKiB: number; connectMs: number; p99Ms: number };
+type Run = { baseKiB: number; levels: Level[]; retainedKiB: number };
+
+/** The open-files limit children inherit (`ulimit -n`); the 10 000 level runs only when it suffices. */
+function fileLimit(): number {
   try {
-    const warmUp = await connectMany(server.url, token, 'cli', WARM_UP_SOCKETS, WAVE, ['operator.read']);
+    return Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
+  } catch {
+    return 0;
+  }
+}
+
+function p99(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? Number.NaN;
+}
+
+async function runSubject(server: Server, token: string, kind: Kind, levels: number[]): Promise<Run> {
+  const clients: BenchClient[] = [];
+  try {
+    const warmUp = await connectMany(server.url, token, kind.kind, WARM_UP_SOCKETS, WAVE, kind.scopes);
     await Promise.all(warmUp.map((c) => c.closeAndWait()));
     await settle(server.running);
-    const readings: Reading[] = [
-      { sockets: 0, rssKiB: readRss(server.pid).rssKiB, connectMs: 0, ...(await heap()) },
-    ];
-    for (const level of LEVELS) {
+    const baseKiB = readRss(server.pid).rssKiB;
+    const readings: Level[] = [];
+    for (const level of levels) {
+      const latencies: number[] = [];
       const start = performance.now();
       clients.push(
-        ...(await connectMany(server.url, token, 'cli', level - clients.length, WAVE, ['operator.read'])),
+        ...(await connectMany(
+          server.url,
+          token,
+          kind.kind,
+          level - clients.length,
+          WAVE,
+          kind.scopes,
+          latencies,
+        )),
       );
       const connectMs = performance.now() - start;
       await settle(server.running);
-      readings.push({ sockets: level, rssKiB: readRss(server.pid).rssKiB, connectMs, ...(await heap()) });
+      readings.push({ sockets: level, rssKiB: readRss(server.pid).rssKiB, connectMs, p99Ms: p99(latencies) });
     }
     const closed = clients.filter((c) => c.closed);
     if (closed.length)
       throw new Error(`${closed.length} idle sockets were closed (first: ${closed[0].closed?.code})`);
-    return readings;
+    await Promise.all(clients.splice(0).map((c) => c.closeAndWait()));
+    await settle(server.running);
+    return { baseKiB, levels: readings, retainedKiB: readRss(server.pid).rssKiB };
   } finally {
-    probe?.close();
     for (const c of clients) c.close();
     await server.stop();
   }
 }
 
 export async function measureConnections(options: ScenarioOptions): Promise<ScenarioResult> {
-  process.stderr.write(`bench: connections (${options.cliLabel})…\n`);
-  const ours = await runSubject(
-    await startGateway(options.cli, options.token, {}, 'connections'),
-    options.token,
-    true,
-  );
-  process.stderr.write('bench: connections floor…\n');
-  const floor = await runSubject(await startFloor(options.floorServer), options.token, false);
-  const perConnection = (r: Reading[], i: number) => (r[i].rssKiB - r[0].rssKiB) / r[i].sockets;
-  const marginal = (r: Reading[]) => (r[2].rssKiB - r[1].rssKiB) / (r[2].sockets - r[1].sockets);
-  const values: ValueRow[] = [
-    {
-      label: `RSS with no socket, after ${WARM_UP_SOCKETS} were opened and closed (settled)`,
-      unit: 'MiB',
-      ours: ours[0].rssKiB / 1024,
-      floor: floor[0].rssKiB / 1024,
-    },
-  ];
-  LEVELS.forEach((level, i) => {
-    values.push(
-      {
-        label: `RSS with ${level} idle sockets (settled)`,
-        unit: 'MiB',
-        ours: ours[i + 1].rssKiB / 1024,
-        floor: floor[i + 1].rssKiB / 1024,
-      },
-      {
-        label: `RSS per socket at ${level}`,
-        unit: 'KiB',
-        ours: perConnection(ours, i + 1),
-        floor: perConnection(floor, i + 1),
-      },
-      {
-        label: `time to connect ${i === 0 ? level : `${level - LEVELS[i - 1]} more`} (${WAVE} handshakes at a time)`,
-        unit: 's',
-        ours: ours[i + 1].connectMs / 1000,
-        floor: floor[i + 1].connectMs / 1000,
-      },
+  const limit = fileLimit();
+  const wants10k = Number(process.env.CLAWGATE_BENCH_SOCKETS ?? 0) >= 10_000;
+  const levels = [1_000, 3_000, ...(wants10k && limit >= FDS_FOR_10K ? [10_000] : [])];
+  const notes: string[] = [];
+  if (wants10k && limit < FDS_FOR_10K) {
+    notes.push(
+      `The 10 000-socket level was skipped: it needs \`ulimit -n\` ≥ ${FDS_FOR_10K} in the shell that runs the bench (here ${limit}).`,
     );
-  });
-  const heapPerSocket = (pick: (r: Reading) => number | undefined) =>
-    LEVELS.map((level, i) =>
-      (((pick(ours[i + 1]) ?? Number.NaN) - (pick(ours[0]) ?? Number.NaN)) / level).toFixed(1),
-    ).join(' / ');
-  values.push(
-    {
-      label: `gateway JS heap used per socket at ${LEVELS.join(' / ')} (KiB)`,
-      unit: 'count',
-      ours: heapPerSocket((r) => r.heapUsedKiB),
-    },
-    {
-      label: `gateway JS heap committed per socket at ${LEVELS.join(' / ')} (KiB)`,
-      unit: 'count',
-      ours: heapPerSocket((r) => r.heapTotalKiB),
-    },
-  );
-  values.push({
-    label: `RSS per socket from ${LEVELS[0]} to ${LEVELS[1]}`,
-    unit: 'KiB',
-    ours: marginal(ours),
-    floor: marginal(floor),
-  });
-  const targets: Target[] = LEVELS.map((level, i) => ({
-    label: `RSS per idle authenticated socket at ${level}`,
-    limit: TARGET_KIB_PER_CONNECTION,
-    unit: 'KiB',
-    actual: perConnection(ours, i + 1),
-  }));
+  }
+  const values: ValueRow[] = [];
+  const targets: Target[] = [];
+  for (const kind of KINDS) {
+    process.stderr.write(`bench: connections, ${kind.name} (${options.cliLabel})…\n`);
+    const ours = await runSubject(
+      await startGateway(options.cli, options.token, {}, `connections-${kind.kind}`),
+      options.token,
+      kind,
+      levels,
+    );
+    process.stderr.write(`bench: connections, ${kind.name}, floor…\n`);
+    const floor = await runSubject(await startFloor(options.floorServer), options.token, kind, levels);
+    const perSocket = (run: Run, i: number) => (run.levels[i].rssKiB - run.baseKiB) / run.levels[i].sockets;
+    const rate = (run: Run, i: number) =>
+      (run.levels[i].sockets - (run.levels[i - 1]?.sockets ?? 0)) / (run.levels[i].connectMs / 1000);
+    levels.forEach((level, i) => {
+      const span = i === 0 ? `0 → ${level}` : `${levels[i - 1]} → ${level}`;
+      values.push(
+        {
+          label: `${kind.name}: connect rate ${span}`,
+          unit: 'conn/s',
+          ours: rate(ours, i),
+          floor: rate(floor, i),
+        },
+        {
+          label: `${kind.name}: handshake p99 ${span}`,
+          unit: 'ms',
+          ours: ours.levels[i].p99Ms,
+          floor: floor.levels[i].p99Ms,
+        },
+        {
+          label: `${kind.name}: RSS per socket at ${level}`,
+          unit: 'KiB',
+          ours: perSocket(ours, i),
+          floor: perSocket(floor, i),
+        },
+      );
+      targets.push(
+        {
+          label: `${kind.name}: connect rate ${span} ÷ floor`,
+          limit: MIN_RATE_VS_FLOOR,
+          unit: '×',
+          actual: rate(ours, i) / rate(floor, i),
+          atLeast: true,
+        },
+        {
+          label: `${kind.name}: handshake p99 ${span}`,
+          limit: MAX_HANDSHAKE_P99_MS,
+          unit: 'ms',
+          actual: ours.levels[i].p99Ms,
+        },
+        {
+          label: `${kind.name}: RSS per idle socket at ${level}`,
+          limit: level >= 10_000 ? MAX_KIB_PER_SOCKET_AT_10K : MAX_KIB_PER_SOCKET,
+          unit: 'KiB',
+          actual: perSocket(ours, i),
+        },
+      );
+    });
+    values.push({
+      label: `${kind.name}: RSS after all closed − before (settled)`,
+      unit: 'MiB',
+      ours: (ours.retainedKiB - ours.baseKiB) / 1024,
+      floor: (floor.retainedKiB - floor.baseKiB) / 1024,
+    });
+    targets.push({
+      label: `${kind.name}: RSS retained after all closed`,
+      limit: MAX_RETAINED_MIB,
+      unit: 'MiB',
+      actual: (ours.retainedKiB - ours.baseKiB) / 1024,
+    });
+  }
   const tables: Table[] = [
     {
-      title: 'Idle connections',
+      title: 'Connections by client kind',
       description:
-        `\`${options.cliLabel} gateway run\` (no config; default pre-auth cap 32 per source, so ${WAVE} handshakes at a time) and the floor (\`bench/baseline-multi-server.ts\`, same handshake, no state per socket beyond \`ws\`'s). ` +
-        '`cli`/`cli` operator sockets with `operator.read` (they stay out of presence), idle once connected. RSS read settled (SIGUSR2 → full GC, 1 s idle); per socket = (RSS with N − RSS with 0) ÷ N, KiB = 1024 bytes. ' +
-        `"0" is read after ${WARM_UP_SOCKETS} sockets were opened and closed, so what the first connection loads once (the schema layer, compiled code) is not counted per socket.`,
+        `\`${options.cliLabel} gateway run\` (no config; a fresh state dir per kind) and the floor (\`bench/baseline-multi-server.ts\`, same handshake, no state per socket beyond \`ws\`'s), ${WAVE} handshakes at a time from one load process. ` +
+        'Per socket = (RSS with N − RSS with 0) ÷ N, settled (SIGUSR2 → full GC, 1 s idle), KiB = 1024 bytes; connect rate = sockets added ÷ time to add them; handshake = socket open → hello-ok. ' +
+        `"0" is read after ${WARM_UP_SOCKETS} sockets were opened and closed. Control UI sockets each sign with a fresh Ed25519 device, so each is paired (direct loopback) and issued a device token, and each is in presence and reads it.`,
       floorLabel: options.floorLabel,
       values,
     },
   ];
-  return { tables, notes: [], targets, correct: true };
+  return { tables, notes, targets, correct: true };
 }

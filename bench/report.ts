@@ -12,7 +12,18 @@ export function stats(values: number[]): Stats {
   return { median, p90, min: sorted[0], max: sorted[sorted.length - 1], n: sorted.length };
 }
 
-export type Unit = 'ms' | 'MiB' | 'KiB' | 's' | 'turns/s' | 'req/s' | 'frames/s' | '×' | '%' | 'count';
+export type Unit =
+  | 'ms'
+  | 'MiB'
+  | 'KiB'
+  | 's'
+  | 'turns/s'
+  | 'req/s'
+  | 'frames/s'
+  | 'conn/s'
+  | '×'
+  | '%'
+  | 'count';
 
 /** One row: what was measured, and (optionally) the floor it is compared with. */
 export type Row = { label: string; unit: Unit; ours: Stats; floorLabel?: string; floor?: Stats };
@@ -44,6 +55,7 @@ const SUFFIX: Record<Unit, string> = {
   'turns/s': ' turns/s',
   'req/s': ' req/s',
   'frames/s': ' frames/s',
+  'conn/s': ' conn/s',
   '×': '×',
   '%': ' %',
   count: '',
@@ -53,7 +65,7 @@ function fmt(value: number, unit: Unit): string {
   if (Number.isNaN(value)) return 'n/a';
   // Sub-unit figures (a 0.4 ms commit) keep two decimals; rates are whole turns.
   const digits =
-    unit === 'turns/s' || unit === 'req/s' || unit === 'frames/s'
+    unit === 'turns/s' || unit === 'req/s' || unit === 'frames/s' || unit === 'conn/s'
       ? 0
       : Math.abs(value) < 1 && value !== 0
         ? 2

@@ -1,6 +1,8 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../storage/atomic-file.ts';
+import { closeSync, openSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { BUSY_TIMEOUT_MS } from '../storage/database.ts';
 
 export type DeviceTokenRecord = {
   role: string;
@@ -60,6 +62,29 @@ export type DeviceClaims = Omit<PairingRequest, 'requestId' | 'reason' | 'isRepa
 type StoreFile = { version: 1; devices: PairedDevice[]; pending: PairingRequest[] };
 
 const STORE_VERSION = 1;
+const DEVICE_DB_FILE = 'devices.db';
+const LEGACY_JSON_FILE = 'devices.json';
+
+/** One row per device and per pending request, the record as JSON: read whole at start, written per change. */
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS devices (device_id TEXT PRIMARY KEY, record TEXT NOT NULL) STRICT;
+  CREATE TABLE IF NOT EXISTS pairing_requests (request_id TEXT PRIMARY KEY, record TEXT NOT NULL) STRICT;
+`;
+
+function prepare(db: DatabaseSync) {
+  return {
+    allDevices: db.prepare('SELECT record FROM devices'),
+    allPending: db.prepare('SELECT record FROM pairing_requests'),
+    putDevice: db.prepare(
+      'INSERT INTO devices (device_id, record) VALUES (?, ?) ON CONFLICT (device_id) DO UPDATE SET record = excluded.record',
+    ),
+    deleteDevice: db.prepare('DELETE FROM devices WHERE device_id = ?'),
+    putPending: db.prepare(
+      'INSERT INTO pairing_requests (request_id, record) VALUES (?, ?) ON CONFLICT (request_id) DO UPDATE SET record = excluded.record',
+    ),
+    deletePending: db.prepare('DELETE FROM pairing_requests WHERE request_id = ?'),
+  };
+}
 
 function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -71,36 +96,61 @@ function copyClaims(claims: DeviceClaims): Partial<PairedDevice> {
 }
 
 /**
- * Paired devices, pending pairing requests and device tokens, kept in one JSON file in the state dir and
- * rewritten atomically on every change, so an approved pairing survives a crash or restart. Tokens are stored
- * as SHA-256 hashes: the file never holds a usable credential.
+ * Paired devices, pending pairing requests and device tokens, held in memory and written through to their own
+ * SQLite file (`devices.db`, WAL, one fsync per change), a row per device and per request: a change costs the same
+ * with ten devices or ten thousand, where the JSON file it replaces was rewritten whole on every connect (O(N²)
+ * for N Control UIs pairing). An approved pairing survives a crash or restart. Tokens are stored as SHA-256
+ * hashes: the file never holds a usable credential. A `devices.json` left by an earlier clawgate is imported once
+ * and renamed `devices.json.imported`.
  */
 export class DeviceStore {
-  #path: string;
+  #db: DatabaseSync;
+  #sql: ReturnType<typeof prepare>;
   #devices = new Map<string, PairedDevice>();
   #pending = new Map<string, PairingRequest>();
   /** When each device's lastSeenAtMs last reached the disk. */
   #seenSavedAt = new Map<string, number>();
 
-  constructor(path: string) {
-    this.#path = path;
-    this.#load();
+  constructor(stateDir: string) {
+    const path = join(stateDir, DEVICE_DB_FILE);
+    try {
+      // Private like the other state: created 0600 here (SQLite would use the umask; -wal/-shm follow it).
+      closeSync(openSync(path, 'a', 0o600));
+      this.#db = new DatabaseSync(path);
+      this.#db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      this.#db.exec('PRAGMA journal_mode = WAL');
+      this.#db.exec('PRAGMA synchronous = FULL');
+      this.#db.exec(SCHEMA);
+    } catch (error) {
+      throw new Error(`cannot open device store ${path}: ${(error as Error).message}`);
+    }
+    this.#sql = prepare(this.#db);
+    for (const { record } of this.#sql.allDevices.all() as { record: string }[]) {
+      const device = JSON.parse(record) as PairedDevice;
+      this.#devices.set(device.deviceId, device);
+    }
+    for (const { record } of this.#sql.allPending.all() as { record: string }[]) {
+      const request = JSON.parse(record) as PairingRequest;
+      this.#pending.set(request.requestId, request);
+    }
+    this.#importJson(join(stateDir, LEGACY_JSON_FILE));
   }
 
-  #load(): void {
+  /** A store file from before devices.db: read once into the database, then renamed out of the way. */
+  #importJson(path: string): void {
     let text: string;
     try {
-      text = readFileSync(this.#path, 'utf8');
+      text = readFileSync(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new Error(`cannot read device store ${this.#path}: ${(error as Error).message}`);
+      throw new Error(`cannot read device store ${path}: ${(error as Error).message}`);
     }
     let parsed: StoreFile;
     try {
       parsed = JSON.parse(text) as StoreFile;
     } catch {
       throw new Error(
-        `device store ${this.#path} is corrupt (not JSON): restore it from a backup or move it away to re-pair devices`,
+        `device store ${path} is corrupt (not JSON): restore it from a backup or move it away to re-pair devices`,
       );
     }
     if (
@@ -108,30 +158,53 @@ export class DeviceStore {
       !Array.isArray(parsed.devices) ||
       !Array.isArray(parsed.pending)
     ) {
-      throw new Error(
-        `device store ${this.#path} has an unsupported format (version ${String(parsed.version)})`,
-      );
+      throw new Error(`device store ${path} has an unsupported format (version ${String(parsed.version)})`);
     }
-    for (const device of parsed.devices) {
-      // Files written before tokens carried createdAtMs had issuedAtMs.
-      for (const record of Object.values(device.tokens) as (DeviceTokenRecord & { issuedAtMs?: number })[]) {
-        if (record.createdAtMs === undefined && record.issuedAtMs !== undefined) {
-          record.createdAtMs = record.issuedAtMs;
-          delete record.issuedAtMs;
+    this.#transaction(() => {
+      for (const device of parsed.devices) {
+        // Files written before tokens carried createdAtMs had issuedAtMs.
+        for (const record of Object.values(device.tokens) as (DeviceTokenRecord & {
+          issuedAtMs?: number;
+        })[]) {
+          if (record.createdAtMs === undefined && record.issuedAtMs !== undefined) {
+            record.createdAtMs = record.issuedAtMs;
+            delete record.issuedAtMs;
+          }
         }
+        this.#devices.set(device.deviceId, device);
+        this.#writeDevice(device);
       }
-      this.#devices.set(device.deviceId, device);
-    }
-    for (const request of parsed.pending) this.#pending.set(request.requestId, request);
+      for (const request of parsed.pending) {
+        this.#pending.set(request.requestId, request);
+        this.#writeRequest(request);
+      }
+    });
+    renameSync(path, `${path}.imported`);
   }
 
-  #save(): void {
-    const file: StoreFile = {
-      version: STORE_VERSION,
-      devices: [...this.#devices.values()],
-      pending: [...this.#pending.values()],
-    };
-    writeFileAtomic(this.#path, `${JSON.stringify(file, null, 2)}\n`, 0o600);
+  /** Closes the database. */
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  #writeDevice(device: PairedDevice): void {
+    this.#sql.putDevice.run(device.deviceId, JSON.stringify(device));
+  }
+
+  #writeRequest(request: PairingRequest): void {
+    this.#sql.putPending.run(request.requestId, JSON.stringify(request));
+  }
+
+  /** Several row changes, one commit (one fsync). */
+  #transaction(change: () => void): void {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      change();
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   get(deviceId: string): PairedDevice | undefined {
@@ -156,11 +229,12 @@ export class DeviceStore {
     reason: PairingReason,
     now: number,
   ): { request: PairingRequest; created: boolean } {
+    const superseded: string[] = [];
     for (const request of this.#pending.values()) {
       if (request.deviceId === claims.deviceId && request.role === claims.role) {
         const sameScopes = request.scopes.join(',') === claims.scopes.join(',');
         if (sameScopes) return { request, created: false };
-        this.#pending.delete(request.requestId);
+        superseded.push(request.requestId);
       }
     }
     const request: PairingRequest = {
@@ -170,8 +244,11 @@ export class DeviceStore {
       isRepair: this.#devices.has(claims.deviceId),
       ts: now,
     };
-    this.#pending.set(request.requestId, request);
-    this.#save();
+    this.#transaction(() => {
+      for (const id of superseded) this.#dropRequest(id);
+      this.#pending.set(request.requestId, request);
+      this.#writeRequest(request);
+    });
     return { request, created: true };
   }
 
@@ -179,22 +256,31 @@ export class DeviceStore {
   approve(requestId: string, now: number): { request: PairingRequest; device: PairedDevice } | undefined {
     const request = this.#pending.get(requestId);
     if (!request) return undefined;
-    this.#pending.delete(requestId);
-    const device = this.#upsert(request, now, 'owner');
-    this.#save();
-    return { request, device };
+    let device: PairedDevice | undefined;
+    this.#transaction(() => {
+      this.#dropRequest(requestId);
+      device = this.#upsert(request, now, 'owner');
+    });
+    return { request, device: device as PairedDevice };
   }
 
-  /**
-   * Pairs a device at once (direct loopback auto-approval); no request is kept. With `deferWrite` the caller's
-   * next change (the token it issues right away) writes the file: one rewrite per new device, not two.
-   */
-  pairDirectly(claims: DeviceClaims, now: number, deferWrite = false): PairedDevice {
-    for (const [id, request] of this.#pending)
-      if (request.deviceId === claims.deviceId) this.#pending.delete(id);
-    const device = this.#upsert(claims, now, 'silent');
-    if (!deferWrite) this.#save();
-    return device;
+  /** Pairs a device at once (direct loopback auto-approval); no request is kept. */
+  pairDirectly(claims: DeviceClaims, now: number): PairedDevice {
+    let device: PairedDevice | undefined;
+    this.#transaction(() => {
+      this.#dropRequestsOf(claims.deviceId);
+      device = this.#upsert(claims, now, 'silent');
+    });
+    return device as PairedDevice;
+  }
+
+  #dropRequest(requestId: string): void {
+    this.#pending.delete(requestId);
+    this.#sql.deletePending.run(requestId);
+  }
+
+  #dropRequestsOf(deviceId: string): void {
+    for (const [id, request] of this.#pending) if (request.deviceId === deviceId) this.#dropRequest(id);
   }
 
   #upsert(claims: DeviceClaims, now: number, via: ApprovedVia): PairedDevice {
@@ -215,21 +301,24 @@ export class DeviceStore {
     if (!device.roles.includes(claims.role)) device.roles.push(claims.role);
     device.scopes = [...new Set([...device.scopes, ...claims.scopes])];
     this.#devices.set(device.deviceId, device);
+    this.#writeDevice(device);
     return device;
   }
 
   reject(requestId: string): PairingRequest | undefined {
     const request = this.#pending.get(requestId);
     if (!request) return undefined;
-    this.#pending.delete(requestId);
-    this.#save();
+    this.#dropRequest(requestId);
     return request;
   }
 
   remove(deviceId: string): boolean {
     const removed = this.#devices.delete(deviceId);
-    for (const [id, request] of this.#pending) if (request.deviceId === deviceId) this.#pending.delete(id);
-    if (removed) this.#save();
+    this.#transaction(() => {
+      this.#dropRequestsOf(deviceId);
+      if (removed) this.#sql.deleteDevice.run(deviceId);
+    });
+    this.#seenSavedAt.delete(deviceId);
     return removed;
   }
 
@@ -252,13 +341,13 @@ export class DeviceStore {
       ...(earlier ? { rotatedAtMs: now } : {}),
     };
     device.tokens[role] = record;
-    this.#save();
+    this.#writeDevice(device);
     return { token, record };
   }
 
   /**
-   * Records a device's connect; written to disk at most once a minute per device (the file is rewritten whole),
-   * or not at all with `deferWrite` when the caller's next change writes the file anyway.
+   * Records a device's connect; written to disk at most once a minute per device (a reconnect storm is not a
+   * storm of fsyncs), or not at all with `deferWrite` when the caller's next change writes the row anyway.
    */
   markSeen(deviceId: string, now: number, reason: string, deferWrite = false): void {
     const device = this.#devices.get(deviceId);
@@ -268,7 +357,7 @@ export class DeviceStore {
     const savedAt = this.#seenSavedAt.get(deviceId);
     if (deferWrite || (savedAt !== undefined && now - savedAt < LAST_SEEN_PERSIST_MS)) return;
     this.#seenSavedAt.set(deviceId, now);
-    this.#save();
+    this.#writeDevice(device);
   }
 
   /** The token record the presented device token matches, compared in constant time. */
@@ -284,7 +373,7 @@ export class DeviceStore {
     const device = this.#devices.get(deviceId);
     if (!device?.tokens[role]) return false;
     delete device.tokens[role];
-    this.#save();
+    this.#writeDevice(device);
     return true;
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -404,9 +404,10 @@ test('paired devices and their tokens survive a restart on the same state dir', 
   assert.ok(deviceToken);
   paired.client.close();
   await first.close();
-  const stored = readFileSync(join(stateDir, 'devices.json'), 'utf8');
+  const stored = readFileSync(join(stateDir, 'devices.db'), 'latin1');
   assert.ok(stored.includes(key.deviceId));
   assert.ok(!stored.includes(deviceToken), 'the device store holds a hash, never the token');
+  assert.equal(statSync(join(stateDir, 'devices.db')).mode & 0o777, 0o600);
 
   const second = await startTestGateway({ stateDir });
   t.after(() => second.close());
@@ -531,4 +532,53 @@ test('device.pair.list shows what the Devices page reads: role, approvedVia, las
   assert.equal(approved?.approvedVia, 'owner');
   assert.equal(approved?.connected, false);
   assert.deepEqual(approved?.tokens, []);
+});
+
+test('a devices.json from an earlier clawgate is imported once into devices.db and renamed', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'clawgate-devices-'));
+  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const key = createTestDevice();
+  const legacy = {
+    version: 1,
+    devices: [
+      {
+        deviceId: key.deviceId,
+        publicKey: key.publicKeyRaw,
+        roles: ['operator'],
+        scopes: ['operator.read'],
+        createdAtMs: 1_000,
+        approvedAtMs: 1_000,
+        tokens: {
+          operator: {
+            role: 'operator',
+            tokenHash: 'ab'.repeat(32),
+            scopes: ['operator.read'],
+            issuedAtMs: 2_000,
+          },
+        },
+      },
+    ],
+    pending: [],
+  };
+  writeFileSync(join(stateDir, 'devices.json'), JSON.stringify(legacy));
+  const gw = await startTestGateway({ stateDir, keepStateDir: true });
+  t.after(() => gw.close());
+  assert.equal(existsSync(join(stateDir, 'devices.json')), false);
+  assert.equal(existsSync(join(stateDir, 'devices.json.imported')), true);
+  const operator = await connectOperator(t, gw.url);
+  const listed = (await ok<{ paired: ListedDevice[] }>(operator, 'device.pair.list')).paired;
+  assert.deepEqual(
+    listed.map((d) => [d.deviceId, d.tokens.map((token) => token.createdAtMs)]),
+    [[key.deviceId, [2_000]]],
+  );
+  // Still paired after a restart, now from devices.db alone.
+  await gw.close();
+  const again = await startTestGateway({ stateDir, keepStateDir: true });
+  t.after(() => again.close());
+  const reader = await connectOperator(t, again.url);
+  const relisted = (await ok<{ paired: ListedDevice[] }>(reader, 'device.pair.list')).paired;
+  assert.deepEqual(
+    relisted.map((d) => d.deviceId),
+    [key.deviceId],
+  );
 });

@@ -60,7 +60,8 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
   );
   if (interrupted > 0) log.warn(`${interrupted} agent run(s) were interrupted by the previous shutdown`);
   const identity = loadOrCreateGatewayIdentity(paths.stateDir);
-  const devices = new DeviceStore(join(paths.stateDir, 'devices.json'));
+  const devices = new DeviceStore(paths.stateDir);
+  closers.push({ name: 'devices', close: () => devices.close() });
 
   const health = new HealthState();
   closers.push({ name: 'health-state', close: () => health.close() });

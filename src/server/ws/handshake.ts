@@ -363,8 +363,7 @@ function admitDevice(ctx: GatewayContext, client: GatewayWsClient, claims: Devic
   else if (!scopesCovered(new Set(existing.scopes), claims.scopes)) reason = 'scope-upgrade';
   if (!reason && existing) return existing;
   if (client.directLocal && ctx.configState.config.gateway.pairing.autoApproveLoopback) {
-    // The caller issues the device its token next, which writes the pairing too.
-    const device = ctx.devices.pairDirectly(claims, ctx.now(), true);
+    const device = ctx.devices.pairDirectly(claims, ctx.now());
     ctx.logger.info('device paired (direct loopback)', { deviceId: claims.deviceId, role: claims.role });
     return device;
   }
