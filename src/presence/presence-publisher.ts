@@ -7,17 +7,29 @@ import type { GatewayContext } from '../server/context.ts';
  * end, carrying the list as it is then, which opens the next window. So at most one broadcast leaves per window
  * however large the burst, and a window of 0 sends one per change.
  */
+/**
+ * Presence bytes per second the gateway spends at most, summed over readers: after a broadcast of B bytes the next
+ * window is at least B / this long. A handful of UIs never reach it (their window stays presenceCoalesceMs); a
+ * few thousand Control UIs, each a reader of a 200-entry list, would otherwise be sent hundreds of MB a second.
+ */
+export const PRESENCE_BYTES_PER_SECOND = 16 * 1024 * 1024;
+
 export class PresencePublisher {
   #windowMs: () => number;
-  #send: () => void;
+  #send: () => number;
+  #bytesPerSecond: number;
   #timer: NodeJS.Timeout | undefined;
   #pending = false;
   #closed = false;
 
-  /** `windowMs` is read at each broadcast, so a config change applies from the next window. */
-  constructor(windowMs: () => number, send: () => void) {
+  /**
+   * `windowMs` is read at each broadcast, so a config change applies from the next window. `send` broadcasts and
+   * returns the bytes it queued (over all recipients), which stretch the next window past `bytesPerSecond`.
+   */
+  constructor(windowMs: () => number, send: () => number, bytesPerSecond = PRESENCE_BYTES_PER_SECOND) {
     this.#windowMs = windowMs;
     this.#send = send;
+    this.#bytesPerSecond = bytesPerSecond;
   }
 
   /** The list changed: broadcast now, or at the end of the open window. */
@@ -37,12 +49,14 @@ export class PresencePublisher {
 
   #publish(): void {
     this.#pending = false;
-    const windowMs = this.#windowMs();
-    if (windowMs > 0) {
+    const configured = this.#windowMs();
+    const bytes = this.#send();
+    // A configured window of 0 (one broadcast per change) is kept as asked: it is for tests and tiny setups.
+    if (configured > 0) {
+      const windowMs = Math.max(configured, Math.ceil((bytes / this.#bytesPerSecond) * 1000));
       this.#timer = setTimeout(() => this.#windowEnded(), windowMs);
       this.#timer.unref();
     }
-    this.#send();
   }
 
   #windowEnded(): void {
@@ -52,7 +66,9 @@ export class PresencePublisher {
 }
 
 /** One `presence` event with the wire list (capped); the version is bumped per event sent, so clients see no gaps. */
-export function broadcastPresence(ctx: Pick<GatewayContext, 'health' | 'events' | 'presence' | 'now'>): void {
+export function broadcastPresence(
+  ctx: Pick<GatewayContext, 'health' | 'events' | 'presence' | 'now'>,
+): number {
   ctx.health.bumpPresence();
-  ctx.events.broadcast('presence', { presence: ctx.presence.wireList(ctx.now()) });
+  return ctx.events.broadcast('presence', { presence: ctx.presence.wireList(ctx.now()) });
 }

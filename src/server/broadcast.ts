@@ -13,7 +13,8 @@ export type EventOptions = {
 
 /** The fan-out interface handlers use; the in-process one is the default, a cluster bus can replace it. */
 export type Broadcast = {
-  broadcast(event: string, payload: unknown, options?: EventOptions): void;
+  /** Returns the bytes queued, over all recipients (what a caller may pace itself by). */
+  broadcast(event: string, payload: unknown, options?: EventOptions): number;
   send(client: GatewayWsClient, event: string, payload: unknown): void;
 };
 
@@ -61,14 +62,15 @@ export class InProcessBroadcast implements Broadcast {
     return `${head},"seq":`;
   }
 
-  broadcast(event: string, payload: unknown, options?: EventOptions): void {
+  broadcast(event: string, payload: unknown, options?: EventOptions): number {
     const definition = this.#definition(event);
-    if (!definition) return;
+    if (!definition) return 0;
     const { scope } = definition;
     let head: string | undefined;
     let droppable: boolean | undefined;
     const limit = this.#maxBufferedBytes();
     const filter = options?.filter;
+    let bytes = 0;
     for (const client of this.#clients) {
       if (!client.authenticated || client.closed) continue;
       if (scope !== null && !scopeSatisfied(client.scopes, scope)) continue;
@@ -76,7 +78,9 @@ export class InProcessBroadcast implements Broadcast {
       head ??= this.#head(event, payload, definition);
       droppable ??= isDroppable(definition, payload);
       this.#deliver(client, head, droppable, limit);
+      bytes += head.length;
     }
+    return bytes;
   }
 
   send(client: GatewayWsClient, event: string, payload: unknown): void {

@@ -220,7 +220,7 @@ function recordingProvider(): { provider: LlmProvider; contexts: string[][] } {
 
 function chatOn(t: TestContext, store: ContextTailStore, agentId = 'main') {
   const { provider, contexts } = recordingProvider();
-  const bus = { broadcast: () => undefined, send: () => undefined };
+  const bus = { broadcast: () => 0, send: () => undefined };
   const config = defaultConfig();
   const sessionEvents = new SessionEvents(bus, Date.now, () => KEY);
   const chat = new ChatService({

@@ -20,6 +20,7 @@ test('unit: leading broadcast, one trailing broadcast per window, 0 = one per ch
     () => windowMs,
     () => {
       sent += 1;
+      return 0;
     },
   );
 
@@ -52,11 +53,31 @@ test('unit: leading broadcast, one trailing broadcast per window, 0 = one per ch
     () => windowMs,
     () => {
       sent += 1;
+      return 0;
     },
   );
   for (let i = 0; i < 5; i++) direct.changed();
   assert.equal(sent, 9, 'a window of 0 sends one broadcast per change');
   direct.close();
+
+  // A broadcast that queued 2 s worth of the byte budget holds the next one back for 2 s, not one window.
+  windowMs = 100;
+  let paced = 0;
+  const heavy = new PresencePublisher(
+    () => windowMs,
+    () => {
+      paced += 1;
+      return 2 * 1024 * 1024;
+    },
+    1024 * 1024,
+  );
+  heavy.changed();
+  heavy.changed();
+  mock.timers.tick(1_999);
+  assert.equal(paced, 1, 'the window stretched to what the last broadcast cost');
+  mock.timers.tick(1);
+  assert.equal(paced, 2);
+  heavy.close();
 });
 
 // ---------------------------------------------------------------------------------------------------------------
