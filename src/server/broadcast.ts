@@ -11,6 +11,9 @@ export type EventOptions = {
   filter?: (client: ClientView) => boolean;
 };
 
+/** Events at least this long are encoded once per broadcast and shared by every recipient's socket. */
+const SHARED_FRAME_MIN_CHARS = 16 * 1024;
+
 /** The fan-out interface handlers use; the in-process one is the default, a cluster bus can replace it. */
 export type Broadcast = {
   /** Returns the bytes queued, over all recipients (what a caller may pace itself by). */
@@ -71,13 +74,15 @@ export class InProcessBroadcast implements Broadcast {
     const limit = this.#maxBufferedBytes();
     const filter = options?.filter;
     let bytes = 0;
+    let shared: Buffer | undefined;
     for (const client of this.#clients) {
       if (!client.authenticated || client.closed) continue;
       if (scope !== null && !scopeSatisfied(client.scopes, scope)) continue;
       if (filter && !filter(client)) continue;
       head ??= this.#head(event, payload, definition);
       droppable ??= isDroppable(definition, payload);
-      this.#deliver(client, head, droppable, limit);
+      if (shared === undefined && head.length >= SHARED_FRAME_MIN_CHARS) shared = Buffer.from(head);
+      this.#deliver(client, head, droppable, limit, shared);
       bytes += head.length;
     }
     return bytes;
@@ -90,7 +95,7 @@ export class InProcessBroadcast implements Broadcast {
     this.#deliver(client, head, isDroppable(definition, payload), this.#maxBufferedBytes());
   }
 
-  #deliver(client: GatewayWsClient, head: string, dropIfSlow: boolean, limit: number): void {
+  #deliver(client: GatewayWsClient, head: string, dropIfSlow: boolean, limit: number, shared?: Buffer): void {
     if (client.ws.readyState !== WebSocket.OPEN) return;
     client.seq += 1;
     if (client.ws.bufferedAmount > limit) {
@@ -98,7 +103,15 @@ export class InProcessBroadcast implements Broadcast {
       return;
     }
     corkUntilImmediate(client);
-    client.ws.send(`${head}${client.seq}}`);
+    if (!shared) {
+      client.ws.send(`${head}${client.seq}}`);
+      return;
+    }
+    // One text message in two frames: the event, encoded once and queued by reference on every socket, then this
+    // socket's seq. (A string is copied into each socket's buffer; thousands of readers of a large event made that
+    // hundreds of MB.) Both go out in this call, so no other message can fall between the fragments.
+    client.ws.send(shared, { binary: false, fin: false });
+    client.ws.send(`${client.seq}}`, { binary: false, fin: true });
   }
 }
 

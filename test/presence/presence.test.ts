@@ -353,4 +353,10 @@ test('hello-ok and presence events carry at most PRESENCE_WIRE_MAX entries, the 
   const last = presenceFrames(admin).at(-1);
   assert.ok(last);
   assert.equal(presenceOf(last).length, PRESENCE_WIRE_MAX);
+  // Events this large leave as two frames (the shared event, then the socket's seq): they still parse, numbered.
+  const seqs = admin.frames.filter((f) => f.seq !== undefined).map((f) => f.seq as number);
+  assert.deepEqual(
+    seqs,
+    seqs.map((_, i) => i + 1),
+  );
 });
