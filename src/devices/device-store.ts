@@ -110,6 +110,7 @@ export class DeviceStore {
   #pending = new Map<string, PairingRequest>();
   /** When each device's lastSeenAtMs last reached the disk. */
   #seenSavedAt = new Map<string, number>();
+  #inTransaction = false;
 
   constructor(stateDir: string) {
     const path = join(stateDir, DEVICE_DB_FILE);
@@ -195,16 +196,32 @@ export class DeviceStore {
     this.#sql.putPending.run(request.requestId, JSON.stringify(request));
   }
 
-  /** Several row changes, one commit (one fsync). */
+  /** Several row changes, one commit (one fsync); nested calls join the outer one. */
   #transaction(change: () => void): void {
+    if (this.#inTransaction) {
+      change();
+      return;
+    }
     this.#db.exec('BEGIN IMMEDIATE');
+    this.#inTransaction = true;
     try {
       change();
       this.#db.exec('COMMIT');
     } catch (error) {
       this.#db.exec('ROLLBACK');
       throw error;
+    } finally {
+      this.#inTransaction = false;
     }
+  }
+
+  /** Runs several changes (pair, then issue a token) as one commit. */
+  atomically<T>(change: () => T): T {
+    let result: T | undefined;
+    this.#transaction(() => {
+      result = change();
+    });
+    return result as T;
   }
 
   get(deviceId: string): PairedDevice | undefined {

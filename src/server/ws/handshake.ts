@@ -236,12 +236,19 @@ async function connect(
       remoteIp: client.ip,
     };
     if (secret.kind === 'ok') {
-      const device = admitDevice(ctx, client, claims);
       scopes = requested;
       authMethod = secret.method;
       const now = ctx.now();
-      ctx.devices.markSeen(device.deviceId, now, 'connect', true);
-      const issued = ctx.devices.issueToken(device.deviceId, role, requested, now);
+      // A device that must wait for an operator is refused here, outside the commit below (its request is
+      // written on its own); otherwise pairing (if new), the last-seen mark and the token are one commit.
+      if (pairingReason(ctx.devices.get(deviceId), claims) && !pairsDirectly(ctx, client)) {
+        admitDevice(ctx, client, claims);
+      }
+      const issued = ctx.devices.atomically(() => {
+        const device = admitDevice(ctx, client, claims);
+        ctx.devices.markSeen(device.deviceId, now, 'connect', true);
+        return ctx.devices.issueToken(device.deviceId, role, requested, now);
+      });
       issuedDeviceToken = { token: issued.token, issuedAtMs: now, scopes: requested };
     } else if (deviceTokenCandidate) {
       const record = ctx.devices.matchToken(deviceId, role, deviceTokenCandidate);
@@ -351,18 +358,26 @@ function keepsSelfDeclaredScopes(
   return method === 'trusted-proxy' && id === 'openclaw-control-ui';
 }
 
+/** Why a signed device cannot connect as it asks yet; undefined when it is paired for that role and scopes. */
+function pairingReason(existing: PairedDevice | undefined, claims: DeviceClaims): PairingReason | undefined {
+  if (!existing) return 'not-paired';
+  if (!existing.roles.includes(claims.role)) return 'role-upgrade';
+  if (!scopesCovered(new Set(existing.scopes), claims.scopes)) return 'scope-upgrade';
+  return undefined;
+}
+
+const pairsDirectly = (ctx: GatewayContext, client: GatewayWsClient) =>
+  client.directLocal && ctx.configState.config.gateway.pairing.autoApproveLoopback;
+
 /**
  * A signed device with a valid secret: already paired for this role and scopes → in; on direct loopback with
  * auto-approval → paired now; otherwise a pairing request goes to operators and the client gets NOT_PAIRED.
  */
 function admitDevice(ctx: GatewayContext, client: GatewayWsClient, claims: DeviceClaims): PairedDevice {
   const existing = ctx.devices.get(claims.deviceId);
-  let reason: PairingReason | undefined;
-  if (!existing) reason = 'not-paired';
-  else if (!existing.roles.includes(claims.role)) reason = 'role-upgrade';
-  else if (!scopesCovered(new Set(existing.scopes), claims.scopes)) reason = 'scope-upgrade';
+  const reason = pairingReason(existing, claims);
   if (!reason && existing) return existing;
-  if (client.directLocal && ctx.configState.config.gateway.pairing.autoApproveLoopback) {
+  if (pairsDirectly(ctx, client)) {
     const device = ctx.devices.pairDirectly(claims, ctx.now());
     ctx.logger.info('device paired (direct loopback)', { deviceId: claims.deviceId, role: claims.role });
     return device;
