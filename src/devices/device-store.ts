@@ -96,9 +96,10 @@ function copyClaims(claims: DeviceClaims): Partial<PairedDevice> {
 }
 
 /**
- * Paired devices, pending pairing requests and device tokens, held in memory and written through to their own
- * SQLite file (`devices.db`, WAL, one fsync per change), a row per device and per request: a change costs the same
- * with ten devices or ten thousand, where the JSON file it replaces was rewritten whole on every connect (O(N²)
+ * Paired devices, pending pairing requests and device tokens, held in memory and written to their own SQLite
+ * file (`devices.db`, WAL, synchronous FULL), a row per device and per request, the changes of one event-loop turn
+ * in one commit (callers await `flushed()` before they answer): a change costs the same with ten devices or ten
+ * thousand, where the JSON file it replaces was rewritten whole on every connect (O(N²)
  * for N Control UIs pairing). An approved pairing survives a crash or restart. Tokens are stored as SHA-256
  * hashes: the file never holds a usable credential. A `devices.json` left by an earlier clawgate is imported once
  * and renamed `devices.json.imported`.
@@ -110,7 +111,10 @@ export class DeviceStore {
   #pending = new Map<string, PairingRequest>();
   /** When each device's lastSeenAtMs last reached the disk. */
   #seenSavedAt = new Map<string, number>();
-  #inTransaction = false;
+  #dirtyDevices = new Set<string>();
+  #dirtyRequests = new Set<string>();
+  #flushTimer: NodeJS.Immediate | undefined;
+  #waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   constructor(stateDir: string) {
     const path = join(stateDir, DEVICE_DB_FILE);
@@ -161,67 +165,98 @@ export class DeviceStore {
     ) {
       throw new Error(`device store ${path} has an unsupported format (version ${String(parsed.version)})`);
     }
-    this.#transaction(() => {
-      for (const device of parsed.devices) {
-        // Files written before tokens carried createdAtMs had issuedAtMs.
-        for (const record of Object.values(device.tokens) as (DeviceTokenRecord & {
-          issuedAtMs?: number;
-        })[]) {
-          if (record.createdAtMs === undefined && record.issuedAtMs !== undefined) {
-            record.createdAtMs = record.issuedAtMs;
-            delete record.issuedAtMs;
-          }
+    for (const device of parsed.devices) {
+      // Files written before tokens carried createdAtMs had issuedAtMs.
+      for (const record of Object.values(device.tokens) as (DeviceTokenRecord & {
+        issuedAtMs?: number;
+      })[]) {
+        if (record.createdAtMs === undefined && record.issuedAtMs !== undefined) {
+          record.createdAtMs = record.issuedAtMs;
+          delete record.issuedAtMs;
         }
-        this.#devices.set(device.deviceId, device);
-        this.#writeDevice(device);
       }
-      for (const request of parsed.pending) {
-        this.#pending.set(request.requestId, request);
-        this.#writeRequest(request);
-      }
-    });
+      this.#devices.set(device.deviceId, device);
+      this.#writeDevice(device);
+    }
+    for (const request of parsed.pending) {
+      this.#pending.set(request.requestId, request);
+      this.#writeRequest(request);
+    }
+    this.#flush();
     renameSync(path, `${path}.imported`);
   }
 
-  /** Closes the database. */
+  /** Writes what is still queued, then closes the database. */
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    if (!this.#db.isOpen) return;
+    clearImmediate(this.#flushTimer);
+    try {
+      this.#flush();
+    } finally {
+      this.#db.close();
+    }
+  }
+
+  /**
+   * Resolves once every change made so far is committed. Changes are written in one transaction at the end of
+   * the event-loop turn (a group commit: sixteen devices connecting at once cost one fsync, not sixteen), so a
+   * caller that is about to tell a client "paired" or hand it a token awaits this first.
+   */
+  flushed(): Promise<void> {
+    if (this.#dirtyDevices.size === 0 && this.#dirtyRequests.size === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
   #writeDevice(device: PairedDevice): void {
-    this.#sql.putDevice.run(device.deviceId, JSON.stringify(device));
+    this.#dirtyDevices.add(device.deviceId);
+    this.#schedule();
   }
 
   #writeRequest(request: PairingRequest): void {
-    this.#sql.putPending.run(request.requestId, JSON.stringify(request));
+    this.#dirtyRequests.add(request.requestId);
+    this.#schedule();
   }
 
-  /** Several row changes, one commit (one fsync); nested calls join the outer one. */
-  #transaction(change: () => void): void {
-    if (this.#inTransaction) {
-      change();
-      return;
-    }
-    this.#db.exec('BEGIN IMMEDIATE');
-    this.#inTransaction = true;
+  #schedule(): void {
+    if (this.#flushTimer === undefined) this.#flushTimer = setImmediate(() => this.#flushAndNotify());
+  }
+
+  #flushAndNotify(): void {
+    this.#flushTimer = undefined;
+    const waiters = this.#waiters.splice(0);
     try {
-      change();
+      this.#flush();
+      for (const waiter of waiters) waiter.resolve();
+    } catch (error) {
+      for (const waiter of waiters) waiter.reject(error as Error);
+    }
+  }
+
+  /** Writes the queued rows as they are now in memory (gone from memory: deleted), in one commit. */
+  #flush(): void {
+    if (this.#dirtyDevices.size === 0 && this.#dirtyRequests.size === 0) return;
+    const devices = [...this.#dirtyDevices];
+    const requests = [...this.#dirtyRequests];
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const id of devices) {
+        const device = this.#devices.get(id);
+        if (device) this.#sql.putDevice.run(id, JSON.stringify(device));
+        else this.#sql.deleteDevice.run(id);
+      }
+      for (const id of requests) {
+        const request = this.#pending.get(id);
+        if (request) this.#sql.putPending.run(id, JSON.stringify(request));
+        else this.#sql.deletePending.run(id);
+      }
       this.#db.exec('COMMIT');
     } catch (error) {
       this.#db.exec('ROLLBACK');
+      // Kept queued: the next change (or close) tries again.
       throw error;
-    } finally {
-      this.#inTransaction = false;
     }
-  }
-
-  /** Runs several changes (pair, then issue a token) as one commit. */
-  atomically<T>(change: () => T): T {
-    let result: T | undefined;
-    this.#transaction(() => {
-      result = change();
-    });
-    return result as T;
+    for (const id of devices) this.#dirtyDevices.delete(id);
+    for (const id of requests) this.#dirtyRequests.delete(id);
   }
 
   get(deviceId: string): PairedDevice | undefined {
@@ -261,11 +296,9 @@ export class DeviceStore {
       isRepair: this.#devices.has(claims.deviceId),
       ts: now,
     };
-    this.#transaction(() => {
-      for (const id of superseded) this.#dropRequest(id);
-      this.#pending.set(request.requestId, request);
-      this.#writeRequest(request);
-    });
+    for (const id of superseded) this.#dropRequest(id);
+    this.#pending.set(request.requestId, request);
+    this.#writeRequest(request);
     return { request, created: true };
   }
 
@@ -273,27 +306,20 @@ export class DeviceStore {
   approve(requestId: string, now: number): { request: PairingRequest; device: PairedDevice } | undefined {
     const request = this.#pending.get(requestId);
     if (!request) return undefined;
-    let device: PairedDevice | undefined;
-    this.#transaction(() => {
-      this.#dropRequest(requestId);
-      device = this.#upsert(request, now, 'owner');
-    });
-    return { request, device: device as PairedDevice };
+    this.#dropRequest(requestId);
+    return { request, device: this.#upsert(request, now, 'owner') };
   }
 
   /** Pairs a device at once (direct loopback auto-approval); no request is kept. */
   pairDirectly(claims: DeviceClaims, now: number): PairedDevice {
-    let device: PairedDevice | undefined;
-    this.#transaction(() => {
-      this.#dropRequestsOf(claims.deviceId);
-      device = this.#upsert(claims, now, 'silent');
-    });
-    return device as PairedDevice;
+    this.#dropRequestsOf(claims.deviceId);
+    return this.#upsert(claims, now, 'silent');
   }
 
   #dropRequest(requestId: string): void {
     this.#pending.delete(requestId);
-    this.#sql.deletePending.run(requestId);
+    this.#dirtyRequests.add(requestId);
+    this.#schedule();
   }
 
   #dropRequestsOf(deviceId: string): void {
@@ -331,10 +357,11 @@ export class DeviceStore {
 
   remove(deviceId: string): boolean {
     const removed = this.#devices.delete(deviceId);
-    this.#transaction(() => {
-      this.#dropRequestsOf(deviceId);
-      if (removed) this.#sql.deleteDevice.run(deviceId);
-    });
+    this.#dropRequestsOf(deviceId);
+    if (removed) {
+      this.#dirtyDevices.add(deviceId);
+      this.#schedule();
+    }
     this.#seenSavedAt.delete(deviceId);
     return removed;
   }

@@ -66,9 +66,11 @@ export const deviceMethods = defineMethods({
 
   'device.pair.approve': {
     access: PAIRING,
-    handler: (params, { gateway }) => {
+    handler: async (params, { gateway }) => {
       const approved = gateway.devices.approve(params.requestId, gateway.now());
       if (!approved) throw unknownRequest(params.requestId);
+      // Committed before anyone (the operator, the waiting device) is told.
+      await gateway.devices.flushed();
       gateway.logger.info('device pairing approved', {
         deviceId: approved.device.deviceId,
         role: approved.request.role,
@@ -83,9 +85,10 @@ export const deviceMethods = defineMethods({
 
   'device.pair.reject': {
     access: PAIRING,
-    handler: (params, { gateway }) => {
+    handler: async (params, { gateway }) => {
       const request = gateway.devices.reject(params.requestId);
       if (!request) throw unknownRequest(params.requestId);
+      await gateway.devices.flushed();
       resolved(gateway, params.requestId, request.deviceId, 'rejected');
       return { requestId: params.requestId, deviceId: request.deviceId };
     },
@@ -93,9 +96,10 @@ export const deviceMethods = defineMethods({
 
   'device.pair.remove': {
     access: PAIRING,
-    handler: (params, { gateway }) => {
+    handler: async (params, { gateway }) => {
       pairedDevice(gateway, params.deviceId);
       gateway.devices.remove(params.deviceId);
+      await gateway.devices.flushed();
       invalidateDeviceSockets(gateway, params.deviceId, 'device removed');
       return { deviceId: params.deviceId };
     },
@@ -103,7 +107,7 @@ export const deviceMethods = defineMethods({
 
   'device.token.rotate': {
     access: PAIRING,
-    handler: (params, { gateway, client }) => {
+    handler: async (params, { gateway, client }) => {
       const device = pairedDevice(gateway, params.deviceId);
       if (!device.roles.includes(params.role)) {
         throw new GatewayError(
@@ -127,6 +131,7 @@ export const deviceMethods = defineMethods({
         scopes,
         gateway.now(),
       );
+      await gateway.devices.flushed();
       invalidateDeviceSockets(gateway, params.deviceId, 'device token rotated', params.role);
       const rotated = {
         deviceId: params.deviceId,
@@ -144,7 +149,7 @@ export const deviceMethods = defineMethods({
 
   'device.token.revoke': {
     access: PAIRING,
-    handler: (params, { gateway }) => {
+    handler: async (params, { gateway }) => {
       pairedDevice(gateway, params.deviceId);
       if (!gateway.devices.revokeToken(params.deviceId, params.role)) {
         throw new GatewayError(
@@ -152,6 +157,7 @@ export const deviceMethods = defineMethods({
           `device ${params.deviceId} holds no token for role ${params.role}`,
         );
       }
+      await gateway.devices.flushed();
       invalidateDeviceSockets(gateway, params.deviceId, 'device token revoked', params.role);
       return { deviceId: params.deviceId, role: params.role, revokedAtMs: gateway.now() };
     },

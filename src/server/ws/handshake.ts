@@ -239,16 +239,18 @@ async function connect(
       scopes = requested;
       authMethod = secret.method;
       const now = ctx.now();
-      // A device that must wait for an operator is refused here, outside the commit below (its request is
-      // written on its own); otherwise pairing (if new), the last-seen mark and the token are one commit.
-      if (pairingReason(ctx.devices.get(deviceId), claims) && !pairsDirectly(ctx, client)) {
-        admitDevice(ctx, client, claims);
+      let device: PairedDevice;
+      try {
+        device = admitDevice(ctx, client, claims);
+      } catch (error) {
+        // The pairing request is on disk before the client is told to wait for its approval.
+        await ctx.devices.flushed();
+        throw error;
       }
-      const issued = ctx.devices.atomically(() => {
-        const device = admitDevice(ctx, client, claims);
-        ctx.devices.markSeen(device.deviceId, now, 'connect', true);
-        return ctx.devices.issueToken(device.deviceId, role, requested, now);
-      });
+      ctx.devices.markSeen(device.deviceId, now, 'connect', true);
+      const issued = ctx.devices.issueToken(device.deviceId, role, requested, now);
+      // Committed (with whatever else changed this turn: one fsync for a burst of connects) before hello-ok.
+      await ctx.devices.flushed();
       issuedDeviceToken = { token: issued.token, issuedAtMs: now, scopes: requested };
     } else if (deviceTokenCandidate) {
       const record = ctx.devices.matchToken(deviceId, role, deviceTokenCandidate);
