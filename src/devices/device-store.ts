@@ -198,9 +198,9 @@ export class DeviceStore {
   }
 
   /**
-   * Resolves once every change made so far is committed. Changes are written in one transaction at the end of
-   * the event-loop turn (a group commit: sixteen devices connecting at once cost one fsync, not sixteen), so a
-   * caller that is about to tell a client "paired" or hand it a token awaits this first.
+   * Resolves once every change made so far is committed. The changes of one event-loop turn are written in one
+   * transaction at its end (a new device's pairing, last-seen mark and token: one fsync), so a caller that is
+   * about to tell a client "paired" or hand it a token awaits this first.
    */
   flushed(): Promise<void> {
     if (this.#dirtyDevices.size === 0 && this.#dirtyRequests.size === 0) return Promise.resolve();

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { type TestContext, test } from 'node:test';
+import { countWalCommits } from '../../bench/store-cost.ts';
 import {
   connectDevice,
   createTestDevice,
@@ -581,4 +583,28 @@ test('a devices.json from an earlier clawgate is imported once into devices.db a
     relisted.map((d) => d.deviceId),
     [key.deviceId],
   );
+});
+
+test('a new device costs at most one devices.db commit, and is on disk before its hello-ok', async (t) => {
+  const gw = await startTestGateway();
+  t.after(() => gw.close());
+  const wal = join(gw.stateDir, 'devices.db-wal');
+  const before = existsSync(wal) ? countWalCommits(wal) : 0;
+  const keys = Array.from({ length: 16 }, () => createTestDevice());
+  const connected = await Promise.all(
+    keys.map((key) => device(t, gw.url, key, { token: TEST_TOKEN, scopes: ['operator.read'] })),
+  );
+  for (const { hello } of connected) assert.equal(hello.ok, true, JSON.stringify(hello.error));
+  const commits = countWalCommits(wal) - before;
+  // Pairing, last-seen and token of one device share a commit (connects handled in one turn share one too).
+  assert.ok(commits >= 1 && commits <= keys.length, `${commits} commits for ${keys.length} new devices`);
+  // Acknowledged means stored: another connection to the file sees every one of them now.
+  const db = new DatabaseSync(join(gw.stateDir, 'devices.db'), { readOnly: true });
+  t.after(() => db.close());
+  const stored = new Set(
+    (db.prepare('SELECT device_id FROM devices').all() as { device_id: string }[]).map(
+      (row) => row.device_id,
+    ),
+  );
+  for (const key of keys) assert.ok(stored.has(key.deviceId), key.deviceId);
 });
