@@ -17,6 +17,22 @@ export function changedPaths(before: Obj, after: Obj, prefix = '', depth = 0): s
   return changed.sort();
 }
 
+/**
+ * Every leaf path whose value differs, however deep, a missing object read as empty: a first `ui.prefs.theme` is
+ * that path, not `ui` (what `config.patch` tells apart when it may go without `baseHash`).
+ */
+export function leafPaths(before: unknown, after: unknown, prefix = ''): string[] {
+  const objects = (isObj(before) || before === undefined) && (isObj(after) || after === undefined);
+  if (!objects || (before === undefined && after === undefined)) {
+    return JSON.stringify(before) === JSON.stringify(after) ? [] : [prefix];
+  }
+  const a = (before ?? {}) as Obj;
+  const b = (after ?? {}) as Obj;
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((key) =>
+    leafPaths(a[key], b[key], prefix ? `${prefix}.${key}` : key),
+  );
+}
+
 /** The value at a dotted path (`gateway.tls.enabled`), or undefined. */
 export function valueAt(obj: unknown, path: string): unknown {
   let cur: unknown = obj;

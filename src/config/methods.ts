@@ -5,7 +5,7 @@ import { ADMIN, READ } from '../server/authz/access.ts';
 import type { HandlerContext } from '../server/context.ts';
 import { defineMethods } from '../server/method-types.ts';
 import { ConfigError } from './config-error.ts';
-import { changedPaths } from './diff.ts';
+import { changedPaths, leafPaths } from './diff.ts';
 import type { ConfigChange } from './reload.ts';
 import { lookupSchema, servedSchema, uiHints } from './schema-view.ts';
 
@@ -158,20 +158,6 @@ async function writeConfig(ctx: HandlerContext, method: WriteMethod, next: Obj) 
     changedPaths: change.changedPaths,
     restartRequired: change.restartRequired,
   };
-}
-
-/** Every leaf that differs, a missing object read as empty (so a first `ui.prefs.theme` is that, not `ui`). */
-function leafPaths(before: unknown, after: unknown, prefix = ''): string[] {
-  if (!isObj(before) && !isObj(after))
-    return JSON.stringify(before) === JSON.stringify(after) ? [] : [prefix];
-  if (!isObj(before) || !isObj(after)) {
-    if (before !== undefined && after !== undefined) return [prefix];
-  }
-  const a = isObj(before) ? before : {};
-  const b = isObj(after) ? after : {};
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((key) =>
-    leafPaths(a[key], b[key], prefix ? `${prefix}.${key}` : key),
-  );
 }
 
 /** The config file's schema as plain JSON (TypeBox loads lazily, as for validation). */

@@ -176,11 +176,11 @@ export class DeviceStore {
         }
       }
       this.#devices.set(device.deviceId, device);
-      this.#writeDevice(device);
+      this.#touchDevice(device.deviceId);
     }
     for (const request of parsed.pending) {
       this.#pending.set(request.requestId, request);
-      this.#writeRequest(request);
+      this.#touchRequest(request.requestId);
     }
     this.#flush();
     renameSync(path, `${path}.imported`);
@@ -207,13 +207,14 @@ export class DeviceStore {
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
-  #writeDevice(device: PairedDevice): void {
-    this.#dirtyDevices.add(device.deviceId);
+  /** Queues a device's row (written as it is in memory at the flush, deleted if gone by then). */
+  #touchDevice(deviceId: string): void {
+    this.#dirtyDevices.add(deviceId);
     this.#schedule();
   }
 
-  #writeRequest(request: PairingRequest): void {
-    this.#dirtyRequests.add(request.requestId);
+  #touchRequest(requestId: string): void {
+    this.#dirtyRequests.add(requestId);
     this.#schedule();
   }
 
@@ -298,7 +299,7 @@ export class DeviceStore {
     };
     for (const id of superseded) this.#dropRequest(id);
     this.#pending.set(request.requestId, request);
-    this.#writeRequest(request);
+    this.#touchRequest(request.requestId);
     return { request, created: true };
   }
 
@@ -318,8 +319,7 @@ export class DeviceStore {
 
   #dropRequest(requestId: string): void {
     this.#pending.delete(requestId);
-    this.#dirtyRequests.add(requestId);
-    this.#schedule();
+    this.#touchRequest(requestId);
   }
 
   #dropRequestsOf(deviceId: string): void {
@@ -344,7 +344,7 @@ export class DeviceStore {
     if (!device.roles.includes(claims.role)) device.roles.push(claims.role);
     device.scopes = [...new Set([...device.scopes, ...claims.scopes])];
     this.#devices.set(device.deviceId, device);
-    this.#writeDevice(device);
+    this.#touchDevice(device.deviceId);
     return device;
   }
 
@@ -358,10 +358,7 @@ export class DeviceStore {
   remove(deviceId: string): boolean {
     const removed = this.#devices.delete(deviceId);
     this.#dropRequestsOf(deviceId);
-    if (removed) {
-      this.#dirtyDevices.add(deviceId);
-      this.#schedule();
-    }
+    if (removed) this.#touchDevice(deviceId);
     this.#seenSavedAt.delete(deviceId);
     return removed;
   }
@@ -385,23 +382,23 @@ export class DeviceStore {
       ...(earlier ? { rotatedAtMs: now } : {}),
     };
     device.tokens[role] = record;
-    this.#writeDevice(device);
+    this.#touchDevice(device.deviceId);
     return { token, record };
   }
 
   /**
    * Records a device's connect; written to disk at most once a minute per device (a reconnect storm is not a
-   * storm of fsyncs), or not at all with `deferWrite` when the caller's next change writes the row anyway.
+   * storm of fsyncs). Changed with other rows in the same turn (a token), it shares their commit.
    */
-  markSeen(deviceId: string, now: number, reason: string, deferWrite = false): void {
+  markSeen(deviceId: string, now: number, reason: string): void {
     const device = this.#devices.get(deviceId);
     if (!device) return;
     device.lastSeenAtMs = now;
     device.lastSeenReason = reason;
     const savedAt = this.#seenSavedAt.get(deviceId);
-    if (deferWrite || (savedAt !== undefined && now - savedAt < LAST_SEEN_PERSIST_MS)) return;
+    if (savedAt !== undefined && now - savedAt < LAST_SEEN_PERSIST_MS) return;
     this.#seenSavedAt.set(deviceId, now);
-    this.#writeDevice(device);
+    this.#touchDevice(device.deviceId);
   }
 
   /** The token record the presented device token matches, compared in constant time. */
@@ -417,7 +414,7 @@ export class DeviceStore {
     const device = this.#devices.get(deviceId);
     if (!device?.tokens[role]) return false;
     delete device.tokens[role];
-    this.#writeDevice(device);
+    this.#touchDevice(device.deviceId);
     return true;
   }
 }

@@ -1,5 +1,6 @@
 import { ADMIN, READ } from '../server/authz/access.ts';
 import { defineMethods } from '../server/method-types.ts';
+import { broadcastPresence } from './presence-publisher.ts';
 import { presenceText } from './presence-registry.ts';
 
 export const presenceMethods = defineMethods({
@@ -21,8 +22,7 @@ export const presenceMethods = defineMethods({
         ...entry,
         text: hasIdentity ? `${presenceText(entry)} · ${text}` : text,
       });
-      gateway.health.bumpPresence();
-      gateway.events.broadcast('presence', { presence: gateway.presence.wireList(gateway.now()) });
+      broadcastPresence(gateway);
       return { ok: true };
     },
   },

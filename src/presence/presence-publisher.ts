@@ -1,19 +1,19 @@
 import type { GatewayContext } from '../server/context.ts';
 
 /**
- * Coalesces presence broadcasts. Each one carries the whole list to every `operator.read` socket, so sending one
- * per connect made a burst of N connects cost O(N²) bytes. The first change after a quiet window is sent at once
- * (a lone connect is seen immediately) and opens a window; changes during it are folded into one broadcast at its
- * end, carrying the list as it is then, which opens the next window. So at most one broadcast leaves per window
- * however large the burst, and a window of 0 sends one per change.
- */
-/**
  * Presence bytes per second the gateway spends at most, summed over readers: after a broadcast of B bytes the next
  * window is at least B / this long. A handful of UIs never reach it (their window stays presenceCoalesceMs); a
  * few thousand Control UIs, each a reader of a 200-entry list, would otherwise be sent hundreds of MB a second.
  */
 export const PRESENCE_BYTES_PER_SECOND = 16 * 1024 * 1024;
 
+/**
+ * Coalesces presence broadcasts. Each one carries the whole list to every `operator.read` socket, so sending one
+ * per connect made a burst of N connects cost O(N²) bytes. The first change after a quiet window is sent at once
+ * (a lone connect is seen immediately) and opens a window; changes during it are folded into one broadcast at its
+ * end, carrying the list as it is then, which opens the next window. So at most one broadcast leaves per window
+ * however large the burst, and a window of 0 sends one per change.
+ */
 export class PresencePublisher {
   #windowMs: () => number;
   #send: () => number;

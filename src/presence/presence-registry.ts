@@ -88,10 +88,6 @@ export class PresenceRegistry {
     return removed;
   }
 
-  get size(): number {
-    return this.#entries.size;
-  }
-
   /** Everything, for `system-presence`. */
   list(now: number): PresenceEntry[] {
     this.#sweep(now, true);

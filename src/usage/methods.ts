@@ -6,7 +6,7 @@ import { SESSIONS_READ } from '../server/authz/access.ts';
 import type { HandlerContext } from '../server/context.ts';
 import { defineMethods } from '../server/method-types.ts';
 import { daysOf, resolveUsageRange, type UsageRangeParams } from './date-range.ts';
-import { costReport, type PriceOf, sessionsUsageReport } from './usage-report.ts';
+import { costReport, type PriceOf, sessionsUsageReport, UNKNOWN_CREATOR } from './usage-report.ts';
 
 const DEFAULT_SESSION_ROWS = 50;
 /** Sessions a report looks at; the newest first. */
@@ -57,31 +57,26 @@ export const usageMethods = defineMethods({
       const now = gateway.now();
       const range = resolveUsageRange(params as UsageRangeParams, now);
       const filter = agentFilter(gateway, 'sessions.usage', params);
-      const [buckets, sessions] = await Promise.all([
-        gateway.store.usageBuckets({ startMs: range.startMs, endMs: range.endMs, ...filter }),
-        filter.sessionKey
-          ? gateway.store.getSession(filter.sessionKey).then((session) => (session ? [session] : []))
-          : gateway.store.listSessions({
-              agentId: filter.agentId,
-              includeArchived: true,
-              limit: MAX_REPORT_SESSIONS,
-            }),
-      ]);
-      const report = sessionsUsageReport({
+      // Every session's creator is unrecorded, so a filter on any other creator matches nothing.
+      const noCreator = params.creatorKey !== undefined && params.creatorKey !== UNKNOWN_CREATOR;
+      const [buckets, sessions] = noCreator
+        ? [[], []]
+        : await Promise.all([
+            gateway.store.usageBuckets({ startMs: range.startMs, endMs: range.endMs, ...filter }),
+            filter.sessionKey
+              ? gateway.store.getSession(filter.sessionKey).then((session) => (session ? [session] : []))
+              : gateway.store.listSessions({
+                  agentId: filter.agentId,
+                  includeArchived: true,
+                  limit: MAX_REPORT_SESSIONS,
+                }),
+          ]);
+      return sessionsUsageReport({
         sessions,
         buckets,
         range,
         priceOf: priceOf(gateway.configState.config),
         limit: params.limit ?? DEFAULT_SESSION_ROWS,
-        now,
-      });
-      if (!params.creatorKey || params.creatorKey === report.creatorOptions[0]?.key) return report;
-      return sessionsUsageReport({
-        sessions: [],
-        buckets: [],
-        range,
-        priceOf: () => undefined,
-        limit: 0,
         now,
       });
     },

@@ -44,7 +44,7 @@ type DailyModel = {
 export type PriceOf = (provider: string | undefined, model: string | undefined) => ModelCost | undefined;
 
 /** Sessions whose creator is not recorded (clawgate records none yet), as OpenClaw keys them. */
-const UNKNOWN_CREATOR = '["unknown"]';
+export const UNKNOWN_CREATOR = '["unknown"]';
 
 export const emptyTotals = (): CostTotals => ({
   input: 0,

@@ -124,6 +124,15 @@ test('sessions.usage and usage.cost report tokens, prices and days from the stor
     ],
   );
 
+  // "Started by": every session's creator is unrecorded; another creator matches nothing.
+  const unknown = await call<SessionsUsage>('sessions.usage', { ...RANGE, creatorKey: '["unknown"]' });
+  assert.equal(unknown.totals.totalTokens, 1_507);
+  const someone = await call<SessionsUsage>('sessions.usage', {
+    ...RANGE,
+    creatorKey: '["profile","alice"]',
+  });
+  assert.deepEqual([someone.sessions, someone.totals.totalTokens], [[], 0]);
+
   // In Tokyo (UTC+9) the 23:30 UTC turn falls on 1 December.
   const tokyo = await call<SessionsUsage>('sessions.usage', {
     ...RANGE,

@@ -247,9 +247,9 @@ async function connect(
         await ctx.devices.flushed();
         throw error;
       }
-      ctx.devices.markSeen(device.deviceId, now, 'connect', true);
+      ctx.devices.markSeen(device.deviceId, now, 'connect');
       const issued = ctx.devices.issueToken(device.deviceId, role, requested, now);
-      // Committed (with whatever else changed this turn: one fsync for a burst of connects) before hello-ok.
+      // Pairing (if new), last seen and token are one commit, on disk before hello-ok.
       await ctx.devices.flushed();
       issuedDeviceToken = { token: issued.token, issuedAtMs: now, scopes: requested };
     } else if (deviceTokenCandidate) {
@@ -368,9 +368,6 @@ function pairingReason(existing: PairedDevice | undefined, claims: DeviceClaims)
   return undefined;
 }
 
-const pairsDirectly = (ctx: GatewayContext, client: GatewayWsClient) =>
-  client.directLocal && ctx.configState.config.gateway.pairing.autoApproveLoopback;
-
 /**
  * A signed device with a valid secret: already paired for this role and scopes → in; on direct loopback with
  * auto-approval → paired now; otherwise a pairing request goes to operators and the client gets NOT_PAIRED.
@@ -379,7 +376,7 @@ function admitDevice(ctx: GatewayContext, client: GatewayWsClient, claims: Devic
   const existing = ctx.devices.get(claims.deviceId);
   const reason = pairingReason(existing, claims);
   if (!reason && existing) return existing;
-  if (pairsDirectly(ctx, client)) {
+  if (client.directLocal && ctx.configState.config.gateway.pairing.autoApproveLoopback) {
     const device = ctx.devices.pairDirectly(claims, ctx.now());
     ctx.logger.info('device paired (direct loopback)', { deviceId: claims.deviceId, role: claims.role });
     return device;
