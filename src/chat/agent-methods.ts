@@ -1,5 +1,4 @@
 import { GatewayError } from '../protocol/gateway-error.ts';
-import { sessionKeyDefaults } from '../routing/session-key.ts';
 import { READ, WRITE } from '../server/authz/access.ts';
 import { scopeSatisfied } from '../server/authz/scopes.ts';
 import { defineMethods } from '../server/method-types.ts';
@@ -105,32 +104,6 @@ export const agentMethods = defineMethods({
         return { runId: params.runId, status: 'timeout' };
       }
       return finalPayload(outcome);
-    },
-  },
-
-  /** Wakes the agent with a system event: `now` runs a turn on the (main) session at once. */
-  wake: {
-    access: WRITE,
-    handler: async (params, { gateway }) => {
-      const { config } = gateway.configState;
-      if (params.mode === 'next-heartbeat') {
-        throw new GatewayError(
-          'UNAVAILABLE',
-          'wake mode next-heartbeat needs heartbeats, which this gateway does not run yet: use mode "now"',
-        );
-      }
-      const { sessionKey, agentId } = chatTarget(
-        config,
-        { sessionKey: params.sessionKey ?? sessionKeyDefaults(config).mainKey, agentId: params.agentId },
-        'wake',
-      );
-      const { runId } = await gateway.chat.send({
-        sessionKey,
-        agentId,
-        message: `[System event] ${params.text}`,
-        idempotencyKey: crypto.randomUUID(),
-      });
-      return { ok: true, mode: params.mode, sessionKey, runId };
     },
   },
 

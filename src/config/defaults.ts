@@ -45,5 +45,6 @@ export function defaultConfig(): GatewayConfig {
     models: { providers: {} },
     logging: { level: 'info', maxFileBytes: LOG_MAX_FILE_BYTES, maxFiles: LOG_MAX_FILES },
     discovery: { mdns: { mode: 'off' } },
+    cron: { enabled: true },
   };
 }

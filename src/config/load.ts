@@ -5,9 +5,10 @@ import { listAgents } from '../agents/registry.ts';
 import { compileSchema, describeIssues, loadSchemas } from '../protocol/validators.ts';
 import { ConfigError } from './config-error.ts';
 import { defaultConfig } from './defaults.ts';
+import { parseDuration } from './duration.ts';
 import { resolveStatePaths, type StatePaths } from './paths.ts';
 import { isPlaceholderSecret, resolveSecretRef } from './secret-ref.ts';
-import { AUTH_MODES, type AuthMode, type GatewayConfig } from './types.ts';
+import { AUTH_MODES, type AuthMode, type GatewayConfig, type HeartbeatConfig } from './types.ts';
 
 /** What the command line may set; each beats the config file and the environment. */
 export type ConfigOverrides = {
@@ -131,6 +132,9 @@ export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: Config
       fallbacks: model.fallbacks ?? [],
       workspace: defaults.workspace as string | undefined,
       systemPrompt: defaults.systemPrompt as string | undefined,
+      ...(isObj(defaults.heartbeat)
+        ? { heartbeat: structuredClone(defaults.heartbeat) as HeartbeatConfig }
+        : {}),
     };
     if (Array.isArray(fileAgents.list)) {
       config.agents.list = (fileAgents.list as Obj[]).map((agent) => {
@@ -158,7 +162,34 @@ export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: Config
   config.gateway.auth.password = auth.password;
   checkSecurity(config);
   checkBindings(config);
+  checkHeartbeats(config);
   return config;
+}
+
+/** Durations are checked once here, so the scheduler never meets one it cannot read. */
+function checkHeartbeats(config: GatewayConfig): void {
+  const entries: [string, HeartbeatConfig | undefined][] = [
+    ['agents.defaults.heartbeat', config.agents.defaults.heartbeat],
+    ...config.agents.list.map((agent, i): [string, HeartbeatConfig | undefined] => [
+      `agents.list[${i}].heartbeat`,
+      agent.heartbeat,
+    ]),
+  ];
+  for (const [path, heartbeat] of entries) {
+    if (heartbeat?.every !== undefined && parseDuration(heartbeat.every) === undefined) {
+      throw new ConfigError(
+        `${path}.every: "${heartbeat.every}" is not a duration (e.g. "30m", "1h", "0m" to turn it off)`,
+      );
+    }
+    const hours = heartbeat?.activeHours;
+    if (hours?.timezone !== undefined) {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: hours.timezone });
+      } catch {
+        throw new ConfigError(`${path}.activeHours.timezone: "${hours.timezone}" is not an IANA time zone`);
+      }
+    }
+  }
 }
 
 export function parsePort(value: string, name: string): number {

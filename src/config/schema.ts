@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { DURATION_PATTERN } from './duration.ts';
 import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX } from './limits.ts';
 import { DM_SCOPES, GROUP_SCOPES, PEER_KINDS } from './types.ts';
 
@@ -99,6 +100,32 @@ const Model = about(
   Type.Union([NonEmpty, ModelRef]),
 );
 
+const HHMM = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$|^24:00$' });
+const HeartbeatSchema = about(
+  'Heartbeat',
+  'A periodic main-session turn with the heartbeat prompt and the queued system events.',
+  closed({
+    every: key(
+      'Every',
+      'Cadence as a duration (30m, 1h); 0m turns it off.',
+      Type.String({ pattern: DURATION_PATTERN }),
+    ),
+    prompt: key('Prompt', 'Sent verbatim as the beat’s user message.', Type.String({ minLength: 1 })),
+    target: key(
+      'Target',
+      'owner (skipped without a channel to reach the owner), last, none, or a channel id.',
+      NonEmpty,
+    ),
+    session: key('Session', 'Main-key tail of the session beats run in; default the main session.', NonEmpty),
+    timeoutSeconds: key('Timeout', 'Seconds a beat may take; default its cadence, at most 600.', Count),
+    activeHours: section('Active hours', 'Scheduled beats outside this local window are skipped.', {
+      start: key('Start', 'HH:MM, local time.', HHMM),
+      end: key('End', 'HH:MM (24:00 for midnight), local time.', HHMM),
+      timezone: key('Time zone', 'IANA time zone; default the host’s.', NonEmpty),
+    }),
+  }),
+);
+
 const AgentSchema = closed({
   id: about('Id', 'Letters, digits, `_` and `-`; session keys are `agent:<id>:…`.', AgentId),
   name: key('Name', 'Display name.', NonEmpty),
@@ -112,6 +139,7 @@ const AgentSchema = closed({
     emoji: key('Emoji', 'Shown beside its name.', NonEmpty),
     avatar: key('Avatar', 'Image URL or data URL.', NonEmpty),
   }),
+  heartbeat: opt(HeartbeatSchema),
 });
 
 const ProviderSchema = closed({
@@ -266,6 +294,7 @@ export const ConfigFileSchema = Type.Object(
         model: opt(Model),
         workspace: key('Workspace', 'Default workspace directory.', NonEmpty),
         systemPrompt: key('System prompt', 'Default system prompt.', Type.String()),
+        heartbeat: opt(HeartbeatSchema),
       }),
       list: key('Agents', 'Without any, one agent `main` answers.', Type.Array(AgentSchema)),
     }),
@@ -320,6 +349,9 @@ export const ConfigFileSchema = Type.Object(
       mdns: section('mDNS', 'Local-network advertisement.', {
         mode: key('Mode', 'off, minimal or full.', oneOf(['off', 'minimal', 'full'])),
       }),
+    }),
+    cron: section('Automations', 'Scheduled jobs (cron) and the heartbeats they drive.', {
+      enabled: key('Enabled', 'Run stored jobs; false keeps them and runs none, heartbeats included.', Bool),
     }),
     // OpenClaw's Control UI keeps its operator's display preferences here; the gateway only stores them.
     ui: section(

@@ -3,6 +3,19 @@ import type { GatewayLimits } from './limits.ts';
 export const AUTH_MODES = ['token', 'password', 'none', 'trusted-proxy'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
+/** `agents.defaults.heartbeat` / `agents.list[].heartbeat` (OpenClaw's keys clawgate runs). */
+export type HeartbeatConfig = {
+  /** A duration (`30m`); `0m` turns the cadence off. */
+  every?: string;
+  prompt?: string;
+  /** `owner` (the default: skipped without a channel to reach the owner), `last`, `none`, or a channel id. */
+  target?: string;
+  /** The session beats run in, by its main-key tail (default: the agent's main session). */
+  session?: string;
+  timeoutSeconds?: number;
+  activeHours?: { start: string; end: string; timezone?: string };
+};
+
 export type AgentConfig = {
   id: string;
   name?: string;
@@ -13,6 +26,7 @@ export type AgentConfig = {
   workspace?: string;
   systemPrompt?: string;
   identity?: { name?: string; theme?: string; emoji?: string; avatar?: string };
+  heartbeat?: HeartbeatConfig;
 };
 
 /** USD per million tokens (OpenClaw's `models.providers.*.models[].cost`); what usage reports price with. */
@@ -76,7 +90,13 @@ export type GatewayConfig = {
     limits: GatewayLimits;
   };
   agents: {
-    defaults: { model: string; fallbacks: string[]; workspace?: string; systemPrompt?: string };
+    defaults: {
+      model: string;
+      fallbacks: string[];
+      workspace?: string;
+      systemPrompt?: string;
+      heartbeat?: HeartbeatConfig;
+    };
     list: AgentConfig[];
   };
   bindings: BindingConfig[];
@@ -84,6 +104,8 @@ export type GatewayConfig = {
   models: { providers: Record<string, ProviderConfig>; echo?: { wordDelayMs?: number } };
   logging: { level: LogLevel; file?: string; maxFileBytes: number; maxFiles: number };
   discovery: { mdns: { mode: 'off' | 'minimal' | 'full' } };
+  /** `cron.enabled: false` keeps every job and runs none (heartbeats included). */
+  cron: { enabled: boolean };
 };
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;

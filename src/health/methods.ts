@@ -56,6 +56,4 @@ export const healthMethods = defineMethods({
       };
     },
   },
-
-  'last-heartbeat': { access: READ, handler: (_params, { gateway }) => gateway.lastHeartbeat ?? null },
 });

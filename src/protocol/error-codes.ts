@@ -36,5 +36,6 @@ export const DETAIL_CODES = [
   'CHANNEL_UNAVAILABLE',
   'CONFIG_BASE_HASH_MISMATCH',
   'METHOD_NOT_SUPPORTED',
+  'CRON_JOB_NOT_FOUND',
 ] as const;
 export type DetailCode = (typeof DETAIL_CODES)[number];

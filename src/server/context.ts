@@ -2,6 +2,7 @@ import type { ChatService } from '../chat/chat-service.ts';
 import type { ConfigOverrides } from '../config/load.ts';
 import type { StatePaths } from '../config/paths.ts';
 import type { ConfigReloader, ConfigState } from '../config/reload.ts';
+import type { Automation } from '../cron/automation.ts';
 import type { DeviceStore } from '../devices/device-store.ts';
 import type { GatewayIdentity } from '../devices/gateway-identity.ts';
 import type { HealthSnapshot } from '../health/health-snapshot.ts';
@@ -55,10 +56,11 @@ export type GatewayContext = {
   readonly sessions: SessionService;
   readonly sessionEvents: SessionEvents;
   readonly lanes: Lanes;
+  /** Cron jobs, the heartbeat and the task ledger (armed by the post-attach phase). */
+  readonly automation: Automation;
   /** Set by start-up once the listener is bound. */
   boundPort: number;
   tlsFingerprint: string | undefined;
-  lastHeartbeat: unknown;
   now(): number;
   /** The cached health object (what `health` returns and `hello-ok.snapshot.health` carries). */
   healthSnapshot(): HealthSnapshot;

@@ -1,6 +1,7 @@
 import { agentsModule } from '../agents/module.ts';
 import { chatModule } from '../chat/module.ts';
 import { configModule } from '../config/module.ts';
+import { cronModule } from '../cron/module.ts';
 import { devicesModule } from '../devices/module.ts';
 import { healthModule } from '../health/module.ts';
 import { loggingModule } from '../logging/module.ts';
@@ -25,6 +26,7 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   chatModule,
   sessionsModule,
   usageModule,
+  cronModule,
 ];
 
 /** The one scope `clawgate call` asks for: what the core method declares, admin for a method it does not know. */

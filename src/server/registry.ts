@@ -63,7 +63,8 @@ export type ServiceDefinition = {
   /** Listed in `/readyz` `failing` until it started (or failed cleanly, which is logged and reported). */
   requiredForReady?: boolean;
   start(ctx: GatewayContext): void | Promise<void>;
-  stop(): void | Promise<void>;
+  /** Gets the context `start` got, so a module shared by several gateways (tests) keeps no state of its own. */
+  stop(ctx: GatewayContext): void | Promise<void>;
 };
 
 export type ServiceState = {
@@ -221,11 +222,15 @@ export class GatewayRegistry {
   }
 
   /** Stops the phase's running services in reverse order; a failing stop is logged and the rest still stop. */
-  async stopServices(phase: ServicePhase, log: (message: string, error: Error) => void): Promise<void> {
+  async stopServices(
+    ctx: GatewayContext,
+    phase: ServicePhase,
+    log: (message: string, error: Error) => void,
+  ): Promise<void> {
     for (const entry of [...this.#services].reverse()) {
       if (entry.definition.phase !== phase || entry.state.state !== 'running') continue;
       try {
-        await entry.definition.stop();
+        await entry.definition.stop(ctx);
       } catch (error) {
         log(`stopping ${entry.definition.name} failed`, error as Error);
       }

@@ -76,6 +76,63 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE sessions SET archived_at = updated_at WHERE archived = 1;
     `,
   },
+  {
+    // Automations (cron jobs), their run history, the background-task ledger, and the leases that keep two
+    // gateways on one state dir from both running the scheduler. A job is one JSON document (OpenClaw's CronJob
+    // shape, runtime state included); the columns beside it are what the scheduler and the lists query by.
+    version: 3,
+    sql: `
+      CREATE TABLE cron_jobs (
+        id TEXT PRIMARY KEY,
+        job TEXT NOT NULL,
+        -- NULL while disabled or with nothing left to run: the scheduler's index holds only what can fire.
+        next_run_at INTEGER,
+        -- The gateway (boot id) running it now; NULL when idle.
+        running_owner TEXT,
+        declaration_key TEXT UNIQUE,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX cron_jobs_by_next_run ON cron_jobs (next_run_at) WHERE next_run_at IS NOT NULL;
+
+      CREATE TABLE cron_runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        entry TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX cron_runs_by_job ON cron_runs (job_id, ts DESC);
+      CREATE INDEX cron_runs_by_ts ON cron_runs (ts DESC);
+
+      CREATE TABLE tasks (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        agent_id TEXT,
+        session_key TEXT,
+        source_id TEXT,
+        owner TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        task TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX tasks_by_created ON tasks (created_at DESC, id);
+      CREATE INDEX tasks_by_status ON tasks (status);
+
+      CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+
+      -- Small named documents (the last heartbeat), one row each.
+      CREATE TABLE kv (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -387,6 +387,14 @@ export class SqliteStore implements GatewayStore {
     });
   }
 
+  /**
+   * Runs `work` inside the next group commit, for the sibling stores that share this connection (cron): their
+   * writes then cost no fsync of their own and keep the same "resolved means on disk" promise.
+   */
+  write<T>(work: () => T): Promise<T> {
+    return this.#write(work);
+  }
+
   /** Idempotent. Commits the writes still waiting for their group commit first. */
   close(): void {
     if (!this.#db.isOpen) return;

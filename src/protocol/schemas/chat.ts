@@ -106,12 +106,6 @@ export const CHAT_PARAM_SCHEMAS = {
     { additionalProperties: true },
   ),
   'agent.wait': closed({ runId: NonEmpty, timeoutMs: opt(Type.Integer({ minimum: 0 })) }),
-  wake: closed({
-    mode: Type.Union([Type.Literal('now'), Type.Literal('next-heartbeat')]),
-    text: Type.String(),
-    sessionKey: opt(NonEmpty),
-    agentId: opt(NonEmpty),
-  }),
   send: Type.Object(
     { to: NonEmpty, idempotencyKey: NonEmpty, channel: opt(Type.String()) },
     { additionalProperties: true },

@@ -7,7 +7,7 @@ export async function startPhaseServices(ctx: GatewayContext, phase: ServicePhas
   closers.push({
     name: `${phase} services`,
     close: () =>
-      ctx.registry.stopServices(phase, (message, error) =>
+      ctx.registry.stopServices(ctx, phase, (message, error) =>
         ctx.logger.warn(message, { error: error.message }),
       ),
   });

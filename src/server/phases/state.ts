@@ -6,6 +6,7 @@ import { ChatService } from '../../chat/chat-service.ts';
 import { ContextTailStore } from '../../chat/context-tail.ts';
 import type { ConfigOverrides, LoadedConfig } from '../../config/load.ts';
 import { ConfigReloader, type ConfigState } from '../../config/reload.ts';
+import { Automation } from '../../cron/automation.ts';
 import { DeviceStore } from '../../devices/device-store.ts';
 import { loadOrCreateGatewayIdentity } from '../../devices/gateway-identity.ts';
 import { buildHealthSnapshot, type HealthSnapshot } from '../../health/health-snapshot.ts';
@@ -17,6 +18,8 @@ import { serializeOnce } from '../../protocol/frames.ts';
 import { mainSessionKey } from '../../routing/session-key.ts';
 import { SessionEvents } from '../../sessions/session-events.ts';
 import { SessionService } from '../../sessions/session-service.ts';
+import { databasePath } from '../../storage/database.ts';
+import { SqliteCronStore } from '../../storage/sqlite-cron-store.ts';
 import { SqliteStore } from '../../storage/sqlite-store.ts';
 import { CLAWGATE_VERSION } from '../../version.ts';
 import { type AuthDelay, TimerAuthDelay } from '../auth/auth-delay.ts';
@@ -52,7 +55,8 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
   const { loaded, logger: log, env, overrides } = input;
   const { paths } = loaded;
   // Every reader and writer shares this one instance: the chat context's tail sees each committed message write.
-  const store = new ContextTailStore(SqliteStore.open(paths.stateDir));
+  const sqlite = SqliteStore.open(paths.stateDir);
+  const store = new ContextTailStore(sqlite);
   closers.push({ name: 'store', close: () => store.close() });
   const interrupted = await store.failInterruptedRuns(
     Date.now(),
@@ -132,6 +136,18 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
   }
 
   const bootId = randomUUID();
+  const automation = new Automation({
+    cronStore: new SqliteCronStore(sqlite.database, (work) => sqlite.write(work)),
+    storePath: databasePath(paths.stateDir),
+    store,
+    chat,
+    lanes,
+    events,
+    logger: log,
+    owner: bootId,
+    config: () => configState.config,
+    now: Date.now,
+  });
   const sessionsPath = join(paths.stateDir, 'sessions');
   let healthCache: HealthSnapshot | undefined;
   const ctx: GatewayContext = {
@@ -154,6 +170,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     sessions,
     sessionEvents,
     lanes,
+    automation,
     devices,
     secrets: new AuthSecretSource({
       configPath: paths.configPath,
@@ -169,7 +186,6 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     identity,
     boundPort: 0,
     tlsFingerprint: input.tlsFingerprint,
-    lastHeartbeat: null,
     now: () => Date.now(),
     healthSnapshot: () => healthCache ?? ctx.refreshHealth(),
     refreshHealth: () => {
