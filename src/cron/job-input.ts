@@ -41,7 +41,11 @@ function scheduleOf(method: string, raw: Obj): CronSchedule {
   }
   if (kind === 'at') {
     if (typeof raw.at !== 'string' || raw.at.trim() === '') throw invalid(method, 'schedule.at is required');
-    return { kind, at: new Date(parseAt(raw.at)).toISOString() };
+    try {
+      return { kind, at: new Date(parseAt(raw.at)).toISOString() };
+    } catch (error) {
+      throw invalid(method, (error as Error).message);
+    }
   }
   if (kind === 'every') {
     const { everyMs, anchorMs } = raw;

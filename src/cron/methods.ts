@@ -184,7 +184,7 @@ export const cronMethods = defineMethods({
       checkAgent(gateway, 'cron.add', params.agentId);
       const now = gateway.now();
       const job = await newJob(params as CronAddInput, now, defaultAgentId(config));
-      const nextRunAtMs = gateway.automation.cron.computeNext(job, now - 1);
+      const nextRunAtMs = gateway.automation.cron.computeNext(job, now);
       if (nextRunAtMs !== undefined) job.state.nextRunAtMs = nextRunAtMs;
       await gateway.automation.store.insertJob(job);
       gateway.automation.cron.track(job);
@@ -206,7 +206,7 @@ export const cronMethods = defineMethods({
       const jobs = await store.mutateJobs([id], (stored) => {
         const next: CronJob = { ...patched, state: { ...stored.state, ...patched.state } };
         if (reschedule) {
-          const nextRunAtMs = cron.computeNext(next, now - 1);
+          const nextRunAtMs = cron.computeNext(next, now);
           if (nextRunAtMs === undefined) delete next.state.nextRunAtMs;
           else next.state.nextRunAtMs = nextRunAtMs;
         }

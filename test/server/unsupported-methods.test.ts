@@ -19,11 +19,11 @@ test('an OpenClaw method clawgate lacks is "not supported" to a caller with its 
   const { client: reader } = await connectClient(gw.url, gw.token, { scopes: ['operator.read'] });
   t.after(() => reader.close());
 
-  const cron = await reader.request('cron.list', {});
+  const cron = await reader.request('node.list', {});
   assert.deepEqual(cron.error, {
     code: 'INVALID_REQUEST',
-    message: 'cron.list is not supported by this gateway (clawgate) yet',
-    details: { code: 'METHOD_NOT_SUPPORTED', method: 'cron.list' },
+    message: 'node.list is not supported by this gateway (clawgate) yet',
+    details: { code: 'METHOD_NOT_SUPPORTED', method: 'node.list' },
   });
   const write = await reader.request('tools.invoke', {});
   assert.equal(write.error?.code, 'FORBIDDEN');
