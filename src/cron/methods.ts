@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { defaultAgentId, isKnownAgent } from '../agents/registry.ts';
 import { GatewayError, invalidParams } from '../protocol/gateway-error.ts';
 import { ADMIN, READ } from '../server/authz/access.ts';
@@ -120,6 +121,12 @@ function page<T>(items: T[], offset: number, limit: number) {
   };
 }
 
+function snapshotRevision(jobs: readonly CronJob[]): string {
+  const hash = createHash('sha256');
+  for (const job of jobs) hash.update(`${job.id}:${job.updatedAtMs}\n`);
+  return `sha256:${hash.digest('base64url')}`;
+}
+
 const PREVIEW_NOT_REQUESTED = { label: 'not requested', detail: 'not requested' };
 
 function deliveryPreview(job: CronJob): { label: string; detail: string } {
@@ -154,6 +161,8 @@ export const cronMethods = defineMethods({
       const limit = params.limit ?? Math.max(jobs.length, 1);
       const { slice, ...rest } = page(jobs, params.offset ?? 0, Math.min(limit, 200));
       return {
+        // Paging clients (the openclaw CLI) restart when this changes between pages: a revision of the inventory.
+        snapshotRevision: snapshotRevision(jobs),
         jobs: slice.map((job) =>
           params.compact
             ? { ...compactJob(job), effectiveAgentId: job.agentId ?? fallbackAgent }
