@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from '../logging/logger.ts';
 import type { CronStore, JobMutation } from '../storage/cron-store.ts';
 import { MinHeap } from './min-heap.ts';
@@ -60,11 +60,21 @@ export type ManualRunResult =
 
 type ActiveRun = { controller: AbortController; done: Promise<void>; taskId: string; jobId: string };
 
+/**
+ * A revision of what a client can edit (everything but the runtime state): the Control UI sends it back as
+ * `cron.update`'s `expectedConfigRevision`, so an edit made on a stale copy is refused instead of undoing another.
+ */
+export function configRevision(job: CronJob): string {
+  const { state: _state, updatedAtMs: _updated, ...definition } = job;
+  return `sha256:${createHash('sha256').update(JSON.stringify(definition)).digest('base64url')}`;
+}
+
 /** The wire job: state mirrored at the top level as OpenClaw's lists carry it. */
 export function wireJob(job: CronJob): Record<string, unknown> {
   const { state } = job;
   return {
     ...job,
+    configRevision: configRevision(job),
     ...(state.nextRunAtMs === undefined ? {} : { nextRunAtMs: state.nextRunAtMs }),
     ...(state.lastRunAtMs === undefined ? {} : { lastRunAtMs: state.lastRunAtMs }),
     ...(state.lastRunStatus === undefined ? {} : { lastRunStatus: state.lastRunStatus }),

@@ -4,7 +4,7 @@ import { GatewayError, invalidParams } from '../protocol/gateway-error.ts';
 import { ADMIN, READ } from '../server/authz/access.ts';
 import type { HandlerContext } from '../server/context.ts';
 import { defineMethods } from '../server/method-types.ts';
-import { wireJob } from './cron-service.ts';
+import { configRevision, wireJob } from './cron-service.ts';
 import { type CronAddInput, type CronPatch, newJob, patchJob } from './job-input.ts';
 import type { CronJob, RunStatus } from './types.ts';
 
@@ -211,8 +211,22 @@ export const cronMethods = defineMethods({
       const current = await store.getJob(id);
       if (!current) throw notFound(id);
       const now = gateway.now();
+      const expected = params.expectedConfigRevision;
+      const stale = () =>
+        new GatewayError(
+          'INVALID_REQUEST',
+          `cron job ${id} was changed since it was read (expectedConfigRevision): read it again and retry`,
+          { details: { code: 'CRON_JOB_CONFLICT', jobId: id } },
+        );
+      if (expected !== undefined && expected !== configRevision(current)) throw stale();
       const { job: patched, reschedule } = await patchJob(current, params.patch as CronPatch, now);
+      let conflict = false;
       const jobs = await store.mutateJobs([id], (stored) => {
+        // Re-checked inside the transaction: another writer may have saved between the read and this write.
+        if (expected !== undefined && expected !== configRevision(stored)) {
+          conflict = true;
+          return undefined;
+        }
         const next: CronJob = { ...patched, state: { ...stored.state, ...patched.state } };
         if (reschedule) {
           const nextRunAtMs = cron.computeNext(next, now);
@@ -222,6 +236,7 @@ export const cronMethods = defineMethods({
         if (!next.enabled) delete next.state.nextRunAtMs;
         return next;
       });
+      if (conflict) throw stale();
       const job = jobs.get(id);
       if (!job) throw notFound(id);
       cron.track(job);

@@ -40,6 +40,11 @@ export const taskMethods = defineMethods({
       });
       const more = tasks.length > limit;
       const listed = more ? tasks.slice(0, limit) : tasks;
+      // Within the page: the ledger pages by creation, so another order only re-sorts what one page holds.
+      if (params.sortBy === 'endedAt' || params.sortBy === 'updatedAt') {
+        const field = params.sortBy;
+        listed.sort((a, b) => (b[field] ?? b.updatedAt) - (a[field] ?? a.updatedAt));
+      }
       return { tasks: listed, ...(more ? { nextCursor: encodeCursor(listed[listed.length - 1]) } : {}) };
     },
   },

@@ -37,5 +37,6 @@ export const DETAIL_CODES = [
   'CONFIG_BASE_HASH_MISMATCH',
   'METHOD_NOT_SUPPORTED',
   'CRON_JOB_NOT_FOUND',
+  'CRON_JOB_CONFLICT',
 ] as const;
 export type DetailCode = (typeof DETAIL_CODES)[number];

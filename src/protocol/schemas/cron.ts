@@ -66,6 +66,7 @@ export const CRON_PARAM_SCHEMAS = {
   'cron.update': Type.Object(
     {
       ...JobRef,
+      expectedConfigRevision: opt(Type.String({ minLength: 1, maxLength: 128 })),
       patch: Type.Object(
         {
           ...JOB_FIELDS,
@@ -117,6 +118,8 @@ export const CRON_PARAM_SCHEMAS = {
       sessionKey: opt(NonEmpty),
       limit: opt(Type.Integer({ minimum: 1, maximum: 500 })),
       cursor: opt(Type.String()),
+      // OpenClaw 2026.9.6's Tasks page sends it (newer than the pinned schema): finished tasks, latest first.
+      sortBy: opt(lit('createdAt', 'endedAt', 'updatedAt')),
     },
     { additionalProperties: false },
   ),

@@ -151,3 +151,99 @@ test("OpenClaw's Control UI on clawgate: Usage, Devices, Logs, Advanced (form sa
   // The UI polls question.list only when it is advertised; clawgate does not advertise it, so it never loops.
   assert.ok(requests.filter((r) => r.method === 'question.list').length <= 1, 'question.list is not polled');
 });
+
+test("OpenClaw's Control UI on clawgate: Automations create, run now, run history, edit and pause; Tasks lists the run", {
+  timeout: 120_000,
+}, async (t) => {
+  const gw = await startTestGateway({
+    config: { gateway: { controlUi: { root: controlUiDir } }, models: { echo: { wordDelayMs: 0 } } },
+  });
+  t.after(() => gw.close());
+  const { client } = await connectClient(gw.url, gw.token);
+  t.after(() => client.close());
+  const context = await launchChromium(t);
+  const page = context.pages()[0] ?? (await context.newPage());
+  const sent: Sent[] = [];
+  const failures: Answer[] = [];
+  page.on('websocket', (socket) => {
+    const methods = new Map<string, string>();
+    socket.on('framesent', (frame) => {
+      const value = JSON.parse(String(frame.payload)) as {
+        type: string;
+        id: string;
+        method: string;
+        params: unknown;
+      };
+      if (value.type !== 'req') return;
+      methods.set(value.id, value.method);
+      sent.push({ method: value.method, params: value.params });
+    });
+    socket.on('framereceived', (frame) => {
+      const value = JSON.parse(String(frame.payload)) as {
+        type: string;
+        id: string;
+        ok: boolean;
+        error?: Answer['error'];
+      };
+      const method = methods.get(value.id) ?? '?';
+      if (value.type === 'res' && !value.ok && /^(cron|tasks)\./.test(method))
+        failures.push({ method, ok: false, error: value.error });
+    });
+  });
+  const jobs = async () =>
+    (
+      (await client.request('cron.list', { includeDisabled: true })).payload as {
+        jobs: { id: string; name: string; enabled: boolean }[];
+      }
+    ).jobs;
+
+  await page.goto(`${gw.httpUrl}/automations#token=${gw.token}`);
+  await textWhen(page, (s) => s.includes('Heartbeat (main)'), 'the heartbeat job in the list');
+  await page.click('text=New automation');
+  await page.fill('textarea', 'Summarize the news');
+  await page.fill('input[placeholder="Morning brief"]', 'News digest');
+  await page.click('text=Create & run now');
+  await until(() => sent.some((r) => r.method === 'cron.run'), 'cron.run sent by "Create & run now"');
+  const [job] = (await jobs()).filter((j) => j.name === 'News digest');
+  assert.ok(job, 'the job was created');
+  await client.waitFor(
+    (f) =>
+      f.event === 'cron' &&
+      (f.payload as { action: string; jobId: string }).action === 'finished' &&
+      (f.payload as { jobId: string }).jobId === job.id,
+    20_000,
+  );
+
+  await page.click('text=Run history');
+  await textWhen(page, (s) => /News digest · OK/.test(s), 'the run in the run history');
+
+  // Edit: the UI sends the job's configRevision back as expectedConfigRevision.
+  await page.goto(`${gw.httpUrl}/automations#token=${gw.token}`);
+  await textWhen(page, (s) => s.includes('News digest'), 'the new job in the list');
+  // The page keeps the tab last shown (Run history); the jobs are under "All".
+  await page.click('text="All" >> visible=true');
+  await page.click('text="News digest"');
+  await page.fill('input[placeholder="Morning brief"]', 'News digest 2');
+  await page.click('text=Save changes');
+  await until(() => sent.some((r) => r.method === 'cron.update'), 'cron.update sent by "Save changes"');
+  const update = sent.find((r) => r.method === 'cron.update')?.params as { expectedConfigRevision?: string };
+  assert.equal(typeof update.expectedConfigRevision, 'string');
+  await textWhen(page, (s) => s.includes('News digest 2'), 'the new name');
+
+  // Pause from the list.
+  await page.click('text=All automations');
+  await page.click('text="All" >> visible=true');
+  await page.click('[title="Pause: News digest 2"]');
+  const paused = async () => (await jobs()).find((j) => j.id === job.id)?.enabled === false;
+  for (const deadline = performance.now() + PAGE_WAIT_MS; !(await paused()); ) {
+    assert.ok(performance.now() < deadline, 'the job was paused');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  // Tasks: the run is listed as a completed automation.
+  await page.goto(`${gw.httpUrl}/tasks#token=${gw.token}`);
+  const tasks = await textWhen(page, (s) => s.includes('1 Completed'), 'the completed run on the Tasks page');
+  assert.match(tasks, /News digest/);
+
+  assert.deepEqual(failures, [], 'no cron.* or tasks.* request failed');
+});
