@@ -1,5 +1,6 @@
 import { type TProperties, type TSchema, Type } from 'typebox';
 import { CHAT_PARAM_SCHEMAS } from './chat.ts';
+import { UPDATE_PARAM_SCHEMAS } from './update.ts';
 import { USAGE_PARAM_SCHEMAS } from './usage.ts';
 
 const NonEmpty = Type.String({ minLength: 1 });
@@ -97,6 +98,7 @@ export const METHOD_PARAM_SCHEMAS = {
   'device.token.revoke': Type.Object({ deviceId: NonEmpty, role: NonEmpty }, { additionalProperties: false }),
   ...CHAT_PARAM_SCHEMAS,
   ...USAGE_PARAM_SCHEMAS,
+  ...UPDATE_PARAM_SCHEMAS,
 } satisfies Record<string, TSchema>;
 
 export type MethodWithSchema = keyof typeof METHOD_PARAM_SCHEMAS;

@@ -28,6 +28,7 @@ import type { GatewayContext } from '../context.ts';
 import { CORE_MODULES } from '../core-modules.ts';
 import { Lanes } from '../lanes.ts';
 import { GatewayRegistry } from '../registry.ts';
+import type { UpdateCheckTiming } from '../runtime/update-check.ts';
 import { serverModule } from '../server-module.ts';
 import { CLOSE } from '../ws/close-codes.ts';
 import type { Closer } from './closer.ts';
@@ -41,6 +42,8 @@ export type StatePhaseInput = {
   tlsFingerprint: string | undefined;
   /** Replaces the real failed-auth delay (a testing seam; see StartGatewayOptions). */
   authFailureDelay?: AuthDelay;
+  /** Shortens the update check's delays (a testing seam; see StartGatewayOptions). */
+  updateCheck?: Partial<UpdateCheckTiming>;
 };
 
 /**
@@ -170,6 +173,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     boundPort: 0,
     tlsFingerprint: input.tlsFingerprint,
     lastHeartbeat: null,
+    updateAvailable: null,
     now: () => Date.now(),
     healthSnapshot: () => healthCache ?? ctx.refreshHealth(),
     refreshHealth: () => {
@@ -181,7 +185,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
   };
 
   // What the core serves registers exactly as a plugin's contributions will (plugin bootstrap, phase 5).
-  registry.register(serverModule());
+  registry.register(serverModule({ updateCheck: input.updateCheck }));
   for (const module of CORE_MODULES) registry.register(module);
   subscribeCoreToConfig(ctx);
   return ctx;
