@@ -14,6 +14,8 @@ export const DEFAULT_MAIN_KEY = 'main';
 /** The offline provider is the embedded default so a fresh `npm start` can hold a conversation. */
 export const DEFAULT_MODEL = 'echo/echo';
 export const DEFAULT_TRUSTED_PROXY_USER_HEADER = 'x-forwarded-user';
+/** The npm registry's document for clawgate's `latest` dist-tag: JSON whose `version` is the newest release. */
+export const DEFAULT_UPDATE_REGISTRY_URL = 'https://registry.npmjs.org/clawgate/latest';
 
 /** The embedded defaults `npm start` runs with: loopback, token auth. */
 export function defaultConfig(): GatewayConfig {
@@ -46,5 +48,6 @@ export function defaultConfig(): GatewayConfig {
     logging: { level: 'info', maxFileBytes: LOG_MAX_FILE_BYTES, maxFiles: LOG_MAX_FILES },
     discovery: { mdns: { mode: 'off' } },
     cron: { enabled: true },
+    update: { channel: 'stable', checkOnStart: true, registryUrl: DEFAULT_UPDATE_REGISTRY_URL },
   };
 }

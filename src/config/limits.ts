@@ -72,6 +72,20 @@ export const HTTP_CONNECTIONS_CHECK_MS = 1_000;
 export const SECRET_POLL_INTERVAL_MS = 1_000;
 /** Time a shutting-down gateway gives sockets to close cleanly before terminating them. */
 export const SHUTDOWN_GRACE_MS = 2_000;
+/**
+ * The update check runs this long after start-up, off the start-up path and after the first clients' connects;
+ * a gateway crash-looping faster than this never asks the registry at all.
+ */
+export const UPDATE_CHECK_INITIAL_DELAY_MS = 10_000;
+/** Then at most once a day (OpenClaw's cadence), counted from the last attempt recorded in the state dir. */
+export const UPDATE_CHECK_INTERVAL_MS = 24 * 60 * 60 * 1000;
+/** One registry request may take this long, body included. */
+export const UPDATE_CHECK_TIMEOUT_MS = 10_000;
+/**
+ * A registry answer larger than this is refused unread. npm's version document for one release is a few KiB (the
+ * manifest, no readme); a megabyte leaves room for a mirror's extras without letting a bad URL fill memory.
+ */
+export const UPDATE_CHECK_MAX_BYTES = 1024 * 1024;
 
 /** The overridable limits as the config file names them (`gateway.limits.<name>`). */
 export type GatewayLimits = {

@@ -25,7 +25,17 @@ export type UiHint = { label?: string; help?: string; group?: string; order?: nu
 /** Secrets: the UI masks them and sends the redaction marker back for "unchanged". */
 const SENSITIVE = ['gateway.auth.token', 'gateway.auth.password', 'models.providers.*.apiKey'];
 /** Where each top-level section sits in the UI's navigation. */
-const SECTION_ORDER = ['gateway', 'agents', 'session', 'bindings', 'models', 'logging', 'discovery', 'ui'];
+const SECTION_ORDER = [
+  'gateway',
+  'agents',
+  'session',
+  'bindings',
+  'models',
+  'logging',
+  'discovery',
+  'update',
+  'ui',
+];
 
 /** The schema as served: the file's `$schema` editor hint is not a setting, so no form shows it. */
 export function servedSchema(schema: Node): Node {

@@ -1,7 +1,7 @@
 import { type TSchema, Type } from 'typebox';
 import { DURATION_PATTERN } from './duration.ts';
 import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX } from './limits.ts';
-import { DM_SCOPES, GROUP_SCOPES, PEER_KINDS } from './types.ts';
+import { DM_SCOPES, GROUP_SCOPES, PEER_KINDS, UPDATE_CHANNELS } from './types.ts';
 
 /**
  * The config file's schema. Every key carries a title and a description because `config.schema` serves this
@@ -352,6 +352,23 @@ export const ConfigFileSchema = Type.Object(
     }),
     cron: section('Automations', 'Scheduled jobs (cron) and the heartbeats they drive.', {
       enabled: key('Enabled', 'Run stored jobs; false keeps them and runs none, heartbeats included.', Bool),
+    }),
+    update: section('Updates', 'The daily check for a newer clawgate release; it never installs anything.', {
+      channel: key(
+        'Channel',
+        'stable, beta or dev; beta and dev also report prereleases.',
+        oneOf(UPDATE_CHANNELS),
+      ),
+      checkOnStart: key(
+        'Check for updates',
+        'Ask the registry shortly after start-up and then daily; false sends no request at all.',
+        Bool,
+      ),
+      registryUrl: key(
+        'Registry URL',
+        'An npm-registry document whose `version` is the newest release.',
+        Type.String({ pattern: '^https?://' }),
+      ),
     }),
     // OpenClaw's Control UI keeps its operator's display preferences here; the gateway only stores them.
     ui: section(

@@ -68,6 +68,10 @@ export type BindingConfig = {
   session?: { dmScope?: DmScope; groupScope?: GroupScope };
 };
 
+/** `update.channel`: OpenClaw's release channels, less extended-stable (a package-only line clawgate lacks). */
+export const UPDATE_CHANNELS = ['stable', 'beta', 'dev'] as const;
+export type UpdateChannel = (typeof UPDATE_CHANNELS)[number];
+
 /** The config after defaults, env and flags are applied: what the gateway runs with. */
 export type GatewayConfig = {
   gateway: {
@@ -106,6 +110,7 @@ export type GatewayConfig = {
   discovery: { mdns: { mode: 'off' | 'minimal' | 'full' } };
   /** `cron.enabled: false` keeps every job and runs none (heartbeats included). */
   cron: { enabled: boolean };
+  update: { channel: UpdateChannel; checkOnStart: boolean; registryUrl: string };
 };
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;

@@ -13,6 +13,7 @@ import type { PresenceRegistry } from '../presence/presence-registry.ts';
 import type { SessionEvents } from '../sessions/session-events.ts';
 import type { SessionService } from '../sessions/session-service.ts';
 import type { GatewayStore } from '../storage/store.ts';
+import type { UpdateAvailable } from '../update/update-status.ts';
 import type { AuthDelay } from './auth/auth-delay.ts';
 import type { FailedAuthLimiter } from './auth/rate-limit.ts';
 import type { AuthSecretSource } from './auth/secret-source.ts';
@@ -61,6 +62,8 @@ export type GatewayContext = {
   /** Set by start-up once the listener is bound. */
   boundPort: number;
   tlsFingerprint: string | undefined;
+  /** A newer clawgate release, once the update check has seen one: what `update.status` reports. */
+  updateAvailable: UpdateAvailable | null;
   now(): number;
   /** The cached health object (what `health` returns and `hello-ok.snapshot.health` carries). */
   healthSnapshot(): HealthSnapshot;

@@ -7,6 +7,7 @@ import { healthModule } from '../health/module.ts';
 import { loggingModule } from '../logging/module.ts';
 import { presenceModule } from '../presence/module.ts';
 import { sessionsModule } from '../sessions/module.ts';
+import { updateModule } from '../update/module.ts';
 import { usageModule } from '../usage/module.ts';
 import type { OperatorScope } from './authz/scopes.ts';
 import type { GatewayModule } from './registry.ts';
@@ -27,6 +28,7 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   sessionsModule,
   usageModule,
   cronModule,
+  updateModule,
 ];
 
 /** The one scope `clawgate call` asks for: what the core method declares, admin for a method it does not know. */

@@ -15,6 +15,7 @@ import { openState } from './phases/state.ts';
 import { prepareTls } from './phases/tls.ts';
 import { attachWsHandlers } from './phases/ws-handlers.ts';
 import type { GatewayModule } from './registry.ts';
+import type { UpdateCheckTiming } from './runtime/update-check.ts';
 import { StartupTrace, startupTraceEnabled } from './startup-trace.ts';
 import { CLOSE } from './ws/close-codes.ts';
 
@@ -33,6 +34,11 @@ export type StartGatewayOptions = {
    * so a test can record the delays instead of sleeping through them. Default: a real timer, cleared on close.
    */
   authFailureDelay?: AuthDelay;
+  /**
+   * Testing seam: the update check's first delay, interval and request timeout, so a test sees a check in
+   * milliseconds rather than seconds and days. Default: `UPDATE_CHECK_*` in config/limits.ts.
+   */
+  updateCheck?: Partial<UpdateCheckTiming>;
 };
 
 export type GatewayServer = {
@@ -95,6 +101,7 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
           startedAt,
           tlsFingerprint: tls?.fingerprint256,
           authFailureDelay: options.authFailureDelay,
+          updateCheck: options.updateCheck,
         },
         closers,
       ),

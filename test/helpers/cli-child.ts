@@ -30,7 +30,8 @@ export function childEnv(stateDir: string, extra: Record<string, string> = {}): 
   // Children re-parse the same TypeScript on every spawn; Node's compile cache (keyed on content, so never
   // stale) more than halves their start-up CPU, which is most of what these tests cost.
   env.NODE_COMPILE_CACHE ??= COMPILE_CACHE_DIR;
-  return { ...env, CLAWGATE_STATE_DIR: stateDir, ...extra };
+  // A gateway child never asks the real registry for a newer clawgate (tests have no network to wait on).
+  return { ...env, CLAWGATE_STATE_DIR: stateDir, CLAWGATE_NO_AUTO_UPDATE: '1', ...extra };
 }
 
 export function tempDir(t: TestContext, prefix = 'clawgate-cli-'): string {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ConfigOverrides } from '../../src/config/load.ts';
 import type { AuthDelay } from '../../src/server/auth/auth-delay.ts';
 import type { GatewayModule } from '../../src/server/registry.ts';
+import type { UpdateCheckTiming } from '../../src/server/runtime/update-check.ts';
 import { type GatewayServer, startGatewayServer } from '../../src/server/server.ts';
 
 export type TestGateway = {
@@ -35,6 +36,11 @@ export type TestGatewayOptions = {
    * sleeps through the 250 ms → 5 s backoff; a test of the backoff itself injects its own.
    */
   authFailureDelay?: AuthDelay;
+  /**
+   * Runs the update check with these delays against the config's `update.registryUrl`. Without it the check is
+   * off (`CLAWGATE_NO_AUTO_UPDATE=1`), so no test ever asks the real registry.
+   */
+  updateCheck?: Partial<UpdateCheckTiming>;
 };
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
@@ -55,11 +61,16 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     authDelays.push(ms);
   };
   const server = await startGatewayServer({
-    env: { CLAWGATE_STATE_DIR: stateDir, ...options.env },
+    env: {
+      CLAWGATE_STATE_DIR: stateDir,
+      ...(options.updateCheck ? {} : { CLAWGATE_NO_AUTO_UPDATE: '1' }),
+      ...options.env,
+    },
     overrides,
     console: null,
     modules: options.modules,
     authFailureDelay: options.authFailureDelay ?? recordDelay,
+    updateCheck: options.updateCheck,
   });
   let token = overrides.token ?? TEST_TOKEN;
   if (!usesOwnAuth || overrides.token !== undefined) token = overrides.token ?? TEST_TOKEN;

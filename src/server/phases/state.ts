@@ -31,6 +31,7 @@ import type { GatewayContext } from '../context.ts';
 import { CORE_MODULES } from '../core-modules.ts';
 import { Lanes } from '../lanes.ts';
 import { GatewayRegistry } from '../registry.ts';
+import type { UpdateCheckTiming } from '../runtime/update-check.ts';
 import { serverModule } from '../server-module.ts';
 import { CLOSE } from '../ws/close-codes.ts';
 import type { Closer } from './closer.ts';
@@ -44,6 +45,8 @@ export type StatePhaseInput = {
   tlsFingerprint: string | undefined;
   /** Replaces the real failed-auth delay (a testing seam; see StartGatewayOptions). */
   authFailureDelay?: AuthDelay;
+  /** Shortens the update check's delays (a testing seam; see StartGatewayOptions). */
+  updateCheck?: Partial<UpdateCheckTiming>;
 };
 
 /**
@@ -186,6 +189,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     identity,
     boundPort: 0,
     tlsFingerprint: input.tlsFingerprint,
+    updateAvailable: null,
     now: () => Date.now(),
     healthSnapshot: () => healthCache ?? ctx.refreshHealth(),
     refreshHealth: () => {
@@ -197,7 +201,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
   };
 
   // What the core serves registers exactly as a plugin's contributions will (plugin bootstrap, phase 5).
-  registry.register(serverModule());
+  registry.register(serverModule({ updateCheck: input.updateCheck }));
   for (const module of CORE_MODULES) registry.register(module);
   subscribeCoreToConfig(ctx);
   return ctx;
