@@ -81,7 +81,7 @@ test('open sets WAL, synchronous=FULL, the busy timeout and foreign keys, and mi
   const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all();
   assert.deepEqual(
     tables.map((row) => row.name),
-    ['idempotency', 'messages', 'runs', 'sessions'],
+    ['idempotency', 'messages', 'runs', 'sessions', 'transcript_archives'],
   );
   const path = join(dir, DATABASE_FILE_NAME);
   assert.equal(statSync(path).mode & 0o777, 0o600, 'transcripts are private to the owner');
