@@ -4,10 +4,11 @@ import { probeRoute } from './http/probes.ts';
 import { sessionHistoryRoute } from './http/session-history.ts';
 import type { GatewayModule } from './registry.ts';
 import { maintenanceService } from './runtime/maintenance.ts';
+import { retentionService } from './runtime/retention.ts';
 
 /**
- * The network layer's own contributions: the events every client receives, the core HTTP routes and the
- * maintenance timers. A factory: the service holds per-gateway timers.
+ * The network layer's own contributions: the events every client receives, the core HTTP routes, the
+ * maintenance timers (tick, health) and the retention pass. A factory: the services hold per-gateway timers.
  */
 export const serverModule = (): GatewayModule => ({
   id: 'gateway',
@@ -16,5 +17,5 @@ export const serverModule = (): GatewayModule => ({
     shutdown: { scope: null },
   },
   routes: [probeRoute, openAiRoute, sessionHistoryRoute, controlUiRoute],
-  services: [maintenanceService()],
+  services: [maintenanceService(), retentionService()],
 });
