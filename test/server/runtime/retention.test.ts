@@ -282,6 +282,28 @@ function trackTimeouts(t: TestContext) {
   };
 }
 
+test('start() only arms the first pass: nothing of it runs on the start-up path', async (t) => {
+  let prunes = 0;
+  const counting = {
+    async prune(): Promise<PruneReport> {
+      prunes += 1;
+      return NOTHING;
+    },
+    async checkpoint() {},
+  };
+  const liveTimeouts = trackTimeouts(t);
+  const h = harness(
+    t,
+    (config) => {
+      config.gateway.maintenance.intervalMs = 3_600_000;
+    },
+    { store: counting },
+  );
+  h.task.start();
+  assert.equal(await liveTimeouts(), 1, 'one timer');
+  assert.equal(prunes, 0, 'no pass yet');
+});
+
 test('passes never overlap, however slow the store', async (t) => {
   let inFlight = 0;
   let most = 0;
