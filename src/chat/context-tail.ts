@@ -4,6 +4,9 @@ import type {
   ListMessagesOptions,
   ListSessionsOptions,
   NewMessage,
+  PruneOptions,
+  PruneReport,
+  RetentionPolicy,
   RunChange,
   RunRecord,
   RunStatus,
@@ -177,6 +180,15 @@ export class ContextTailStore implements GatewayStore {
 
   putIdempotency(record: IdempotencyRecord): Promise<void> {
     return this.#store.putIdempotency(record);
+  }
+
+  /** Deletes only replaced transcript generations' messages, never the current one a tail holds. */
+  prune(policy: RetentionPolicy, now: number, options?: PruneOptions): Promise<PruneReport> {
+    return this.#store.prune(policy, now, options);
+  }
+
+  checkpoint(): Promise<void> {
+    return this.#store.checkpoint();
   }
 
   /**

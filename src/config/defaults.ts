@@ -5,6 +5,10 @@ import {
   DEFAULT_LIMITS,
   LOG_MAX_FILE_BYTES,
   LOG_MAX_FILES,
+  LOG_RETENTION_MS,
+  MAINTENANCE_INTERVAL_MS,
+  RESET_ARCHIVE_RETENTION_MS,
+  RUN_RETENTION_MS,
 } from './limits.ts';
 import type { GatewayConfig } from './types.ts';
 
@@ -40,10 +44,22 @@ export function defaultConfig(): GatewayConfig {
       reload: { mode: 'hybrid' },
       http: { endpoints: { chatCompletions: { enabled: false } } },
       limits: { ...DEFAULT_LIMITS },
+      maintenance: {
+        enabled: true,
+        intervalMs: MAINTENANCE_INTERVAL_MS,
+        runRetention: RUN_RETENTION_MS,
+        logRetention: LOG_RETENTION_MS,
+      },
     },
     agents: { defaults: { model: DEFAULT_MODEL, fallbacks: [] }, list: [] },
     bindings: [],
-    session: { mainKey: DEFAULT_MAIN_KEY, scope: 'per-sender', dmScope: 'main', groupScope: 'per-group' },
+    session: {
+      mainKey: DEFAULT_MAIN_KEY,
+      scope: 'per-sender',
+      dmScope: 'main',
+      groupScope: 'per-group',
+      maintenance: { mode: 'enforce', resetArchiveRetention: RESET_ARCHIVE_RETENTION_MS },
+    },
     models: { providers: {} },
     logging: { level: 'info', maxFileBytes: LOG_MAX_FILE_BYTES, maxFiles: LOG_MAX_FILES },
     discovery: { mdns: { mode: 'off' } },

@@ -48,6 +48,24 @@ export const LOG_MAX_FILES = 5;
 /** Bounds of those settings: below a kilobyte a rotation header and a line barely fit. */
 export const LOG_MAX_FILE_BYTES_MIN = 1024;
 export const LOG_MAX_FILES_MAX = 100;
+/**
+ * The maintenance pass (clawgate's own cadence): often enough that each pass finds few rows due, rarely enough
+ * that an idle gateway does almost nothing.
+ */
+export const MAINTENANCE_INTERVAL_MS = 600_000;
+/** The first pass waits this long after start-up (or one interval, if shorter): never on the start-up path. */
+export const MAINTENANCE_FIRST_PASS_DELAY_MS = 30_000;
+const DAY_MS = 86_400_000;
+/** Finished run records are kept this long (`gateway.maintenance.runRetention`). */
+export const RUN_RETENTION_MS = 30 * DAY_MS;
+/**
+ * Transcripts replaced by a reset are kept this long after it (`session.maintenance.resetArchiveRetention`).
+ * OpenClaw keeps them until its disk budget evicts them; 30 days keeps every message of the last 30 days in the
+ * usage reports while bounding the file.
+ */
+export const RESET_ARCHIVE_RETENTION_MS = 30 * DAY_MS;
+/** Rotated log archives are kept this long after their last line (`gateway.maintenance.logRetention`). */
+export const LOG_RETENTION_MS = 14 * DAY_MS;
 /** Retry hint sent with `UNAVAILABLE` while start-up sidecars finish (connect and ⏳ methods). */
 export const STARTUP_RETRY_AFTER_MS = 500;
 /** Consecutive wrong-role calls tolerated before the socket is closed 1008. */

@@ -8,7 +8,13 @@ import { defaultConfig } from './defaults.ts';
 import { parseDuration } from './duration.ts';
 import { resolveStatePaths, type StatePaths } from './paths.ts';
 import { isPlaceholderSecret, resolveSecretRef } from './secret-ref.ts';
-import { AUTH_MODES, type AuthMode, type GatewayConfig, type HeartbeatConfig } from './types.ts';
+import {
+  AUTH_MODES,
+  type AuthMode,
+  type GatewayConfig,
+  type HeartbeatConfig,
+  type Retention,
+} from './types.ts';
 
 /** What the command line may set; each beats the config file and the environment. */
 export type ConfigOverrides = {
@@ -160,6 +166,7 @@ export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: Config
   config.gateway.auth.mode = auth.mode;
   config.gateway.auth.token = auth.token;
   config.gateway.auth.password = auth.password;
+  parseRetentions(config);
   checkSecurity(config);
   checkBindings(config);
   checkHeartbeats(config);
@@ -190,6 +197,29 @@ function checkHeartbeats(config: GatewayConfig): void {
       }
     }
   }
+}
+
+/** Duration keys arrive as written (`"30d"`, ms, false); the gateway only ever reads them as ms, parsed here. */
+function parseRetentions(config: GatewayConfig): void {
+  const { maintenance } = config.gateway;
+  maintenance.runRetention = retention(maintenance.runRetention, 'gateway.maintenance.runRetention');
+  maintenance.logRetention = retention(maintenance.logRetention, 'gateway.maintenance.logRetention');
+  const session = config.session.maintenance;
+  session.resetArchiveRetention = retention(
+    session.resetArchiveRetention,
+    'session.maintenance.resetArchiveRetention',
+  );
+}
+
+function retention(value: unknown, key: string): Retention {
+  if (value === false) return false;
+  const ms = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
+  if (ms === undefined) {
+    throw new ConfigError(
+      `${key} must be a duration such as "30d", "12h" or "1h30m", milliseconds, or false`,
+    );
+  }
+  return ms === 0 ? false : ms;
 }
 
 export function parsePort(value: string, name: string): number {

@@ -1,7 +1,7 @@
 import { type TSchema, Type } from 'typebox';
 import { DURATION_PATTERN } from './duration.ts';
 import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX } from './limits.ts';
-import { DM_SCOPES, GROUP_SCOPES, PEER_KINDS, UPDATE_CHANNELS } from './types.ts';
+import { DM_SCOPES, GROUP_SCOPES, MAINTENANCE_MODES, PEER_KINDS, UPDATE_CHANNELS } from './types.ts';
 
 /**
  * The config file's schema. Every key carries a title and a description because `config.schema` serves this
@@ -27,6 +27,12 @@ const Strings = Type.Array(NonEmpty);
 const Price = Type.Number({ minimum: 0 });
 const oneOf = (values: readonly string[]) => Type.Union(values.map((value) => Type.Literal(value)));
 const Hex = Type.String({ pattern: '^#?[0-9a-fA-F]{6}$' });
+/** OpenClaw's duration strings (`"30d"`, `"1h30m"`) or milliseconds; `false` (or zero) keeps everything. */
+const Retention = Type.Union([
+  Type.String({ pattern: DURATION_PATTERN }),
+  Type.Integer({ minimum: 0 }),
+  Type.Literal(false),
+]);
 
 const LimitsSchema = section(
   'Limits',
@@ -288,6 +294,24 @@ export const ConfigFileSchema = Type.Object(
         }),
       }),
       limits: LimitsSchema,
+      maintenance: section(
+        'Maintenance',
+        'The periodic pass that prunes old records and log archives and checkpoints the database. Applied live.',
+        {
+          enabled: key('Enabled', 'Run the pass; off, nothing is pruned or checkpointed by it.', Bool),
+          intervalMs: key('Interval', 'Milliseconds between passes.', Ms),
+          runRetention: key(
+            'Run retention',
+            'How long finished run records are kept: a duration (30d), or false to keep them.',
+            Retention,
+          ),
+          logRetention: key(
+            'Log retention',
+            'How long rotated log archives are kept after their last line: a duration (14d), or false.',
+            Retention,
+          ),
+        },
+      ),
     }),
     agents: section('Agents', 'The agents that answer, and what they default to.', {
       defaults: section('Agent defaults', 'What an agent without its own setting uses.', {
@@ -311,6 +335,22 @@ export const ConfigFileSchema = Type.Object(
       ),
       dmScope: key('Direct messages', 'How direct messages map to sessions.', oneOf(DM_SCOPES)),
       groupScope: key('Groups', 'How groups and channels map to sessions.', oneOf(GROUP_SCOPES)),
+      maintenance: section(
+        'Maintenance',
+        'What the maintenance pass prunes from session storage. Applied live.',
+        {
+          mode: key(
+            'Mode',
+            'enforce (prune) or warn (only log what would be pruned).',
+            oneOf(MAINTENANCE_MODES),
+          ),
+          resetArchiveRetention: key(
+            'Reset archive retention',
+            'How long a transcript replaced by a reset is kept after it: a duration (30d), or false.',
+            Retention,
+          ),
+        },
+      ),
     }),
     bindings: key(
       'Bindings',

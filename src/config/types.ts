@@ -92,6 +92,13 @@ export type GatewayConfig = {
     reload: { mode: 'hybrid' | 'off' };
     http: { endpoints: { chatCompletions: { enabled: boolean } } };
     limits: GatewayLimits;
+    /** The periodic retention pass; durations are ms after load (`false`: keep), see docs/operations.md. */
+    maintenance: {
+      enabled: boolean;
+      intervalMs: number;
+      runRetention: Retention;
+      logRetention: Retention;
+    };
   };
   agents: {
     defaults: {
@@ -104,7 +111,13 @@ export type GatewayConfig = {
     list: AgentConfig[];
   };
   bindings: BindingConfig[];
-  session: { mainKey: string; scope: 'per-sender' | 'global'; dmScope: DmScope; groupScope: GroupScope };
+  session: {
+    mainKey: string;
+    scope: 'per-sender' | 'global';
+    dmScope: DmScope;
+    groupScope: GroupScope;
+    maintenance: { mode: MaintenanceMode; resetArchiveRetention: Retention };
+  };
   models: { providers: Record<string, ProviderConfig>; echo?: { wordDelayMs?: number } };
   logging: { level: LogLevel; file?: string; maxFileBytes: number; maxFiles: number };
   discovery: { mdns: { mode: 'off' | 'minimal' | 'full' } };
@@ -112,6 +125,15 @@ export type GatewayConfig = {
   cron: { enabled: boolean };
   update: { channel: UpdateChannel; checkOnStart: boolean; registryUrl: string };
 };
+
+/** `session.maintenance.mode` (OpenClaw's): `warn` only logs what a pass would prune. */
+export const MAINTENANCE_MODES = ['enforce', 'warn'] as const;
+export type MaintenanceMode = (typeof MAINTENANCE_MODES)[number];
+/**
+ * How long something is kept, in ms: the file's duration string (`"30d"`) or ms is parsed once at load, and a
+ * zero duration becomes `false` (keep everything), as OpenClaw reads `"0h"`.
+ */
+export type Retention = number | false;
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -159,12 +159,13 @@ export function createLogger(options: LoggerOptions): Logger {
     const nextOffset = offset + size;
     closeFd();
     const path = file as string;
-    for (let index = highestArchive; index >= rotation.maxFiles; index--) unlinkQuietly(`${path}.${index}`);
+    for (let index = highestArchive; index >= rotation.maxFiles; index--)
+      unlinkQuietly(logArchivePath(path, index));
     highestArchive = rotation.maxFiles;
     for (let index = rotation.maxFiles - 1; index >= 1; index--)
-      renameQuietly(`${path}.${index}`, `${path}.${index + 1}`);
+      renameQuietly(logArchivePath(path, index), logArchivePath(path, index + 1));
     try {
-      renameSync(path, `${path}.1`);
+      renameSync(path, logArchivePath(path, 1));
     } catch {
       // Keep appending to the same file (no header: its offset has not changed); the next line tries again.
       open();
@@ -232,6 +233,11 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     file,
   };
+}
+
+/** Rotated archive number `index` of `file`: `<file>.1` is the newest, higher numbers are older. */
+export function logArchivePath(file: string, index: number): string {
+  return `${file}.${index}`;
 }
 
 /** The append descriptor cannot read, so the header is read through a second, short-lived one. */

@@ -4,15 +4,16 @@ import { probeRoute } from './http/probes.ts';
 import { sessionHistoryRoute } from './http/session-history.ts';
 import type { GatewayModule } from './registry.ts';
 import { maintenanceService } from './runtime/maintenance.ts';
+import { retentionService } from './runtime/retention.ts';
 import { type UpdateCheckTiming, updateCheckService } from './runtime/update-check.ts';
 
 export type ServerModuleOptions = { updateCheck?: Partial<UpdateCheckTiming> };
 
 /**
  * The network layer's own contributions: the events every client receives, the core HTTP routes and the runtime
- * timers (maintenance, the update check). A factory: the services hold per-gateway timers. `update.status` and
- * `update.available` are declared by the update namespace (`src/update/module.ts`), which reads what the check
- * leaves on the context.
+ * timers (tick and health, the retention pass, the update check). A factory: the services hold per-gateway
+ * timers. `update.status` and `update.available` are declared by the update namespace (`src/update/module.ts`),
+ * which reads what the check leaves on the context.
  */
 export const serverModule = (options: ServerModuleOptions = {}): GatewayModule => ({
   id: 'gateway',
@@ -21,5 +22,5 @@ export const serverModule = (options: ServerModuleOptions = {}): GatewayModule =
     shutdown: { scope: null },
   },
   routes: [probeRoute, openAiRoute, sessionHistoryRoute, controlUiRoute],
-  services: [maintenanceService(), updateCheckService(options.updateCheck)],
+  services: [maintenanceService(), retentionService(), updateCheckService(options.updateCheck)],
 });

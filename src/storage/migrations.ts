@@ -133,6 +133,32 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    // Retention. A transcript generation replaced by a reset is recorded with the time of the reset (what
+    // session.maintenance.resetArchiveRetention counts from) and its highest seq, so pruning it walks the
+    // (session_key, seq) index over its own rows and never scans messages. Generations replaced before this step
+    // have no recorded reset; their newest message is the best time there is.
+    // runs_by_end lets finished runs be pruned by age without a scan; running runs have no end and stay out of it.
+    version: 4,
+    sql: `
+      CREATE TABLE transcript_archives (
+        session_key TEXT NOT NULL REFERENCES sessions (key) ON DELETE CASCADE,
+        session_id TEXT NOT NULL,
+        archived_at INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        -- Messages still stored, what a dry run reports without counting them.
+        message_count INTEGER NOT NULL,
+        PRIMARY KEY (session_key, session_id)
+      ) STRICT;
+      CREATE INDEX transcript_archives_by_time ON transcript_archives (archived_at);
+      INSERT INTO transcript_archives (session_key, session_id, archived_at, last_seq, message_count)
+        SELECT m.session_key, m.session_id, max(m.timestamp), max(m.seq), count(*)
+        FROM messages m JOIN sessions s ON s.key = m.session_key
+        WHERE m.session_id != s.session_id
+        GROUP BY m.session_key, m.session_id;
+      CREATE INDEX runs_by_end ON runs (ended_at) WHERE ended_at IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

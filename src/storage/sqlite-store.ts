@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
-import { openDatabase } from './database.ts';
+import { BUSY_TIMEOUT_MS, openDatabase } from './database.ts';
 import type {
   GatewayStore,
   IdempotencyRecord,
   ListMessagesOptions,
   ListSessionsOptions,
   NewMessage,
+  PruneOptions,
+  PruneReport,
+  RetentionPolicy,
   RunChange,
   RunRecord,
   RunStatus,
@@ -23,9 +26,17 @@ export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 60_000;
 const DEFAULT_AGENT_ID = 'main';
 /** Writes one group commit takes at most, so a backlog is committed in bounded steps between I/O. */
 export const MAX_WRITES_PER_COMMIT = 256;
+/**
+ * Rows one retention statement deletes at most; each batch is its own write, so a backlog of expired rows is
+ * deleted in steps with the event loop (and other writers' commits) running between them.
+ */
+export const PRUNE_BATCH_ROWS = 1_000;
 
 type PendingWrite = { work: () => unknown; resolve(value: unknown): void; reject(error: unknown): void };
 type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** One retention batch: rows deleted, and whether more may be due. */
+type PruneBatch = { deleted: number; more: boolean };
+type ArchiveRow = { session_key: string; session_id: string; last_seq: number };
 
 type SessionRow = {
   key: string;
@@ -113,6 +124,14 @@ function prepareStatements(db: DatabaseSync) {
       'UPDATE sessions SET label = ?, model = ?, thinking_level = ?, archived = ?, archived_at = ?, updated_at = ? ' +
         'WHERE key = ?',
     ),
+    // The generation a reset replaces, for resetArchiveRetention; an empty one has nothing to prune.
+    archiveTranscript: db.prepare(
+      `INSERT INTO transcript_archives (session_key, session_id, archived_at, last_seq, message_count)
+       SELECT s.key, s.session_id, ?, (SELECT coalesce(max(m.seq), 0) FROM messages m WHERE m.session_key = s.key),
+         s.message_count
+       FROM sessions s WHERE s.key = ? AND s.message_count > 0
+       ON CONFLICT DO NOTHING`,
+    ),
     resetSession: db.prepare(
       'UPDATE sessions SET session_id = ?, updated_at = ?, message_count = 0, last_message_at = NULL, ' +
         'usage_input = 0, usage_output = 0, usage_total = 0 WHERE key = ?',
@@ -167,6 +186,37 @@ function prepareStatements(db: DatabaseSync) {
         'result = excluded.result, expires_at = excluded.expires_at',
     ),
     sweepIdempotency: db.prepare('DELETE FROM idempotency WHERE expires_at <= ?'),
+    // Retention (prune): each DELETE takes at most LIMIT rows, found through an index (expiry, end, seq).
+    pruneIdempotency: db.prepare(
+      `DELETE FROM idempotency WHERE rowid IN (
+         SELECT rowid FROM idempotency WHERE expires_at <= ? AND status != 'running' LIMIT ?)`,
+    ),
+    countIdempotency: db.prepare(
+      "SELECT count(*) AS n FROM idempotency WHERE expires_at <= ? AND status != 'running'",
+    ),
+    pruneRuns: db.prepare(
+      `DELETE FROM runs WHERE rowid IN (
+         SELECT rowid FROM runs WHERE ended_at < ? AND status != 'running' LIMIT ?)`,
+    ),
+    countRuns: db.prepare("SELECT count(*) AS n FROM runs WHERE ended_at < ? AND status != 'running'"),
+    expiredArchives: db.prepare(
+      `SELECT session_key, session_id, last_seq FROM transcript_archives WHERE archived_at < ?
+       ORDER BY archived_at LIMIT ?`,
+    ),
+    // seq <= last_seq keeps the walk on the archived generation's own stretch of the (session_key, seq) index;
+    // the session_id test means a row of the current transcript can never match.
+    pruneArchivedMessages: db.prepare(
+      `DELETE FROM messages WHERE rowid IN (
+         SELECT rowid FROM messages WHERE session_key = ? AND seq <= ? AND session_id = ? LIMIT ?)`,
+    ),
+    shrinkArchive: db.prepare(
+      'UPDATE transcript_archives SET message_count = max(message_count - ?, 0) WHERE session_key = ? AND session_id = ?',
+    ),
+    dropArchive: db.prepare('DELETE FROM transcript_archives WHERE session_key = ? AND session_id = ?'),
+    countArchivedMessages: db.prepare(
+      'SELECT coalesce(sum(message_count), 0) AS n FROM transcript_archives WHERE archived_at < ?',
+    ),
+    checkpoint: db.prepare('PRAGMA wal_checkpoint(TRUNCATE)'),
   } satisfies Record<string, StatementSync>;
 }
 
@@ -243,6 +293,7 @@ export class SqliteStore implements GatewayStore {
 
   async resetSession(key: string, now: number): Promise<SessionRecord | undefined> {
     return this.#write(() => {
+      this.#sql.archiveTranscript.run(now, key);
       if (this.#sql.resetSession.run(randomUUID(), now, key).changes === 0) return undefined;
       return toSession(this.#sql.getSession.get(key) as SessionRow);
     });
@@ -395,6 +446,51 @@ export class SqliteStore implements GatewayStore {
     return this.#write(work);
   }
 
+  async prune(policy: RetentionPolicy, now: number, options: PruneOptions = {}): Promise<PruneReport> {
+    const report: PruneReport = { idempotency: 0, runs: 0, resetArchives: 0, batches: 0 };
+    if (options.dryRun) {
+      report.idempotency = count(this.#sql.countIdempotency, now);
+      if (policy.runs !== false) report.runs = count(this.#sql.countRuns, now - policy.runs);
+      if (policy.resetArchives !== false)
+        report.resetArchives = count(this.#sql.countArchivedMessages, now - policy.resetArchives);
+      return report;
+    }
+    const kinds: [Exclude<keyof PruneReport, 'batches'>, () => PruneBatch][] = [
+      ['idempotency', () => fullBatch(this.#sql.pruneIdempotency.run(now, PRUNE_BATCH_ROWS).changes)],
+    ];
+    const { runs, resetArchives } = policy;
+    if (runs !== false)
+      kinds.push(['runs', () => fullBatch(this.#sql.pruneRuns.run(now - runs, PRUNE_BATCH_ROWS).changes)]);
+    if (resetArchives !== false)
+      kinds.push(['resetArchives', () => this.#pruneArchives(now - resetArchives)]);
+    for (const [kind, batch] of kinds) {
+      for (let more = true; more; ) {
+        if (options.signal?.aborted) return report;
+        const result = await this.#write(batch);
+        report.batches += 1;
+        report[kind] += result.deleted;
+        more = result.more;
+      }
+    }
+    return report;
+  }
+
+  async checkpoint(): Promise<void> {
+    // Writes already queued are committed first, so the log folded back holds them too.
+    await this.#write(() => undefined);
+    // No transaction is open here: a group commit runs BEGIN … COMMIT within one synchronous call, so code that
+    // runs between awaits never sees one half-done. When another connection is busy, TRUNCATE checkpoints what
+    // it can without waiting (as PASSIVE does) and leaves the log for the next pass. Without busy_timeout 0 it
+    // would block the event loop for up to BUSY_TIMEOUT_MS (measured: 5 s behind one open read transaction).
+    // exec, not a statement prepared at open: SQLite applies `busy_timeout = N` when the statement is compiled.
+    this.#db.exec('PRAGMA busy_timeout = 0');
+    try {
+      this.#sql.checkpoint.get();
+    } finally {
+      this.#db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+  }
+
   /** Idempotent. Commits the writes still waiting for their group commit first. */
   close(): void {
     if (!this.#db.isOpen) return;
@@ -458,6 +554,26 @@ export class SqliteStore implements GatewayStore {
     });
   }
 
+  /**
+   * Up to PRUNE_BATCH_ROWS messages of generations archived before `before`, oldest archive first; an archive
+   * whose messages are all gone is dropped.
+   */
+  #pruneArchives(before: number): PruneBatch {
+    const archives = this.#sql.expiredArchives.all(before, PRUNE_BATCH_ROWS) as ArchiveRow[];
+    let budget = PRUNE_BATCH_ROWS;
+    for (const archive of archives) {
+      const { session_key: key, session_id: sessionId, last_seq: lastSeq } = archive;
+      const deleted = Number(this.#sql.pruneArchivedMessages.run(key, lastSeq, sessionId, budget).changes);
+      budget -= deleted;
+      if (budget === 0) {
+        this.#sql.shrinkArchive.run(deleted, key, sessionId);
+        return { deleted: PRUNE_BATCH_ROWS, more: true };
+      }
+      this.#sql.dropArchive.run(key, sessionId);
+    }
+    return { deleted: PRUNE_BATCH_ROWS - budget, more: archives.length === PRUNE_BATCH_ROWS };
+  }
+
   #ensureSession(key: string, agentId: string, now: number): SessionRecord {
     this.#sql.insertSession.run(key, agentId, randomUUID(), now, now);
     return toSession(this.#sql.getSession.get(key) as SessionRow);
@@ -468,6 +584,16 @@ export class SqliteStore implements GatewayStore {
 function agentIdOf(sessionKey: string): string {
   const match = /^agent:([^:]+):/.exec(sessionKey);
   return match ? match[1] : DEFAULT_AGENT_ID;
+}
+
+function count(statement: StatementSync, ...params: SQLInputValue[]): number {
+  return Number((statement.get(...params) as { n: number | bigint }).n);
+}
+
+/** A batch that deleted its full quota may have left more behind. */
+function fullBatch(changes: number | bigint): PruneBatch {
+  const deleted = Number(changes);
+  return { deleted, more: deleted === PRUNE_BATCH_ROWS };
 }
 
 function escapeLike(text: string): string {

@@ -110,6 +110,34 @@ export type UsageBucket = {
   total: number;
 };
 
+/**
+ * What a retention pass may delete, one named field per kind of row; `false` keeps that kind. Expired idempotency
+ * records carry their own expiry and need no setting. A new kind (cron run history, …) adds a field here and a
+ * count to PruneReport, and each store implements it inside `prune`, so one pass covers every table.
+ */
+export type RetentionPolicy = {
+  /** Finished run records (status other than `running`) whose end is older than this many ms. */
+  runs: number | false;
+  /** Messages of transcript generations replaced by `resetSession` longer ago than this many ms. */
+  resetArchives: number | false;
+};
+
+export type PruneOptions = {
+  /** Count what would be deleted, delete nothing (`session.maintenance.mode: "warn"`). */
+  dryRun?: boolean;
+  /** Checked between batches: an aborted pass stops after the batch in flight and reports what it did. */
+  signal?: AbortSignal;
+};
+
+/** Rows deleted (or, in a dry run, that would be) by kind, and the batches (commits) that took. */
+export type PruneReport = {
+  idempotency: number;
+  runs: number;
+  /** Messages of replaced transcript generations. */
+  resetArchives: number;
+  batches: number;
+};
+
 export interface GatewayStore {
   /** The session under `key`, created (with a new sessionId) if absent. */
   ensureSession(key: string, agentId: string, now: number): Promise<SessionRecord>;
@@ -147,6 +175,16 @@ export interface GatewayStore {
 
   getIdempotency(key: string, now: number): Promise<IdempotencyRecord | undefined>;
   putIdempotency(record: IdempotencyRecord): Promise<void>;
+
+  /**
+   * Retention: deletes expired idempotency records (never one still `running`), finished runs and replaced
+   * transcript generations past the policy's ages at `now`. Works in bounded batches, each its own commit, so the
+   * rest of the gateway runs between them however much is due; the current transcript of a session is never
+   * touched.
+   */
+  prune(policy: RetentionPolicy, now: number, options?: PruneOptions): Promise<PruneReport>;
+  /** Folds the write-ahead log back into the database and shrinks it, without waiting on other readers. */
+  checkpoint(): Promise<void>;
 
   close(): void;
 }

@@ -92,6 +92,7 @@ test('open sets WAL, synchronous=FULL, the busy timeout and foreign keys, and mi
       'sessions',
       'sqlite_sequence',
       'tasks',
+      'transcript_archives',
     ],
   );
   const path = join(dir, DATABASE_FILE_NAME);

@@ -444,6 +444,148 @@ export function runStoreSuite(name: string, makeStore: StoreFactory): void {
       );
     });
 
+    test('prune deletes idempotency records from their expiry on, never one still running', async (t) => {
+      const store = await open(t);
+      const record = (key: string, status: 'running' | 'done', expiresAt: number) =>
+        store.putIdempotency({ key, method: 'chat.send', status, result: { key }, expiresAt });
+      await record('soon', 'done', T0 + 10);
+      await record('later', 'done', T0 + 20);
+      await record('in-flight', 'running', T0 + 10);
+      const policy = { runs: false, resetArchives: false } as const;
+
+      assert.equal((await store.prune(policy, T0 + 9)).idempotency, 0, 'not expired yet');
+      assert.equal((await store.prune(policy, T0 + 10)).idempotency, 1, 'expired at expiresAt');
+      assert.equal((await store.prune(policy, T0 + 10)).idempotency, 0, 'gone');
+      assert.equal(await store.getIdempotency('soon', T0), undefined);
+      assert.equal((await store.getIdempotency('later', T0))?.status, 'done');
+      assert.equal((await store.prune(policy, T0 + 1e9)).idempotency, 1);
+      assert.equal((await store.getIdempotency('in-flight', T0))?.status, 'running', 'running: never pruned');
+    });
+
+    test('prune deletes finished runs past the run retention; running runs and runs: false are kept', async (t) => {
+      const store = await open(t);
+      const session = await store.ensureSession(KEY, 'main', T0);
+      const start = (runId: string) =>
+        store.startRun({
+          runId,
+          sessionKey: KEY,
+          sessionId: session.sessionId,
+          agentId: 'main',
+          startedAt: T0,
+        });
+      await start('old');
+      await store.finishRun('old', 'ok', T0 + 100);
+      await start('newer');
+      await store.finishRun('newer', 'error', T0 + 200, 'boom');
+      await start('running');
+      const policy = { runs: 1_000, resetArchives: false } as const;
+
+      assert.equal((await store.prune(policy, T0 + 1_100)).runs, 0, 'exactly at retention: kept');
+      assert.equal((await store.prune(policy, T0 + 1_101)).runs, 1, 'past it: pruned');
+      assert.equal(await store.getRun('old'), undefined);
+      assert.equal((await store.getRun('newer'))?.status, 'error');
+      assert.equal(
+        (await store.prune({ ...policy, runs: false }, T0 + 1e12)).runs,
+        0,
+        'runs: false keeps all',
+      );
+      assert.equal((await store.prune(policy, T0 + 1e12)).runs, 1);
+      assert.equal(await store.getRun('newer'), undefined);
+      assert.equal((await store.getRun('running'))?.status, 'running', 'running: never pruned');
+      assert.equal((await store.getSession(KEY))?.sessionId, session.sessionId, 'the session stays');
+    });
+
+    test('prune deletes replaced transcript generations by the time of their reset, never the current one', async (t) => {
+      const store = await open(t);
+      await appendAll(store, [userMessage('a1', T0), userMessage('a2', T0 + 1)]);
+      const first = (await store.getSession(KEY))!.sessionId;
+      await store.resetSession(KEY, T0 + 1_000);
+      await appendAll(store, [userMessage('b1', T0 + 1_001)]);
+      const second = (await store.getSession(KEY))!.sessionId;
+      await store.resetSession(KEY, T0 + 5_000);
+      // An empty generation replaced by a reset leaves nothing to prune.
+      await store.resetSession(KEY, T0 + 5_001);
+      const [current] = await appendAll(store, [userMessage('c1', T0 + 5_002)]);
+      const bystander = await store.appendMessage(userMessage('other', T0, 'agent:main:other'));
+      const texts = async (sessionId: string) =>
+        (await store.listMessages(KEY, { limit: 10, sessionId })).map((m) => m.content);
+      const policy = { runs: false, resetArchives: 10_000 } as const;
+
+      assert.equal((await store.prune(policy, T0 + 11_000)).resetArchives, 0, 'reset exactly 10 s ago: kept');
+      assert.deepEqual(await texts(first), ['a1', 'a2']);
+      assert.equal((await store.prune(policy, T0 + 11_001)).resetArchives, 2, 'counted from the reset');
+      assert.deepEqual(await texts(first), []);
+      assert.deepEqual(await texts(second), ['b1'], 'reset later: kept');
+      assert.equal((await store.prune({ ...policy, resetArchives: false }, T0 + 1e12)).resetArchives, 0);
+      assert.deepEqual(await texts(second), ['b1'], 'resetArchives: false keeps them');
+
+      assert.equal((await store.prune(policy, T0 + 1e12)).resetArchives, 1);
+      assert.deepEqual(await texts(second), []);
+      assert.deepEqual(
+        await store.listMessages(KEY, { limit: 10 }),
+        [current],
+        'the current transcript stays',
+      );
+      assert.deepEqual(await store.listMessages('agent:main:other', { limit: 10 }), [bystander]);
+      const session = (await store.getSession(KEY))!;
+      assert.equal(session.messageCount, 1);
+      assert.equal((await store.appendMessage(userMessage('c2', T0 + 1e12))).seq, 5, 'seqs go on');
+      assert.equal((await store.prune(policy, T0 + 2e12)).resetArchives, 0, 'nothing left to prune');
+    });
+
+    test('a dry run counts what prune would delete and deletes nothing', async (t) => {
+      const store = await open(t);
+      await store.putIdempotency({ key: 'k', method: 'm', status: 'done', expiresAt: T0 });
+      const session = await store.ensureSession(KEY, 'main', T0);
+      await store.startRun({
+        runId: 'r',
+        sessionKey: KEY,
+        sessionId: session.sessionId,
+        agentId: 'main',
+        startedAt: T0,
+      });
+      await store.finishRun('r', 'ok', T0);
+      await appendAll(store, [userMessage('old', T0), userMessage('older', T0)]);
+      await store.resetSession(KEY, T0);
+      const policy = { runs: 1, resetArchives: 1 };
+
+      const dry = await store.prune(policy, T0 + 10, { dryRun: true });
+      assert.deepEqual(dry, { idempotency: 1, runs: 1, resetArchives: 2, batches: 0 });
+      assert.deepEqual(await store.prune(policy, T0 + 10, { dryRun: true }), dry, 'nothing was deleted');
+      assert.equal((await store.getRun('r'))?.status, 'ok');
+      const done = await store.prune(policy, T0 + 10);
+      assert.deepEqual({ ...done, batches: 0 }, dry, 'what the dry run counted is what goes');
+      assert.deepEqual(await store.prune(policy, T0 + 10, { dryRun: true }), {
+        idempotency: 0,
+        runs: 0,
+        resetArchives: 0,
+        batches: 0,
+      });
+    });
+
+    test('an aborted prune deletes nothing more', async (t) => {
+      const store = await open(t);
+      await store.putIdempotency({ key: 'k', method: 'm', status: 'done', expiresAt: T0 });
+      const report = await store.prune({ runs: 1, resetArchives: 1 }, T0 + 10, {
+        signal: AbortSignal.abort(),
+      });
+      assert.deepEqual(report, { idempotency: 0, runs: 0, resetArchives: 0, batches: 0 });
+      assert.equal((await store.prune({ runs: 1, resetArchives: 1 }, T0 + 10)).idempotency, 1);
+    });
+
+    test('checkpoint keeps every committed write and the store keeps working', async (t) => {
+      const store = await open(t);
+      const writes = [store.appendMessage(userMessage('before', T0))];
+      const checkpoint = store.checkpoint();
+      writes.push(store.appendMessage(userMessage('alongside', T0 + 1)));
+      await Promise.all([checkpoint, ...writes]);
+      await store.appendMessage(userMessage('after', T0 + 2));
+      assert.deepEqual(
+        (await store.listMessages(KEY, { limit: 10 })).map((m) => m.content),
+        ['before', 'alongside', 'after'],
+      );
+    });
+
     test('close can be called twice', async (t) => {
       const store = await open(t);
       await store.ensureSession(KEY, 'main', T0);
