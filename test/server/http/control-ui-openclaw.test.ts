@@ -37,27 +37,8 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
 }
 
-test("OpenClaw's Control UI on clawgate: Usage, Devices, Logs, Advanced (form save) and Appearance work", {
-  timeout: 120_000,
-}, async (t) => {
-  const gw = await startTestGateway({
-    config: { gateway: { controlUi: { root: controlUiDir } }, models: { echo: { wordDelayMs: 0 } } },
-  });
-  t.after(() => gw.close());
-
-  // One real turn, so the Usage page has tokens to show.
-  const { client } = await connectClient(gw.url, gw.token);
-  t.after(() => client.close());
-  const sent = await client.request('chat.send', {
-    sessionKey: 'main',
-    message: 'usage please',
-    idempotencyKey: 'u1',
-  });
-  assert.equal(sent.ok, true, JSON.stringify(sent.error));
-  await client.waitFor((f) => f.event === 'chat' && (f.payload as { state?: string }).state === 'final');
-
-  const context = await launchChromium(t);
-  const page = context.pages()[0] ?? (await context.newPage());
+/** Every request the page's WebSocket sends, and every answer, by method. */
+function recordFrames(page: Page): { requests: Sent[]; answers: Answer[] } {
   const requests: Sent[] = [];
   const answers: Answer[] = [];
   page.on('websocket', (socket) => {
@@ -84,6 +65,31 @@ test("OpenClaw's Control UI on clawgate: Usage, Devices, Logs, Advanced (form sa
         answers.push({ method: methods.get(value.id) ?? '?', ok: value.ok, error: value.error });
     });
   });
+  return { requests, answers };
+}
+
+test("OpenClaw's Control UI on clawgate: Usage, Devices, Logs, Advanced (form save) and Appearance work", {
+  timeout: 120_000,
+}, async (t) => {
+  const gw = await startTestGateway({
+    config: { gateway: { controlUi: { root: controlUiDir } }, models: { echo: { wordDelayMs: 0 } } },
+  });
+  t.after(() => gw.close());
+
+  // One real turn, so the Usage page has tokens to show.
+  const { client } = await connectClient(gw.url, gw.token);
+  t.after(() => client.close());
+  const sent = await client.request('chat.send', {
+    sessionKey: 'main',
+    message: 'usage please',
+    idempotencyKey: 'u1',
+  });
+  assert.equal(sent.ok, true, JSON.stringify(sent.error));
+  await client.waitFor((f) => f.event === 'chat' && (f.payload as { state?: string }).state === 'final');
+
+  const context = await launchChromium(t);
+  const page = context.pages()[0] ?? (await context.newPage());
+  const { requests, answers } = recordFrames(page);
   const open = async (route: string) => {
     const from = answers.length;
     await page.goto(`${gw.httpUrl}${route}#token=${gw.token}`);
@@ -163,33 +169,8 @@ test("OpenClaw's Control UI on clawgate: Automations create, run now, run histor
   t.after(() => client.close());
   const context = await launchChromium(t);
   const page = context.pages()[0] ?? (await context.newPage());
-  const sent: Sent[] = [];
-  const failures: Answer[] = [];
-  page.on('websocket', (socket) => {
-    const methods = new Map<string, string>();
-    socket.on('framesent', (frame) => {
-      const value = JSON.parse(String(frame.payload)) as {
-        type: string;
-        id: string;
-        method: string;
-        params: unknown;
-      };
-      if (value.type !== 'req') return;
-      methods.set(value.id, value.method);
-      sent.push({ method: value.method, params: value.params });
-    });
-    socket.on('framereceived', (frame) => {
-      const value = JSON.parse(String(frame.payload)) as {
-        type: string;
-        id: string;
-        ok: boolean;
-        error?: Answer['error'];
-      };
-      const method = methods.get(value.id) ?? '?';
-      if (value.type === 'res' && !value.ok && /^(cron|tasks)\./.test(method))
-        failures.push({ method, ok: false, error: value.error });
-    });
-  });
+  const { requests: sent, answers } = recordFrames(page);
+  const failures = () => answers.filter((a) => !a.ok && /^(cron|tasks)\./.test(a.method));
   const jobs = async () =>
     (
       (await client.request('cron.list', { includeDisabled: true })).payload as {
@@ -245,5 +226,5 @@ test("OpenClaw's Control UI on clawgate: Automations create, run now, run histor
   const tasks = await textWhen(page, (s) => s.includes('1 Completed'), 'the completed run on the Tasks page');
   assert.match(tasks, /News digest/);
 
-  assert.deepEqual(failures, [], 'no cron.* or tasks.* request failed');
+  assert.deepEqual(failures(), [], 'no cron.* or tasks.* request failed');
 });
