@@ -14,6 +14,7 @@ export const DEFAULT_MAIN_KEY = 'main';
 /** The offline provider is the embedded default so a fresh `npm start` can hold a conversation. */
 export const DEFAULT_MODEL = 'echo/echo';
 export const DEFAULT_TRUSTED_PROXY_USER_HEADER = 'x-forwarded-user';
+export const DEFAULT_HOOKS_PATH = '/hooks';
 
 /** The embedded defaults `npm start` runs with: loopback, token auth. */
 export function defaultConfig(): GatewayConfig {
@@ -46,5 +47,6 @@ export function defaultConfig(): GatewayConfig {
     logging: { level: 'info', maxFileBytes: LOG_MAX_FILE_BYTES, maxFiles: LOG_MAX_FILES },
     discovery: { mdns: { mode: 'off' } },
     cron: { enabled: true },
+    hooks: { enabled: false, path: DEFAULT_HOOKS_PATH, allowRequestSessionKey: false, mappings: [] },
   };
 }
