@@ -334,6 +334,9 @@ export class ChatService {
   /** Shutdown: aborts every run and waits until each has committed what it streamed. */
   async close(): Promise<void> {
     this.#closing = true;
+    // A send already past its closing check is still committing its user message: let it register its run, so
+    // that run is aborted too instead of running to its end while the gateway waits to stop.
+    await Promise.all([...this.#starting.values()]);
     const runs = [...this.#runs.values()];
     for (const run of runs) {
       run.abortReason ??= 'shutdown';

@@ -20,6 +20,7 @@ export const DEFAULT_MODEL = 'echo/echo';
 export const DEFAULT_TRUSTED_PROXY_USER_HEADER = 'x-forwarded-user';
 /** The npm registry's document for clawgate's `latest` dist-tag: JSON whose `version` is the newest release. */
 export const DEFAULT_UPDATE_REGISTRY_URL = 'https://registry.npmjs.org/clawgate/latest';
+export const DEFAULT_HOOKS_PATH = '/hooks';
 
 /** The embedded defaults `npm start` runs with: loopback, token auth. */
 export function defaultConfig(): GatewayConfig {
@@ -65,5 +66,6 @@ export function defaultConfig(): GatewayConfig {
     discovery: { mdns: { mode: 'off' } },
     cron: { enabled: true },
     update: { channel: 'stable', checkOnStart: true, registryUrl: DEFAULT_UPDATE_REGISTRY_URL },
+    hooks: { enabled: false, path: DEFAULT_HOOKS_PATH, allowRequestSessionKey: false, mappings: [] },
   };
 }

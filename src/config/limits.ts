@@ -82,6 +82,17 @@ export const AUTH_LOOPBACK_DELAY_MAX_MS = 5_000;
 /** Attachments of one chat message (decoded bytes), advertised as `policy.attachments` (OpenClaw's values). */
 export const ATTACHMENT_MAX_BYTES = 19_464_192;
 export const ATTACHMENT_MAX_IMAGE_BYTES = 6_291_456;
+/** A webhook body larger than this is refused (413) without being read: OpenClaw's 256 KiB. */
+export const HOOK_MAX_BODY_BYTES = 262_144;
+/** A webhook body not fully received by then is answered 408: OpenClaw's 30 s. */
+export const HOOK_BODY_TIMEOUT_MS = 30_000;
+/**
+ * Webhooks have a failed-auth limiter of their own (OpenClaw's numbers): 20 wrong or missing tokens in 60 s lock
+ * the source out for 60 s, loopback included, since a hook sender on the same host is as untrusted as any.
+ */
+export const HOOK_AUTH_MAX_ATTEMPTS = 20;
+export const HOOK_AUTH_WINDOW_MS = 60_000;
+export const HOOK_AUTH_LOCKOUT_MS = 60_000;
 /** A whole HTTP request (headers and body) must arrive within this; the headers within the handshake timeout. */
 export const HTTP_REQUEST_TIMEOUT_MS = 60_000;
 /** How often Node checks HTTP connections against those timeouts. */
@@ -127,6 +138,8 @@ export type GatewayLimits = {
   attachmentMaxImageBytes: number;
   /** Concurrent turns in the main lane (default max(8, 4 × cores)). */
   mainLaneConcurrency: number;
+  hookMaxBodyBytes: number;
+  hookBodyTimeoutMs: number;
 };
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -147,4 +160,6 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   attachmentMaxBytes: ATTACHMENT_MAX_BYTES,
   attachmentMaxImageBytes: ATTACHMENT_MAX_IMAGE_BYTES,
   mainLaneConcurrency: Math.max(8, 4 * availableParallelism()),
+  hookMaxBodyBytes: HOOK_MAX_BODY_BYTES,
+  hookBodyTimeoutMs: HOOK_BODY_TIMEOUT_MS,
 };

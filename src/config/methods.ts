@@ -19,6 +19,7 @@ const HASHLESS_PATCH_PREFIXES = ['ui.prefs'];
 const SECRET_PATHS = [
   ['gateway', 'auth', 'token'],
   ['gateway', 'auth', 'password'],
+  ['hooks', 'token'],
 ] as const;
 
 type Obj = Record<string, unknown>;
@@ -42,7 +43,7 @@ function setPath(obj: Obj, path: readonly string[], value: unknown): void {
 
 const isSecretRef = (value: string) => value.startsWith('env:') || value.startsWith('file:');
 
-/** Where secrets sit in a config object: the shared secrets and every provider's apiKey. */
+/** Where secrets sit in a config object: the shared secrets, the webhook token and every provider's apiKey. */
 function secretPaths(obj: Obj): string[][] {
   const paths: string[][] = SECRET_PATHS.map((path) => [...path]);
   const providers = getPath(obj, ['models', 'providers']);

@@ -5,6 +5,7 @@ import { GatewayError } from '../protocol/gateway-error.ts';
 import { writeFileAtomic } from '../storage/atomic-file.ts';
 import { ConfigError } from './config-error.ts';
 import { anyChanged, changedPaths } from './diff.ts';
+import { checkHookTokenReuse } from './hooks-check.ts';
 import {
   buildConfig,
   type ConfigOverrides,
@@ -224,8 +225,10 @@ export class ConfigReloader {
     if (Object.keys(file).length > 0) await validateConfigFile(file, configPath);
     const config = buildConfig(file, env, overrides);
     // The generated token lives outside the file; a file without a token keeps it.
-    if (config.gateway.auth.mode === 'token' && config.gateway.auth.token === undefined)
+    if (config.gateway.auth.mode === 'token' && config.gateway.auth.token === undefined) {
       config.gateway.auth.token = this.#options.state.config.gateway.auth.token;
+      checkHookTokenReuse(config);
+    }
     return { file, config };
   }
 

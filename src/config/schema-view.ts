@@ -23,7 +23,7 @@ type Node = {
 export type UiHint = { label?: string; help?: string; group?: string; order?: number; sensitive?: boolean };
 
 /** Secrets: the UI masks them and sends the redaction marker back for "unchanged". */
-const SENSITIVE = ['gateway.auth.token', 'gateway.auth.password', 'models.providers.*.apiKey'];
+const SENSITIVE = ['gateway.auth.token', 'gateway.auth.password', 'models.providers.*.apiKey', 'hooks.token'];
 /** Where each top-level section sits in the UI's navigation. */
 const SECTION_ORDER = [
   'gateway',

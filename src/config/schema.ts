@@ -1,7 +1,16 @@
 import { type TSchema, Type } from 'typebox';
 import { DURATION_PATTERN } from './duration.ts';
 import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX } from './limits.ts';
-import { DM_SCOPES, GROUP_SCOPES, MAINTENANCE_MODES, PEER_KINDS, UPDATE_CHANNELS } from './types.ts';
+import {
+  DM_SCOPES,
+  GROUP_SCOPES,
+  HOOK_ACTIONS,
+  HOOK_SESSION_MODES,
+  HOOK_WAKE_MODES,
+  MAINTENANCE_MODES,
+  PEER_KINDS,
+  UPDATE_CHANNELS,
+} from './types.ts';
 
 /**
  * The config file's schema. Every key carries a title and a description because `config.schema` serves this
@@ -87,6 +96,16 @@ const LimitsSchema = section(
     attachmentMaxBytes: key('Attachment size', 'Decoded bytes of one message’s attachments.', Count),
     attachmentMaxImageBytes: key('Image size', 'Decoded bytes of one image attachment.', Count),
     mainLaneConcurrency: key('Concurrent turns', 'Agent turns running at once in the main lane.', Count),
+    hookMaxBodyBytes: key(
+      'Webhook body size',
+      'Bytes of one webhook request body; a larger one gets 413.',
+      Count,
+    ),
+    hookBodyTimeoutMs: key(
+      'Webhook body timeout',
+      'Milliseconds a webhook request body may take to arrive; a slower one gets 408.',
+      Ms,
+    ),
   },
 );
 
@@ -203,6 +222,40 @@ const BindingSchema = closed({
     dmScope: key('Direct messages', 'How direct messages map to sessions.', oneOf(DM_SCOPES)),
     groupScope: key('Groups', 'How groups and channels map to sessions.', oneOf(GROUP_SCOPES)),
   }),
+});
+
+const HookMappingSchema = closed({
+  id: key('Id', 'Names the mapping in hooks.status and logs; default mapping-<n>.', NonEmpty),
+  match: section('Match', 'Both must match when set; neither set matches every other subpath.', {
+    path: key('Path', 'The subpath after hooks.path (`github` for /hooks/github).', NonEmpty),
+    source: key('Source', 'The payload’s string `source` field, exactly.', NonEmpty),
+  }),
+  action: key('Action', 'agent (an agent turn, the default) or wake (a system event).', oneOf(HOOK_ACTIONS)),
+  wakeMode: key(
+    'Wake mode',
+    'now (the default) runs the heartbeat at once; next-heartbeat waits for the scheduled one.',
+    oneOf(HOOK_WAKE_MODES),
+  ),
+  name: key('Name', 'The run’s label (a template); default Hook.', Type.String()),
+  agentId: key(
+    'Agent',
+    'The agent that answers; it must be configured. Default: the default agent.',
+    AgentId,
+  ),
+  sessionKey: key(
+    'Session key',
+    'Logical session key, static or a template; templates need hooks.allowedSessionKeyPrefixes.',
+    NonEmpty,
+  ),
+  sessionMode: key(
+    'Session mode',
+    'isolated (a fresh session per run, the default) or persistent (the session key’s session).',
+    oneOf(HOOK_SESSION_MODES),
+  ),
+  messageTemplate: key('Message', 'Agent input, e.g. `New issue: {{payload.title}}`.', Type.String()),
+  textTemplate: key('Text', 'Wake text, e.g. `Build {{payload.status}}`.', Type.String()),
+  deliver: key('Announce', 'Queue the run’s result for the agent’s main session (default true).', Bool),
+  timeoutSeconds: key('Timeout', 'Seconds the agent turn may take.', Count),
 });
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
@@ -410,6 +463,44 @@ export const ConfigFileSchema = Type.Object(
         Type.String({ pattern: '^https?://' }),
       ),
     }),
+    hooks: section(
+      'Webhooks',
+      'HTTP endpoints that wake an agent or run a turn (POST <path>/wake, /agent).',
+      {
+        enabled: key('Enabled', 'Serve the webhook endpoints; needs hooks.token.', Bool),
+        token: key(
+          'Token',
+          'Shared secret senders present as Bearer or x-openclaw-token; not the gateway token.',
+          Type.String(),
+        ),
+        path: key('Path', 'Base path of the endpoints; default /hooks; `/` is refused.', NonEmpty),
+        allowedAgentIds: key(
+          'Allowed agents',
+          'Agents a webhook may run; absent or `*`: all; empty: none.',
+          Type.Array(NonEmpty),
+        ),
+        defaultSessionKey: key(
+          'Default session key',
+          'Logical key of agent runs that name none; otherwise a fresh hook:<uuid>.',
+          NonEmpty,
+        ),
+        allowRequestSessionKey: key(
+          'Caller session keys',
+          'Accept a sessionKey from the request body (and from mapping templates).',
+          Bool,
+        ),
+        allowedSessionKeyPrefixes: key(
+          'Session key prefixes',
+          'Case-insensitive prefixes every hook session key must start with.',
+          Type.Array(Type.String()),
+        ),
+        mappings: key(
+          'Mappings',
+          'POST <path>/<name> turned into a wake or agent action; the first match wins.',
+          Type.Array(HookMappingSchema),
+        ),
+      },
+    ),
     // OpenClaw's Control UI keeps its operator's display preferences here; the gateway only stores them.
     ui: section(
       'Control UI appearance',

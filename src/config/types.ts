@@ -71,6 +71,44 @@ export type BindingConfig = {
 /** `update.channel`: OpenClaw's release channels, less extended-stable (a package-only line clawgate lacks). */
 export const UPDATE_CHANNELS = ['stable', 'beta', 'dev'] as const;
 export type UpdateChannel = (typeof UPDATE_CHANNELS)[number];
+export const HOOK_ACTIONS = ['wake', 'agent'] as const;
+export const HOOK_WAKE_MODES = ['now', 'next-heartbeat'] as const;
+export const HOOK_SESSION_MODES = ['isolated', 'persistent'] as const;
+export type HookWakeMode = (typeof HOOK_WAKE_MODES)[number];
+export type HookSessionMode = (typeof HOOK_SESSION_MODES)[number];
+
+/** One `hooks.mappings[]` entry (OpenClaw's fields, without transforms, fan-out or channel delivery). */
+export type HookMappingConfig = {
+  id?: string;
+  /** Both must match when set: the subpath after `hooks.path`, the payload's string `source`. */
+  match?: { path?: string; source?: string };
+  action?: (typeof HOOK_ACTIONS)[number];
+  wakeMode?: HookWakeMode;
+  name?: string;
+  agentId?: string;
+  /** Static, or a template (`hook:github:{{payload.number}}`). */
+  sessionKey?: string;
+  sessionMode?: HookSessionMode;
+  messageTemplate?: string;
+  textTemplate?: string;
+  deliver?: boolean;
+  timeoutSeconds?: number;
+};
+
+/** `hooks.*`: the HTTP webhook endpoints (OpenClaw's keys clawgate implements). */
+export type HooksConfig = {
+  enabled: boolean;
+  /** Resolved (an `env:`/`file:` reference read) at load. */
+  token?: string;
+  /** Normalized at load: one leading slash, no trailing one. */
+  path: string;
+  /** Absent or containing `*`: every agent; `[]`: none. */
+  allowedAgentIds?: string[];
+  defaultSessionKey?: string;
+  allowRequestSessionKey: boolean;
+  allowedSessionKeyPrefixes?: string[];
+  mappings: HookMappingConfig[];
+};
 
 /** The config after defaults, env and flags are applied: what the gateway runs with. */
 export type GatewayConfig = {
@@ -124,6 +162,7 @@ export type GatewayConfig = {
   /** `cron.enabled: false` keeps every job and runs none (heartbeats included). */
   cron: { enabled: boolean };
   update: { channel: UpdateChannel; checkOnStart: boolean; registryUrl: string };
+  hooks: HooksConfig;
 };
 
 /** `session.maintenance.mode` (OpenClaw's): `warn` only logs what a pass would prune. */

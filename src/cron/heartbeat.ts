@@ -136,15 +136,22 @@ export class HeartbeatRunner {
     this.#last = (await this.#deps.store.getValue<HeartbeatEvent>(LAST_HEARTBEAT_KEY)) ?? null;
   }
 
-  /** Queues text for the session's next beat (`system-event`, a `systemEvent` job, `wake`, a webhook). */
-  enqueue(sessionKey: string, text: string, source: string): void {
+  /**
+   * Queues text for the session's next beat (`system-event`, a `systemEvent` job, `wake`, a webhook). False when
+   * it was coalesced: the same text is already the newest pending event (OpenClaw's rule, so a retried webhook
+   * or a repeated wake does not stack copies).
+   */
+  enqueue(sessionKey: string, text: string, source: string): boolean {
     let queue = this.#queues.get(sessionKey);
     if (!queue) {
       queue = [];
       this.#queues.set(sessionKey, queue);
     }
-    queue.push({ text, ts: this.#deps.now(), source });
+    const cleaned = text.trim();
+    if (queue.at(-1)?.text === cleaned) return false;
+    queue.push({ text: cleaned, ts: this.#deps.now(), source });
     if (queue.length > MAX_QUEUED_EVENTS) queue.splice(0, queue.length - MAX_QUEUED_EVENTS);
+    return true;
   }
 
   pending(sessionKey: string): number {

@@ -67,7 +67,9 @@ export const taskMethods = defineMethods({
         return { found: true, cancelled: false, reason: `Task is already ${task.status}.`, task };
       }
       const reason = params.reason ?? 'cancelled by an operator';
-      if (!gateway.automation.cron.cancel(task.id, reason)) {
+      const abortHookRun = (sessionKey: string, runId: string) =>
+        gateway.chat.abort(sessionKey, runId).length > 0;
+      if (!gateway.automation.cron.cancel(task.id, reason) && !gateway.hooks.cancel(task.id, abortHookRun)) {
         return { found: true, cancelled: false, reason: 'Task is not running in this gateway.', task };
       }
       return { found: true, cancelled: true, task };

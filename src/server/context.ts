@@ -8,6 +8,7 @@ import type { GatewayIdentity } from '../devices/gateway-identity.ts';
 import type { HealthSnapshot } from '../health/health-snapshot.ts';
 import type { HealthState } from '../health/health-state.ts';
 import type { Readiness } from '../health/readiness.ts';
+import type { HookIngress } from '../hooks/hook-ingress.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { PresenceRegistry } from '../presence/presence-registry.ts';
 import type { SessionEvents } from '../sessions/session-events.ts';
@@ -59,6 +60,8 @@ export type GatewayContext = {
   readonly lanes: Lanes;
   /** Cron jobs, the heartbeat and the task ledger (armed by the post-attach phase). */
   readonly automation: Automation;
+  /** The webhook endpoints' own failed-auth limiter, counters and runs in flight. */
+  readonly hooks: HookIngress;
   /** Set by start-up once the listener is bound. */
   boundPort: number;
   tlsFingerprint: string | undefined;

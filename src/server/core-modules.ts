@@ -4,6 +4,7 @@ import { configModule } from '../config/module.ts';
 import { cronModule } from '../cron/module.ts';
 import { devicesModule } from '../devices/module.ts';
 import { healthModule } from '../health/module.ts';
+import { hooksModule } from '../hooks/module.ts';
 import { loggingModule } from '../logging/module.ts';
 import { presenceModule } from '../presence/module.ts';
 import { sessionsModule } from '../sessions/module.ts';
@@ -29,6 +30,7 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   usageModule,
   cronModule,
   updateModule,
+  hooksModule,
 ];
 
 /** The one scope `clawgate call` asks for: what the core method declares, admin for a method it does not know. */

@@ -1,12 +1,14 @@
 import { DEFAULT_LIMITS } from '../config/limits.ts';
 
-export const LANE_NAMES = ['main', 'cron', 'subagent'] as const;
+export const LANE_NAMES = ['main', 'cron', 'subagent', 'hook-dispatch'] as const;
 export type LaneName = (typeof LANE_NAMES)[number];
 
 export const DEFAULT_LANE_CONCURRENCY: Record<LaneName, number> = {
   main: DEFAULT_LIMITS.mainLaneConcurrency,
   cron: 2,
   subagent: 4,
+  // OpenClaw sizes webhook agent runs like cron runs, in a lane of their own so neither starves the other.
+  'hook-dispatch': 2,
 };
 
 type Waiter = () => void;
@@ -58,7 +60,7 @@ export type LaneSnapshot = {
 /**
  * Concurrency lanes (the seed's server-lanes): every turn runs in its session's serial lane (one turn per
  * session at a time, queued turns in arrival order) and takes a slot in a shared lane (`main` for chat, `cron`,
- * `subagent`), so one heavy session cannot starve the rest and bursts queue instead of overloading providers.
+ * `subagent`, `hook-dispatch` for webhook runs), so one heavy session cannot starve the rest and bursts queue instead of overloading providers.
  */
 export class Lanes {
   #lanes: Record<LaneName, Semaphore>;
@@ -69,6 +71,7 @@ export class Lanes {
       main: new Semaphore(limits.main ?? DEFAULT_LANE_CONCURRENCY.main),
       cron: new Semaphore(limits.cron ?? DEFAULT_LANE_CONCURRENCY.cron),
       subagent: new Semaphore(limits.subagent ?? DEFAULT_LANE_CONCURRENCY.subagent),
+      'hook-dispatch': new Semaphore(limits['hook-dispatch'] ?? DEFAULT_LANE_CONCURRENCY['hook-dispatch']),
     };
   }
 

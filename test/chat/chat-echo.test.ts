@@ -893,7 +893,7 @@ test('send has no channel to deliver through; diagnostics.lanes; attachments ove
   assert.equal(typeof lanes.ts, 'number');
   assert.deepEqual(
     lanes.lanes.map((l) => l.lane),
-    ['main', 'cron', 'subagent'],
+    ['main', 'cron', 'subagent', 'hook-dispatch'],
   );
   for (const lane of lanes.lanes) {
     assert.equal(lane.active, 0);

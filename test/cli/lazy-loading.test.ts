@@ -48,3 +48,24 @@ test('clawgate call loads the small client, never the server, the schema layer o
   assert.deepEqual(forbidden, []);
   assert.ok(loaded.some((url) => url.includes('client/gateway-client.ts')));
 });
+
+test('a gateway loads the webhook pipeline only when a webhook request arrives', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'clawgate-lazy-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const hook = join(dir, 'hook.mjs');
+  writeFileSync(hook, HOOK);
+  const fixture = new URL('../fixtures/hooks-gateway.ts', import.meta.url).pathname;
+  const pipeline = /\/src\/hooks\/(http-handler|dispatch|actions|policy|template|external-content)\.ts$/;
+  const loadedWith = async (mode: string) => {
+    const log = join(dir, `${mode}.log`);
+    const { stdout } = await run(process.execPath, ['--import', hook, fixture, mode], {
+      env: { ...process.env, MODULE_LOG: log },
+    });
+    assert.equal(stdout, '200');
+    return readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((url) => pipeline.test(url));
+  };
+  assert.deepEqual(await loadedWith('disabled'), []);
+  assert.equal(new Set(await loadedWith('enabled')).size, 6);
+});

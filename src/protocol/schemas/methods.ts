@@ -41,6 +41,8 @@ export const METHOD_PARAM_SCHEMAS = {
     tags: Type.Optional(Type.Array(NonEmpty)),
   }),
   'last-heartbeat': open({}),
+  // OpenClaw's HooksStatusParams, closed as published.
+  'hooks.status': Type.Object({ agentId: Type.Optional(NonEmpty) }, { additionalProperties: false }),
   'logs.tail': Type.Object(
     {
       cursor: Type.Optional(Type.Integer({ minimum: 0 })),

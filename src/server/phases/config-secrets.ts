@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureGatewayToken } from '../../config/gateway-token.ts';
+import { checkHookTokenReuse } from '../../config/hooks-check.ts';
 import { type ConfigOverrides, type LoadedConfig, loadConfig } from '../../config/load.ts';
 import { createLogger, type Logger } from '../../logging/logger.ts';
 import type { Closer } from './closer.ts';
@@ -43,6 +44,7 @@ export async function loadConfigAndSecrets(input: ConfigPhaseInput, closers: Clo
   if (config.gateway.auth.mode === 'token' && config.gateway.auth.token === undefined) {
     const ensured = ensureGatewayToken(paths.stateDir, paths.tokenPath);
     config.gateway.auth.token = ensured.token;
+    checkHookTokenReuse(config);
     tokenHint = `token stored in ${paths.tokenPath} (read it with: cat ${paths.tokenPath})`;
     if (ensured.created) logger.info(`generated a gateway token: ${tokenHint}`);
   }

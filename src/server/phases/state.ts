@@ -12,6 +12,7 @@ import { loadOrCreateGatewayIdentity } from '../../devices/gateway-identity.ts';
 import { buildHealthSnapshot, type HealthSnapshot } from '../../health/health-snapshot.ts';
 import { HealthState } from '../../health/health-state.ts';
 import { Readiness } from '../../health/readiness.ts';
+import { HookIngress } from '../../hooks/hook-ingress.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { PresenceRegistry } from '../../presence/presence-registry.ts';
 import { serializeOnce } from '../../protocol/frames.ts';
@@ -174,6 +175,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     sessionEvents,
     lanes,
     automation,
+    hooks: new HookIngress(),
     devices,
     secrets: new AuthSecretSource({
       configPath: paths.configPath,

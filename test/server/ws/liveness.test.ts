@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { createHook } from 'node:async_hooks';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { READ } from '../../../src/server/authz/access.ts';
 import { startTestGateway } from '../../helpers/gateway.ts';
+import { handlesLeftBy } from '../../helpers/handles.ts';
 import { connectClient, RawClient } from '../../helpers/raw-client.ts';
 
 const PING_TOKEN = 'ping-test-token-0123456789';
@@ -46,36 +46,6 @@ test('a pongTimeoutMs shorter than the ping interval ends a silent socket long b
   assert.equal(silent.pings.length, 1);
   assert.ok(waited < 600, `terminated ${waited.toFixed(0)} ms after its ping, not at the next round`);
 });
-
-/**
- * Runs `body` while tracking the resources it creates, including unref'd timers (which
- * process.getActiveResourcesInfo() does not list), and returns the types of those still alive afterwards.
- */
-async function handlesLeftBy(body: () => Promise<void>): Promise<string[]> {
-  const tracked = ['Timeout', 'TCPSERVERWRAP', 'TCPWRAP', 'STATWATCHER', 'FSEVENTWRAP'];
-  const live = new Map<number, string>();
-  let recording = true;
-  const hook = createHook({
-    init(asyncId, type) {
-      if (recording && tracked.includes(type)) live.set(asyncId, type);
-    },
-    destroy(asyncId) {
-      live.delete(asyncId);
-    },
-  }).enable();
-  try {
-    await body();
-    // What is created from here on belongs to the polling, not to the gateway.
-    recording = false;
-    // Destroy hooks run asynchronously after a handle closes: poll with a deadline.
-    const deadline = performance.now() + 3_000;
-    while (live.size > 0 && performance.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    return [...live.values()];
-  } finally {
-    hook.disable();
-  }
-}
 
 test('close() clears every timer and closes every socket and server the gateway made', async () => {
   const left = await handlesLeftBy(async () => {
