@@ -20,11 +20,14 @@ const STDERR_KEEP_CHARS = 8_000;
 /** Inherited variables that would change what is measured: gateway config, Node flags, Node's compile cache. */
 const ENV_EXCLUDED = /^(CLAWGATE_|OPENCLAW_|NODE_OPTIONS$|NODE_COMPILE_CACHE$)/;
 
-/** The inherited environment minus anything that would change how the gateway starts. */
+/**
+ * The inherited environment minus anything that would change how the gateway starts. The update check is off:
+ * a measured gateway must not reach for the network (there is none here) or log a failed check mid-run.
+ */
 export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!ENV_EXCLUDED.test(key)) env[key] = value;
-  return { ...env, ...extra };
+  return { ...env, CLAWGATE_NO_AUTO_UPDATE: '1', ...extra };
 }
 
 const children = new Set<ChildProcess>();
