@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { cronEvent } from '../helpers/cron.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { ensureOpenClaw, runOpenClaw } from '../helpers/openclaw.ts';
 import { connectClient } from '../helpers/raw-client.ts';
@@ -49,13 +50,7 @@ test('openclaw cron list / add / run / runs / rm against clawgate (each CLI call
   const ran = await runOpenClaw(t, ['cron', 'run', job.id], cli);
   assert.equal(ran.code, 0, ran.stdout + ran.stderr);
   assert.match(ran.stdout, /"enqueued": true/);
-  await client.waitFor(
-    (f) =>
-      f.event === 'cron' &&
-      (f.payload as { action: string; jobId: string }).action === 'finished' &&
-      (f.payload as { jobId: string }).jobId === job.id,
-    20_000,
-  );
+  await client.waitFor(cronEvent('finished', job.id), 20_000);
   const runs = await runOpenClaw(t, ['cron', 'runs', '--id', job.id], cli);
   assert.equal(runs.code, 0, runs.stdout + runs.stderr);
   const history = JSON.parse(runs.stdout) as {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { admin } from '../helpers/admin.ts';
+import { cronEvent } from '../helpers/cron.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { assertEachMatchesOfficial, assertMatchesOfficial } from '../helpers/official-schemas.ts';
-import { connectClient, type Frame, type RawClient } from '../helpers/raw-client.ts';
+import { connectClient, type RawClient } from '../helpers/raw-client.ts';
 
 type Job = {
   id: string;
@@ -19,13 +20,6 @@ async function ok<T>(client: RawClient, method: string, params: unknown): Promis
   const res = await client.request(method, params);
   assert.equal(res.ok, true, `${method}: ${JSON.stringify(res.error)}`);
   return res.payload as T;
-}
-
-function cronEvent(action: string, jobId: string) {
-  return (frame: Frame) =>
-    frame.event === 'cron' &&
-    (frame.payload as { action: string; jobId: string }).action === action &&
-    (frame.payload as { jobId: string }).jobId === jobId;
 }
 
 test('cron.add / list / get / update / remove with OpenClaw shapes, events to readers, validation naming the field', async (t) => {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../../helpers/chromium.ts';
+import { cronEvent } from '../../helpers/cron.ts';
 import { startTestGateway } from '../../helpers/gateway.ts';
 import { ensureOpenClaw } from '../../helpers/openclaw.ts';
 import { connectClient } from '../../helpers/raw-client.ts';
@@ -187,13 +188,7 @@ test("OpenClaw's Control UI on clawgate: Automations create, run now, run histor
   await until(() => sent.some((r) => r.method === 'cron.run'), 'cron.run sent by "Create & run now"');
   const [job] = (await jobs()).filter((j) => j.name === 'News digest');
   assert.ok(job, 'the job was created');
-  await client.waitFor(
-    (f) =>
-      f.event === 'cron' &&
-      (f.payload as { action: string; jobId: string }).action === 'finished' &&
-      (f.payload as { jobId: string }).jobId === job.id,
-    20_000,
-  );
+  await client.waitFor(cronEvent('finished', job.id), 20_000);
 
   await page.click('text=Run history');
   await textWhen(page, (s) => /News digest · OK/.test(s), 'the run in the run history');
