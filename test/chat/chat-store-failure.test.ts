@@ -17,7 +17,8 @@ import { startTestGateway } from '../helpers/gateway.ts';
 import { connectClient, type Frame } from '../helpers/raw-client.ts';
 
 const KEY = 'agent:main:main';
-const WAIT_MS = 10_000;
+// A deadline, not a sleep: generous because CI shares two cores with the browser and CLI tests.
+const WAIT_MS = 30_000;
 
 type ChatPayload = { runId: string; state: string; errorMessage?: string; message?: unknown };
 
@@ -31,7 +32,7 @@ function terminal(runId: string) {
 }
 
 test('a SQLite failure mid-turn ends that turn with a chat error; the gateway keeps serving and the next turn works', async (t) => {
-  const gw = await startTestGateway({ keepStateDir: true });
+  const gw = await startTestGateway({ keepStateDir: true, config: { models: { echo: { wordDelayMs: 0 } } } });
   t.after(() => rmSync(gw.stateDir, { recursive: true, force: true }));
   t.after(() => gw.close());
   const { client, hello } = await connectClient(gw.url, gw.token);
