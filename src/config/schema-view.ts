@@ -24,18 +24,10 @@ export type UiHint = { label?: string; help?: string; group?: string; order?: nu
 
 /** Secrets: the UI masks them and sends the redaction marker back for "unchanged". */
 const SENSITIVE = ['gateway.auth.token', 'gateway.auth.password', 'models.providers.*.apiKey', 'hooks.token'];
-/** Where each top-level section sits in the UI's navigation. */
-const SECTION_ORDER = [
-  'gateway',
-  'agents',
-  'session',
-  'bindings',
-  'models',
-  'logging',
-  'discovery',
-  'update',
-  'ui',
-];
+/** The top-level sections in the schema's own order: where each sits in the UI's navigation. */
+function sectionsOf(schema: Node): string[] {
+  return Object.keys(schema.properties ?? {}).filter((key) => key !== '$schema');
+}
 
 /** The schema as served: the file's `$schema` editor hint is not a setting, so no form shows it. */
 export function servedSchema(schema: Node): Node {
@@ -62,8 +54,8 @@ function children(node: Node): [string, Node, boolean][] {
   return own;
 }
 
-function hintOf(path: string, node: Node): UiHint {
-  const top = path.split('.').length === 1 ? SECTION_ORDER.indexOf(path) : -1;
+function hintOf(path: string, node: Node, sections: readonly string[]): UiHint {
+  const top = path.split('.').length === 1 ? sections.indexOf(path) : -1;
   return {
     ...(node.title ? { label: node.title } : {}),
     ...(node.description ? { help: node.description } : {}),
@@ -75,11 +67,12 @@ function hintOf(path: string, node: Node): UiHint {
 /** Every path's hint, for `config.schema`'s `uiHints`. */
 export function uiHints(schema: Node): Record<string, UiHint> {
   const hints: Record<string, UiHint> = {};
+  const sections = sectionsOf(schema);
   const walk = (node: Node, prefix: string) => {
     for (const [key, child] of children(node)) {
       const path = prefix ? `${prefix}.${key}` : key;
       if (path in hints) continue;
-      const hint = hintOf(path, child);
+      const hint = hintOf(path, child, sections);
       if (Object.keys(hint).length > 0) hints[path] = hint;
       walk(child, path);
     }
@@ -101,6 +94,7 @@ export function lookupSchema(schema: Node, path: string) {
     .replace(/\[(\d+|\*)?\]/g, '.*')
     .split('.')
     .filter(Boolean);
+  const sections = sectionsOf(schema);
   let node = servedSchema(schema);
   const canonical: string[] = [];
   for (const segment of segments) {
@@ -117,7 +111,7 @@ export function lookupSchema(schema: Node, path: string) {
     path,
     schema: anyOf && !node.properties ? { ...shallow, anyOf } : shallow,
     reloadKind: reloadKind(at),
-    hint: hintOf(at, node),
+    hint: hintOf(at, node, sections),
     hintPath: at,
     children: children(node).map(([key, child, required]) => {
       const childPath = `${at}.${key}`;
@@ -129,7 +123,7 @@ export function lookupSchema(schema: Node, path: string) {
         required,
         hasChildren: children(child).length > 0,
         reloadKind: reloadKind(childPath),
-        hint: hintOf(childPath, child),
+        hint: hintOf(childPath, child, sections),
         hintPath: childPath,
       };
     }),

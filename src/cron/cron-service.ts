@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { CronStore, JobMutation } from '../storage/cron-store.ts';
 import { MinHeap } from './min-heap.ts';
 import { loadCroner, nextRunAt } from './schedule.ts';
+import { endedTask, runningTask, summarize } from './task-ledger.ts';
 import type { CronJob, CronRunEntry, DeliveryStatus, RunStatus, TaskSummary } from './types.ts';
 
 /** The longest wait armed at once: a wall-clock step (NTP, suspend) is noticed within it. */
@@ -11,7 +12,6 @@ const MAX_TIMER_MS = 60_000;
 export const LEASE_NAME = 'cron.scheduler';
 export const LEASE_TTL_MS = 30_000;
 export const LEASE_RENEW_MS = 10_000;
-const SUMMARY_MAX_CHARS = 2_000;
 
 export type Timer = { unref?(): unknown };
 export type CronClock = {
@@ -81,11 +81,6 @@ export function wireJob(job: CronJob): Record<string, unknown> {
     ...(state.lastError === undefined ? {} : { lastRunError: state.lastError }),
     ...(state.lastDeliveryStatus === undefined ? {} : { lastDeliveryStatus: state.lastDeliveryStatus }),
   };
-}
-
-function truncate(text: string | undefined): string | undefined {
-  if (text === undefined) return undefined;
-  return text.length > SUMMARY_MAX_CHARS ? `${text.slice(0, SUMMARY_MAX_CHARS - 1)}…` : text;
 }
 
 /**
@@ -270,14 +265,7 @@ export class CronService {
   }
 
   async #changedElsewhere(): Promise<boolean> {
-    return (await this.#tableFingerprint()) !== this.#fingerprint;
-  }
-
-  async #tableFingerprint(): Promise<string> {
-    const jobs = await this.#deps.store.scheduledJobs();
-    let sum = 0;
-    for (const job of jobs) sum = (sum + job.nextRunAtMs) % Number.MAX_SAFE_INTEGER;
-    return `${jobs.length}:${sum}:${await this.#deps.store.countJobs()}`;
+    return (await this.#deps.store.fingerprint()) !== this.#fingerprint;
   }
 
   /** Jobs a previous process (or a gateway that lost the lease) left running: their runs are recorded as lost. */
@@ -310,18 +298,15 @@ export class CronService {
 
   async #load(): Promise<void> {
     const { store } = this.#deps;
-    // croner is needed only if an expression schedule exists (store.hasCronExpressions would be a scan too).
-    const jobs = await store.listJobs();
-    if (jobs.some((job) => job.schedule.kind === 'cron')) await loadCroner();
+    // The index needs only (id, next run): no job document is read or parsed to arm the scheduler.
+    if (await store.hasCronExpressions()) await loadCroner();
     this.#heap.clear();
     this.#index.clear();
-    for (const job of jobs) {
-      const next = job.enabled ? job.state.nextRunAtMs : undefined;
-      if (next === undefined) continue;
-      this.#index.set(job.id, next);
-      this.#heap.push({ id: job.id, at: next });
+    for (const { id, nextRunAtMs } of await store.scheduledJobs()) {
+      this.#index.set(id, nextRunAtMs);
+      this.#heap.push({ id, at: nextRunAtMs });
     }
-    this.#fingerprint = await this.#tableFingerprint();
+    this.#fingerprint = await store.fingerprint();
     this.#arm();
   }
 
@@ -445,21 +430,21 @@ export class CronService {
       job.payload.kind === 'heartbeat'
         ? undefined
         : {
+            ...runningTask(
+              {
+                runtime: 'cron',
+                title: job.displayName ?? job.name,
+                ...(job.agentId ? { agentId: job.agentId } : {}),
+                runId,
+                sourceId: job.id,
+                progressSummary: 'Running automation.',
+                deliveryStatus: 'not_applicable',
+              },
+              startedAt,
+            ),
+            // tasks.cancel finds the run by this id.
             id: taskId,
             taskId,
-            kind: 'automation_run',
-            runtime: 'cron',
-            status: 'running',
-            title: job.displayName ?? job.name,
-            ...(job.agentId ? { agentId: job.agentId } : {}),
-            ownerKey: '',
-            runId,
-            sourceId: job.id,
-            createdAt: startedAt,
-            updatedAt: startedAt,
-            startedAt,
-            progressSummary: 'Running automation.',
-            deliveryStatus: 'not_applicable',
           };
     if (task) {
       await store.putTask(task, this.#deps.owner);
@@ -513,22 +498,22 @@ export class CronService {
       status: result.status,
       completionStatus: result.status === 'ok' ? 'succeeded' : 'failed',
       ...(result.error === undefined ? {} : { error: result.error }),
-      ...(result.summary === undefined ? {} : { summary: truncate(result.summary) }),
+      ...(result.summary === undefined ? {} : { summary: summarize(result.summary) }),
       runId,
       ...(result.sessionKey ? { sessionKey: result.sessionKey } : {}),
       runAtMs: startedAt,
       durationMs,
       deliveryStatus,
     };
-    const finalTask: TaskSummary | undefined = task && {
-      ...task,
-      status: signal.aborted ? 'cancelled' : result.status === 'error' ? 'failed' : 'completed',
-      updatedAt: endedAt,
-      endedAt,
-      ...(result.sessionKey ? { sessionKey: result.sessionKey } : {}),
-      ...(result.summary === undefined ? {} : { terminalSummary: truncate(result.summary) }),
-      ...(result.error === undefined ? {} : { error: result.error }),
-    };
+    const finalTask: TaskSummary | undefined =
+      task &&
+      endedTask(task, {
+        status: signal.aborted ? 'cancelled' : result.status === 'error' ? 'failed' : 'completed',
+        endedAt,
+        ...(result.sessionKey ? { sessionKey: result.sessionKey } : {}),
+        ...(result.summary === undefined ? {} : { summary: result.summary }),
+        ...(result.error === undefined ? {} : { error: result.error }),
+      });
     const after = await store.finishRun(job.id, finish, entry, finalTask);
     if (after) entry.nextRunAtMs = after.state.nextRunAtMs;
     if (after) this.track(after);

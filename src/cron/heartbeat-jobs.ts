@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { listAgents } from '../agents/registry.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import type { CronStore } from '../storage/cron-store.ts';
-import type { CronService } from './cron-service.ts';
+import { type CronService, wireJob } from './cron-service.ts';
 import { heartbeatSettings } from './heartbeat.ts';
 import type { CronJob } from './types.ts';
 
@@ -59,20 +59,17 @@ export async function reconcileHeartbeatJobs(
       const jobs = await store.mutateJobs([existing.id], () => desired);
       const job = jobs.get(existing.id);
       if (job) cron.track(job);
-      emit({ jobId: desired.id, action: 'updated', job: desired });
+      emit({ jobId: desired.id, action: 'updated', job: wireJob(desired) });
     } else {
       await store.insertJob(desired);
       cron.track(desired);
-      emit({ jobId: desired.id, action: 'added', job: desired });
+      emit({ jobId: desired.id, action: 'added', job: wireJob(desired) });
     }
   }
-  for (const job of await store.listJobs()) {
-    const agentId = job.declarationKey?.startsWith(DECLARATION_PREFIX)
-      ? job.declarationKey.slice(DECLARATION_PREFIX.length)
-      : undefined;
-    if (agentId === undefined || agents.includes(agentId)) continue;
+  for (const job of await store.jobsByDeclarationPrefix(DECLARATION_PREFIX)) {
+    if (agents.includes((job.declarationKey ?? '').slice(DECLARATION_PREFIX.length))) continue;
     await store.deleteJob(job.id);
     cron.untrack(job.id);
-    emit({ jobId: job.id, action: 'removed', job });
+    emit({ jobId: job.id, action: 'removed', job: wireJob(job) });
   }
 }

@@ -11,6 +11,10 @@ import type { CronStore } from '../storage/cron-store.ts';
 export const DEFAULT_HEARTBEAT_EVERY = '30m';
 /** The reply that means "nothing needs attention": the turn is kept but nothing is announced. */
 export const SILENT_REPLY_TOKENS = ['NO_REPLY', 'HEARTBEAT_OK'];
+
+export function isSilentReply(text: string): boolean {
+  return SILENT_REPLY_TOKENS.some((token) => text.startsWith(token));
+}
 export const DEFAULT_HEARTBEAT_PROMPT =
   'Scheduled check-in. Act on the system events above, if any, and on anything the user asked you to watch. ' +
   'Do not bring back old tasks from earlier conversations. If nothing needs attention, reply NO_REPLY.';
@@ -201,7 +205,7 @@ export class HeartbeatRunner {
       }
       const text = outcome.message ? messageText(outcome.message).trim() : '';
       if (text === '') return this.#record({ ...base, ts: this.#deps.now(), status: 'ok-empty', durationMs });
-      if (SILENT_REPLY_TOKENS.some((token) => text.startsWith(token))) {
+      if (isSilentReply(text)) {
         return this.#record({
           ...base,
           ts: this.#deps.now(),

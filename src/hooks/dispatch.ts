@@ -1,15 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RunOutcome } from '../chat/chat-service.ts';
 import { messageText } from '../chat/wire-message.ts';
-import { SILENT_REPLY_TOKENS } from '../cron/heartbeat.ts';
+import { isSilentReply } from '../cron/heartbeat.ts';
+import { endedTask, runningTask, summarize } from '../cron/task-ledger.ts';
 import type { TaskSummary } from '../cron/types.ts';
 import { mainSessionKey } from '../routing/session-key.ts';
 import type { GatewayContext } from '../server/context.ts';
 import type { AgentAction, WakeAction } from './actions.ts';
 import { wrapWebhookContent } from './external-content.ts';
 import type { AgentTarget, WakeTarget } from './policy.ts';
-
-const SUMMARY_MAX_CHARS = 2_000;
 
 export type EventOutcome = 'queued' | 'coalesced';
 
@@ -32,18 +31,12 @@ function replyOf(outcome: RunOutcome): string {
   return outcome.message ? messageText(outcome.message).trim() : '';
 }
 
-const isSilent = (reply: string) => SILENT_REPLY_TOKENS.some((token) => reply.startsWith(token));
-
 function completionOf(outcome: RunOutcome): Completion {
   const reply = replyOf(outcome);
   return {
     status: outcome.status === 'ok' ? 'ok' : 'error',
-    replyDisposition: reply === '' ? 'empty' : isSilent(reply) ? 'silent' : 'visible',
+    replyDisposition: reply === '' ? 'empty' : isSilentReply(reply) ? 'silent' : 'visible',
   };
-}
-
-function truncate(text: string): string {
-  return text.length > SUMMARY_MAX_CHARS ? `${text.slice(0, SUMMARY_MAX_CHARS - 1)}…` : text;
 }
 
 /**
@@ -96,25 +89,20 @@ export async function dispatchAgent(
   });
   const completion = sent.done.then(completionOf);
   if (sent.status !== 'started') return { runId, completion };
-  const taskId = randomUUID();
-  const task: TaskSummary = {
-    id: taskId,
-    taskId,
-    kind: 'automation_run',
-    runtime: 'webhook',
-    status: 'running',
-    title: action.name,
-    agentId: target.agentId,
-    sessionKey: target.sessionKey,
-    ownerKey: '',
-    runId,
-    sourceId: action.mappingId ?? sourcePath,
-    createdAt: startedAt,
-    updatedAt: startedAt,
+  const task = runningTask(
+    {
+      runtime: 'webhook',
+      title: action.name,
+      agentId: target.agentId,
+      sessionKey: target.sessionKey,
+      runId,
+      sourceId: action.mappingId ?? sourcePath,
+      progressSummary: 'Running webhook agent turn.',
+      deliveryStatus: action.deliver ? 'pending' : 'not_applicable',
+    },
     startedAt,
-    progressSummary: 'Running webhook agent turn.',
-    deliveryStatus: action.deliver ? 'pending' : 'not_applicable',
-  };
+  );
+  const taskId = task.id;
   await saveTask(ctx, task, ctx.bootId);
   ctx.logger.info(`hook agent run accepted runId=${runId}`, {
     runId,
@@ -163,16 +151,17 @@ async function finish(
   // and an aborted run (cancelled by an operator, or the gateway stopping) was stopped on purpose.
   const announce =
     outcome.status === 'error' ||
-    (outcome.status === 'ok' && action.deliver && reply !== '' && !isSilent(reply));
-  await saveTask(ctx, {
-    ...task,
-    status: outcome.status === 'ok' ? 'completed' : outcome.status === 'aborted' ? 'cancelled' : 'failed',
-    updatedAt: endedAt,
-    endedAt,
-    ...(reply ? { terminalSummary: truncate(reply) } : {}),
-    ...(error ? { error } : {}),
-    deliveryStatus: announce ? 'session_queued' : 'not_applicable',
-  });
+    (outcome.status === 'ok' && action.deliver && reply !== '' && !isSilentReply(reply));
+  await saveTask(
+    ctx,
+    endedTask(task, {
+      status: outcome.status === 'ok' ? 'completed' : outcome.status === 'aborted' ? 'cancelled' : 'failed',
+      endedAt,
+      ...(reply ? { summary: reply } : {}),
+      ...(error ? { error } : {}),
+      deliveryStatus: announce ? 'session_queued' : 'not_applicable',
+    }),
+  );
   const level = error ? 'warn' : 'info';
   ctx.logger[level](`hook agent run completed runId=${task.runId} status=${error ? 'error' : 'ok'}`, {
     runId: task.runId,
@@ -186,7 +175,7 @@ async function finish(
   const { heartbeat } = ctx.automation;
   const { mainKey, scope } = ctx.configState.config.session;
   const main = mainSessionKey(target.agentId, mainKey, scope);
-  const text = error ? `Hook ${action.name} (error): ${error}` : `Hook ${action.name}: ${truncate(reply)}`;
+  const text = error ? `Hook ${action.name} (error): ${error}` : `Hook ${action.name}: ${summarize(reply)}`;
   heartbeat.enqueue(main, text, 'hook');
   if (action.wakeMode === 'now') await heartbeat.run(target.agentId, 'wake', main);
 }

@@ -34,9 +34,18 @@ export interface CronStore {
   listJobs(): Promise<CronJob[]>;
   getJob(id: string): Promise<CronJob | undefined>;
   getJobByDeclaration(declarationKey: string): Promise<CronJob | undefined>;
+  /** Jobs whose `declarationKey` starts with `prefix` (the system-owned `heartbeat:` jobs). */
+  jobsByDeclarationPrefix(prefix: string): Promise<CronJob[]>;
   /** The enabled jobs with a next run, for the scheduler's index. */
   scheduledJobs(): Promise<ScheduledJob[]>;
+  /** Whether any job has a `cron`-expression schedule (the scheduler then needs croner). */
+  hasCronExpressions(): Promise<boolean>;
   countJobs(): Promise<number>;
+  /**
+   * A value that changes whenever any job is added, removed or rescheduled: how a scheduler notices what another
+   * gateway on the same database changed, without reading the jobs.
+   */
+  fingerprint(): Promise<string>;
   insertJob(job: CronJob): Promise<void>;
   /** Applies `mutate` to each job that exists, in one transaction; returns the jobs as they are now (absent if deleted). */
   mutateJobs(ids: readonly string[], mutate: JobMutation, owner?: RunOwner): Promise<Map<string, CronJob>>;

@@ -1,6 +1,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { CronJob, CronRunEntry, TaskSummary } from '../cron/types.ts';
 import type { CronStore, JobMutation, RunOwner, RunQuery, ScheduledJob, TaskQuery } from './cron-store.ts';
+import { escapeLike } from './sqlite-store.ts';
 
 type Write = <T>(work: () => T) => Promise<T>;
 type JobRow = { job: string; running_owner: string | null };
@@ -12,6 +13,15 @@ function prepare(db: DatabaseSync) {
     listJobs: db.prepare('SELECT job FROM cron_jobs ORDER BY rowid'),
     getJob: db.prepare('SELECT job, running_owner FROM cron_jobs WHERE id = ?'),
     getByDeclaration: db.prepare('SELECT job FROM cron_jobs WHERE declaration_key = ?'),
+    byDeclarationPrefix: db.prepare(
+      "SELECT job FROM cron_jobs WHERE declaration_key LIKE ? ESCAPE '\\' ORDER BY rowid",
+    ),
+    hasCronExpressions: db.prepare(
+      "SELECT EXISTS (SELECT 1 FROM cron_jobs WHERE job ->> '$.schedule.kind' = 'cron') AS found",
+    ),
+    fingerprint: db.prepare(
+      'SELECT count(*) AS n, coalesce(max(updated_at), 0) AS updated, total(next_run_at) AS next FROM cron_jobs',
+    ),
     scheduled: db.prepare(
       'SELECT id, next_run_at AS nextRunAtMs FROM cron_jobs WHERE next_run_at IS NOT NULL',
     ),
@@ -84,6 +94,22 @@ export class SqliteCronStore implements CronStore {
   async getJobByDeclaration(declarationKey: string): Promise<CronJob | undefined> {
     const row = this.#sql.getByDeclaration.get(declarationKey) as { job: string } | undefined;
     return row && (JSON.parse(row.job) as CronJob);
+  }
+
+  async jobsByDeclarationPrefix(prefix: string): Promise<CronJob[]> {
+    const pattern = `${escapeLike(prefix)}%`;
+    return (this.#sql.byDeclarationPrefix.all(pattern) as { job: string }[]).map(
+      (row) => JSON.parse(row.job) as CronJob,
+    );
+  }
+
+  async hasCronExpressions(): Promise<boolean> {
+    return (this.#sql.hasCronExpressions.get() as { found: number }).found === 1;
+  }
+
+  async fingerprint(): Promise<string> {
+    const row = this.#sql.fingerprint.get() as { n: number; updated: number; next: number };
+    return `${row.n}:${row.updated}:${row.next}`;
   }
 
   async scheduledJobs(): Promise<ScheduledJob[]> {
@@ -162,7 +188,7 @@ export class SqliteCronStore implements CronStore {
     }
     if (query.query) {
       where.push("entry LIKE ? ESCAPE '\\'");
-      args.push(`%${query.query.replace(/[\\%_]/g, (char) => `\\${char}`)}%`);
+      args.push(`%${escapeLike(query.query)}%`);
     }
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const total = (

@@ -596,7 +596,8 @@ function fullBatch(changes: number | bigint): PruneBatch {
   return { deleted, more: deleted === PRUNE_BATCH_ROWS };
 }
 
-function escapeLike(text: string): string {
+/** `text` as a literal inside a `LIKE … ESCAPE '\\'` pattern. */
+export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
 
