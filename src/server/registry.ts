@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TSchema } from 'typebox';
+import type { ChannelAdapter } from '../channels/channel-types.ts';
 import type { OperatorScope } from './authz/scopes.ts';
 import type { GatewayContext } from './context.ts';
 import type { MethodContext } from './method-types.ts';
@@ -87,6 +88,8 @@ export type GatewayModule = {
   events?: Record<string, EventDefinition>;
   routes?: RouteDefinition[];
   services?: ServiceDefinition[];
+  /** Messaging networks (built-in or a plugin's `api.registerChannel`); the channel manager runs them. */
+  channels?: ChannelAdapter[];
   /**
    * Contracts a client may rely on (`hello-ok.features.capabilities`, OpenClaw's names): declared by the module
    * that honours them, so none is advertised without the code behind it.
@@ -105,6 +108,7 @@ export class GatewayRegistry {
   readonly #routes: RouteDefinition[] = [];
   readonly #services: { definition: ServiceDefinition; state: ServiceState }[] = [];
   readonly #capabilities: string[] = [];
+  readonly #channels = new Map<string, { owner: string; adapter: ChannelAdapter }>();
   /** Computed once per change: every `hello-ok` and HTTP request reads them. */
   #advertised: { methods: readonly string[]; events: readonly string[] } | undefined;
   #orderedRoutes: readonly RouteDefinition[] | undefined;
@@ -114,6 +118,7 @@ export class GatewayRegistry {
     if (module.events) this.registerEvents(module.id, module.events);
     for (const route of module.routes ?? []) this.registerRoute(route);
     for (const service of module.services ?? []) this.registerService(service);
+    for (const adapter of module.channels ?? []) this.registerChannel(module.id, adapter);
     for (const capability of module.capabilities ?? []) {
       if (!this.#capabilities.includes(capability)) this.#capabilities.push(capability);
     }
@@ -134,6 +139,19 @@ export class GatewayRegistry {
       this.#events.set(name, definition);
     }
     this.#advertised = undefined;
+  }
+
+  registerChannel(owner: string, adapter: ChannelAdapter): void {
+    const existing = this.#channels.get(adapter.id);
+    if (existing) {
+      throw new Error(`${owner}: channel ${adapter.id} is already registered by ${existing.owner}`);
+    }
+    this.#channels.set(adapter.id, { owner, adapter });
+  }
+
+  /** The registered channels in registration order, each with who registered it. */
+  channels(): readonly { owner: string; adapter: ChannelAdapter }[] {
+    return [...this.#channels.values()];
   }
 
   registerRoute(route: RouteDefinition): void {
