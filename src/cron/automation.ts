@@ -11,6 +11,7 @@ import { type CronClock, CronService } from './cron-service.ts';
 import { HeartbeatRunner } from './heartbeat.ts';
 import { reconcileHeartbeatJobs } from './heartbeat-jobs.ts';
 import { createJobRunner } from './job-runner.ts';
+import type { LeaseTiming } from './lease-timing.ts';
 
 export type AutomationDeps = {
   cronStore: CronStore;
@@ -25,6 +26,8 @@ export type AutomationDeps = {
   config(): GatewayConfig;
   now(): number;
   clock?: CronClock;
+  /** The scheduler lease (`CLAWGATE_CRON_LEASE_MS`); the 30 s default without it. */
+  lease?: LeaseTiming;
 };
 
 const HEARTBEAT_KEYS = ['agents', 'session.mainKey', 'session.scope'];
@@ -58,6 +61,8 @@ export class Automation {
       store: deps.cronStore,
       owner: deps.owner,
       clock: deps.clock,
+      leaseTtlMs: deps.lease?.ttlMs,
+      leaseRenewMs: deps.lease?.renewMs,
       logger: deps.logger,
       enabled: () => deps.config().cron.enabled,
       emit: (event, payload) => deps.events.broadcast(event, payload),

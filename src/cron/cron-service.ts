@@ -272,11 +272,24 @@ export class CronService {
   async #recoverInterrupted(now: number): Promise<void> {
     const { store, owner } = this.#deps;
     const error = 'the run was interrupted by a gateway restart';
+    // When each cut-off run started: the history entry is that run's, not the previous one's.
+    const startedAt = new Map<string, number>();
     const released = await store.releaseRunning(owner, (job) => {
-      const { runningAtMs: _, ...state } = job.state;
-      return { ...job, state: { ...state, lastRunStatus: 'error', lastStatus: 'error', lastError: error } };
+      const { runningAtMs, ...state } = job.state;
+      if (runningAtMs !== undefined) startedAt.set(job.id, runningAtMs);
+      return {
+        ...job,
+        state: {
+          ...state,
+          ...(runningAtMs === undefined ? {} : { lastRunAtMs: runningAtMs }),
+          lastRunStatus: 'error',
+          lastStatus: 'error',
+          lastError: error,
+        },
+      };
     });
     for (const job of released) {
+      const runAtMs = startedAt.get(job.id) ?? now;
       const entry: CronRunEntry = {
         ts: now,
         jobId: job.id,
@@ -285,7 +298,8 @@ export class CronService {
         completionStatus: 'failed',
         error,
         runId: `interrupted:${job.id}:${now}`,
-        runAtMs: job.state.lastRunAtMs ?? now,
+        runAtMs,
+        // How long it ran before the crash is not known.
         durationMs: 0,
         deliveryStatus: 'unknown',
       };

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { ConfigError } from '../../src/config/config-error.ts';
 import { CronService, type JobRunner, LEASE_TTL_MS, type RunResult } from '../../src/cron/cron-service.ts';
+import { leaseTimingFromEnv } from '../../src/cron/lease-timing.ts';
 import type { CronJob } from '../../src/cron/types.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { SqliteCronStore } from '../../src/storage/sqlite-cron-store.ts';
@@ -225,6 +227,11 @@ test('a run cut off by a crash is recorded as interrupted on the next start, and
   const job = await h.store.getJob('job-slow');
   assert.equal(job?.state.runningAtMs, undefined);
   assert.equal(job?.state.lastError, 'the run was interrupted by a gateway restart');
+  assert.equal(job?.state.lastRunAtMs, START + 1000);
+  const { entries } = await h.store.listRuns({ jobId: 'job-slow', limit: 10, offset: 0, sortDir: 'desc' });
+  assert.equal(entries.length, 1);
+  assert.equal(entries[0].runAtMs, START + 1000, 'the entry is the cut-off run, dated when it started');
+  assert.equal(entries[0].error, 'the run was interrupted by a gateway restart');
   const [task] = await h.store.listTasks({ limit: 1 });
   assert.equal(task.status, 'failed');
   release();
@@ -256,4 +263,15 @@ test('manual runs: force runs a disabled job, due refuses one not due, a running
   release();
   await cron.idle();
   assert.deepEqual(h.runs.sort(), ['hold', 'off']);
+});
+
+test('CLAWGATE_CRON_LEASE_MS sets the lease (renewed every third of it); a bad value names the variable', () => {
+  assert.equal(leaseTimingFromEnv({}), undefined);
+  assert.deepEqual(leaseTimingFromEnv({ CLAWGATE_CRON_LEASE_MS: '3000' }), { ttlMs: 3000, renewMs: 1000 });
+  for (const bad of ['fast', '10', '2.5', '-1', '99999999']) {
+    assert.throws(
+      () => leaseTimingFromEnv({ CLAWGATE_CRON_LEASE_MS: bad }),
+      (error: Error) => error instanceof ConfigError && error.message.includes('CLAWGATE_CRON_LEASE_MS'),
+    );
+  }
 });
