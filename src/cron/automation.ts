@@ -11,6 +11,7 @@ import { type CronClock, CronService } from './cron-service.ts';
 import { HeartbeatRunner } from './heartbeat.ts';
 import { reconcileHeartbeatJobs } from './heartbeat-jobs.ts';
 import { createJobRunner } from './job-runner.ts';
+import { leaseOwnerGone, leaseOwnerId } from './lease-owner.ts';
 import type { LeaseTiming } from './lease-timing.ts';
 
 export type AutomationDeps = {
@@ -63,6 +64,8 @@ export class Automation {
       clock: deps.clock,
       leaseTtlMs: deps.lease?.ttlMs,
       leaseRenewMs: deps.lease?.renewMs,
+      leaseOwner: leaseOwnerId(deps.owner),
+      leaseHolderGone: leaseOwnerGone,
       logger: deps.logger,
       enabled: () => deps.config().cron.enabled,
       emit: (event, payload) => deps.events.broadcast(event, payload),

@@ -51,6 +51,10 @@ export type CronServiceDeps = {
   enabled(): boolean;
   leaseTtlMs?: number;
   leaseRenewMs?: number;
+  /** Who holds the lease (default `owner`): leaseOwnerId adds the process, so `leaseHolderGone` can test it. */
+  leaseOwner?: string;
+  /** Whether a lease holder is certainly gone (its process died): its lease is taken without waiting it out. */
+  leaseHolderGone?: (holder: string) => boolean;
 };
 
 export type ManualRunMode = 'force' | 'due' | 'if-enabled';
@@ -103,6 +107,8 @@ export class CronService {
   #armedAt: number | undefined;
   #leaseTimer: Timer | undefined;
   #leader = false;
+  /** Until when the lease taken last holds: past it (a stall), another gateway may lead, so nothing fires. */
+  #leaseUntil = 0;
   #started = false;
   #firing = false;
   /** `count:maxUpdatedAt` of the job table at the last load: a change by another gateway shows as a new value. */
@@ -144,7 +150,7 @@ export class CronService {
     await Promise.all(runs.map((run) => run.done));
     if (this.#leader) {
       this.#leader = false;
-      await this.#deps.store.releaseLease(LEASE_NAME, this.#deps.owner).catch(() => undefined);
+      await this.#deps.store.releaseLease(LEASE_NAME, this.#leaseOwner).catch(() => undefined);
     }
   }
 
@@ -221,13 +227,18 @@ export class CronService {
     while (this.#runs.size > 0) await Promise.all([...this.#runs.values()].map((run) => run.done));
   }
 
+  get #leaseOwner(): string {
+    return this.#deps.leaseOwner ?? this.#deps.owner;
+  }
+
   async #tryLead(): Promise<void> {
-    const { store, owner } = this.#deps;
+    const { store, leaseHolderGone } = this.#deps;
     const ttl = this.#deps.leaseTtlMs ?? LEASE_TTL_MS;
     const now = this.#clock.now();
     let held: boolean;
     try {
-      held = await store.acquireLease(LEASE_NAME, owner, now, ttl);
+      held = await store.acquireLease(LEASE_NAME, this.#leaseOwner, now, ttl, leaseHolderGone);
+      if (held) this.#leaseUntil = now + ttl;
     } catch (error) {
       this.#deps.logger.warn('cron: the scheduler lease could not be renewed', {
         error: (error as Error).message,
@@ -357,6 +368,12 @@ export class CronService {
     if (this.#firing) return;
     this.#firing = true;
     try {
+      if (this.#clock.now() >= this.#leaseUntil) {
+        // This process stalled past its lease (suspended, SIGSTOP, a long pause): another gateway may have taken
+        // over, and firing now could race it. Renew (or learn of the loss) first.
+        await this.#tryLead();
+        if (!this.#leader) return;
+      }
       const now = this.#clock.now();
       const due: string[] = [];
       this.#dropStale();

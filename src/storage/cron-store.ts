@@ -68,8 +68,17 @@ export interface CronStore {
   /** Tasks a gateway that is gone left `running`/`queued` become `failed` with `error`. */
   failInterruptedTasks(exceptOwner: string, now: number, error: string): Promise<TaskSummary[]>;
 
-  /** Takes or renews the named lease for `owner` until `now + ttlMs`; false while another owner holds it. */
-  acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
+  /**
+   * Takes or renews the named lease for `owner` until `now + ttlMs`; false while another owner holds it, unless
+   * `holderGone` says that owner no longer exists (its lease is then taken at once, in the same transaction).
+   */
+  acquireLease(
+    name: string,
+    owner: string,
+    now: number,
+    ttlMs: number,
+    holderGone?: (holder: string) => boolean,
+  ): Promise<boolean>;
   releaseLease(name: string, owner: string): Promise<void>;
 
   getValue<T>(key: string): Promise<T | undefined>;

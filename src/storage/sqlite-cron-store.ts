@@ -253,10 +253,17 @@ export class SqliteCronStore implements CronStore {
     });
   }
 
-  acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+  acquireLease(
+    name: string,
+    owner: string,
+    now: number,
+    ttlMs: number,
+    holderGone?: (holder: string) => boolean,
+  ): Promise<boolean> {
     return this.#write(() => {
       const lease = this.#sql.getLease.get(name) as { owner: string; expires_at: number } | undefined;
-      if (lease && lease.owner !== owner && lease.expires_at > now) return false;
+      const held = lease && lease.owner !== owner && lease.expires_at > now;
+      if (held && !holderGone?.(lease.owner)) return false;
       this.#sql.putLease.run(name, owner, now + ttlMs);
       return true;
     });

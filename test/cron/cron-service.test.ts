@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { ConfigError } from '../../src/config/config-error.ts';
 import { CronService, type JobRunner, LEASE_TTL_MS, type RunResult } from '../../src/cron/cron-service.ts';
+import { leaseOwnerGone, leaseOwnerId } from '../../src/cron/lease-owner.ts';
 import { leaseTimingFromEnv } from '../../src/cron/lease-timing.ts';
 import type { CronJob } from '../../src/cron/types.ts';
 import { createLogger } from '../../src/logging/logger.ts';
@@ -274,4 +276,40 @@ test('CLAWGATE_CRON_LEASE_MS sets the lease (renewed every third of it); a bad v
       (error: Error) => error instanceof ConfigError && error.message.includes('CLAWGATE_CRON_LEASE_MS'),
     );
   }
+});
+
+test('a lease whose holder process is gone is taken at once; a live holder on this host, or one elsewhere, is waited out', async (t) => {
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+  const here = hostname();
+  assert.equal(leaseOwnerGone(`old@${here}#${dead}`), true);
+  assert.equal(leaseOwnerGone(`old@${here}#${process.ppid}`), false);
+  assert.equal(leaseOwnerGone(`old@another-host#${dead}`), false);
+  assert.equal(leaseOwnerGone('gw-1'), false);
+  assert.equal(leaseOwnerGone(leaseOwnerId('me')), false);
+
+  const h = harness(t);
+  const service = (owner: string) =>
+    new CronService({
+      store: h.store,
+      owner,
+      leaseOwner: leaseOwnerId(owner),
+      leaseHolderGone: leaseOwnerGone,
+      clock: h.clock,
+      logger: createLogger({ level: 'error', console: null }),
+      enabled: () => true,
+      emit: () => undefined,
+      runJob: async () => ({ status: 'ok' }),
+    });
+  await h.store.acquireLease('cron.scheduler', `old@${here}#${process.ppid}`, h.clock.now(), LEASE_TTL_MS);
+  const waiting = service('gw-2');
+  t.after(() => waiting.stop());
+  await waiting.start();
+  assert.equal(waiting.leader, false, 'a live holder keeps its lease');
+  await waiting.stop();
+  await h.store.releaseLease('cron.scheduler', `old@${here}#${process.ppid}`);
+  await h.store.acquireLease('cron.scheduler', `old@${here}#${dead}`, h.clock.now(), LEASE_TTL_MS);
+  const next = service('gw-3');
+  t.after(() => next.stop());
+  await next.start();
+  assert.equal(next.leader, true, 'the lease of a dead process is taken without waiting');
 });

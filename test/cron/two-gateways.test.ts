@@ -50,15 +50,14 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
   }
 }
 
-test('two gateway processes on one state dir: one runs the jobs, no slot runs twice, and after kill -9 the other takes over within the lease', async (t) => {
+test('two gateway processes on one state dir: one leads, a stalled leader is replaced after its lease and stands down, a killed one at once, and no slot runs twice', async (t) => {
   const stateDir = tempDir(t, 'clawgate-cron-two-');
   const first = await start(t, stateDir, 'first');
   const second = await start(t, stateDir, 'second');
   const roles = [await scheduler(first), await scheduler(second)];
-  assert.deepEqual(roles.sort(), ['leader', 'standby'], 'exactly one scheduler leads');
+  assert.deepEqual([...roles].sort(), ['leader', 'standby'], 'exactly one scheduler leads');
+  const [leader, standby] = roles[0] === 'leader' ? [first, second] : [second, first];
 
-  const leaderNow = async () => ((await scheduler(first)) === 'leader' ? first : second);
-  const leader = await leaderNow();
   const job = await ok<{ id: string; schedule: { anchorMs: number } }>(leader.client, 'cron.add', {
     name: 'tick',
     schedule: { kind: 'every', everyMs: EVERY_MS },
@@ -66,48 +65,67 @@ test('two gateway processes on one state dir: one runs the jobs, no slot runs tw
     wakeMode: 'next-heartbeat',
     payload: { kind: 'systemEvent', text: 'tick' },
   });
-  const runsOf = async (gw: Gateway) =>
-    (await ok<{ entries: Entry[] }>(gw.client, 'cron.runs', { id: job.id, limit: 200, sortDir: 'asc' }))
-      .entries;
-  await until('five runs', async () => ((await runsOf(second)).length >= 5 ? true : undefined));
+  const started = (gw: Gateway) => startedBy(gw, job.id).length;
+  await until('five runs', () => (started(leader) >= 5 ? true : undefined));
 
-  // kill -9 whichever leads now (normally the first; a stalled renewal may have handed it over, which is allowed).
-  const victim = await leaderNow();
-  const survivor = victim === first ? second : first;
-  const before = startedBy(survivor, job.id).length;
-  const killedAt = Date.now();
-  victim.child.child.kill('SIGKILL');
-  await exited(victim.child.child);
-  const takeover = await until('the survivor to run the job', () =>
-    startedBy(survivor, job.id).length > before ? Date.now() : undefined,
-  );
-  const takeoverMs = takeover - killedAt;
+  // A stalled leader (SIGSTOP) is alive: the standby waits out its lease, then leads.
+  const stoppedAt = Date.now();
+  const byStandby = started(standby);
+  leader.child.child.kill('SIGSTOP');
+  t.after(() => leader.child.child.kill('SIGCONT'));
+  await until('the standby to take over', () => (started(standby) > byStandby ? true : undefined));
+  const stallTakeoverMs = Date.now() - stoppedAt;
   assert.ok(
-    takeoverMs <= LEASE_MS + RENEW_MS + EVERY_MS + TAKEOVER_SLACK_MS,
-    `took over ${takeoverMs} ms after the kill (lease ${LEASE_MS} ms)`,
+    stallTakeoverMs >= LEASE_MS - RENEW_MS - 100,
+    `took over ${stallTakeoverMs} ms after the stall: before the lease (${LEASE_MS} ms) lapsed`,
   );
-  assert.equal(await scheduler(survivor), 'leader');
-  await until('three runs by the survivor', () =>
-    startedBy(survivor, job.id).length >= before + 3 ? true : undefined,
+  const byStalled = started(leader);
+  leader.child.child.kill('SIGCONT');
+  await until('the stalled one to stand down', async () =>
+    (await scheduler(leader)) === 'standby' ? true : undefined,
   );
+  await until('three more runs by the new leader', () =>
+    started(standby) >= byStandby + 3 ? true : undefined,
+  );
+  assert.equal(started(leader), byStalled, 'the resumed gateway ran nothing once its lease had lapsed');
+
+  // A killed leader is gone: the other sees its process is no more and leads at its next lease check.
+  const killedAt = Date.now();
+  const byResumed = started(leader);
+  standby.child.child.kill('SIGKILL');
+  await exited(standby.child.child);
+  await until('the first to lead again', () => (started(leader) > byResumed ? true : undefined));
+  const killTakeoverMs = Date.now() - killedAt;
+  assert.ok(
+    killTakeoverMs <= RENEW_MS + EVERY_MS + TAKEOVER_SLACK_MS,
+    `took over ${killTakeoverMs} ms after kill -9: the dead holder's lease was waited out`,
+  );
+  assert.equal(await scheduler(leader), 'leader');
 
   // Every recorded run was started by exactly one of the two, and no slot of the schedule ran twice.
-  const entries = (await runsOf(survivor)).filter((entry) => !entry.runId.startsWith('interrupted:'));
-  const ids = (gw: Gateway) =>
-    startedBy(gw, job.id).map((frame) => String((frame.payload as { runAtMs: number }).runAtMs));
-  const byFirst = new Set(ids(first));
-  const bySecond = new Set(ids(second));
-  assert.equal([...byFirst].filter((at) => bySecond.has(at)).length, 0, 'no run started by both');
-  const slots = entries.map((entry) => Math.floor((entry.runAtMs - job.schedule.anchorMs) / EVERY_MS));
+  const { entries } = await ok<{ entries: Entry[] }>(leader.client, 'cron.runs', {
+    id: job.id,
+    limit: 200,
+    sortDir: 'asc',
+  });
+  const runs = entries.filter((entry) => !entry.runId.startsWith('interrupted:'));
+  const starts = (gw: Gateway) =>
+    new Set(startedBy(gw, job.id).map((frame) => (frame.payload as { runAtMs: number }).runAtMs));
+  const [byFirst, bySecond] = [starts(first), starts(second)];
+  assert.deepEqual(
+    [...byFirst].filter((at) => bySecond.has(at)),
+    [],
+    'no run started by both',
+  );
+  const slots = runs.map((entry) => Math.floor((entry.runAtMs - job.schedule.anchorMs) / EVERY_MS));
   assert.equal(new Set(slots).size, slots.length, `a slot ran twice: ${slots.join(', ')}`);
-  assert.equal(new Set(entries.map((entry) => entry.runId)).size, entries.length);
-  for (const entry of entries) {
+  for (const entry of runs) {
     assert.ok(
-      byFirst.has(String(entry.runAtMs)) || bySecond.has(String(entry.runAtMs)),
+      byFirst.has(entry.runAtMs) || bySecond.has(entry.runAtMs),
       `run ${entry.runId} was announced by neither gateway`,
     );
   }
   t.diagnostic(
-    `runs: ${entries.length} (${byFirst.size} by the first, ${bySecond.size} by the second); takeover ${takeoverMs} ms after kill -9`,
+    `runs: ${runs.length} (${byFirst.size} by the first, ${bySecond.size} by the second); takeover ${stallTakeoverMs} ms after SIGSTOP (lease ${LEASE_MS} ms), ${killTakeoverMs} ms after kill -9`,
   );
 });
