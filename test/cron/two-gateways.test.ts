@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
+import { databasePath } from '../../src/storage/database.ts';
 import { exited, type GatewayChild, startGatewayChild, tempDir } from '../helpers/cli-child.ts';
 import { cronEvent } from '../helpers/cron.ts';
 import { TEST_TOKEN } from '../helpers/gateway.ts';
@@ -40,6 +44,40 @@ function startedBy(gw: Gateway, jobId: string): Frame[] {
   return gw.client.frames.filter(cronEvent('started', jobId));
 }
 
+/** Whether no process holds the database's write lock (a write transaction, a truncating checkpoint). */
+function writeLockFree(db: DatabaseSync): boolean {
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    db.exec('ROLLBACK');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SIGSTOP, retried until the process stopped outside a write transaction. Stopped inside one it would keep
+ * SQLite's write lock, and the other gateway could write nothing, not even the lease: a stall SQLite itself
+ * cannot get past, not the one under test (a leader that stops renewing).
+ */
+async function stopOutsideTransaction(child: ChildProcess, stateDir: string): Promise<void> {
+  const db = new DatabaseSync(databasePath(stateDir));
+  db.exec('PRAGMA busy_timeout = 0');
+  const state = () => readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.[0];
+  try {
+    for (let attempt = 0; ; attempt++) {
+      child.kill('SIGSTOP');
+      await until('the process to stop', () => (state() === 'T' ? true : undefined));
+      if (writeLockFree(db)) return;
+      assert.ok(attempt < 100, 'the process never stopped outside a write transaction');
+      child.kill('SIGCONT');
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+    }
+  } finally {
+    db.close();
+  }
+}
+
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
@@ -71,8 +109,8 @@ test('two gateway processes on one state dir: one leads, a stalled leader is rep
   // A stalled leader (SIGSTOP) is alive: the standby waits out its lease, then leads.
   const stoppedAt = Date.now();
   const byStandby = started(standby);
-  leader.child.child.kill('SIGSTOP');
   t.after(() => leader.child.child.kill('SIGCONT'));
+  await stopOutsideTransaction(leader.child.child, stateDir);
   await until('the standby to take over', () => (started(standby) > byStandby ? true : undefined));
   const stallTakeoverMs = Date.now() - stoppedAt;
   assert.ok(
