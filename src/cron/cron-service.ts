@@ -325,13 +325,15 @@ export class CronService {
     const { store } = this.#deps;
     // The index needs only (id, next run): no job document is read or parsed to arm the scheduler.
     if (await store.hasCronExpressions()) await loadCroner();
+    // Taken before the jobs are read: a change landing in between shows at the next check, never goes unseen.
+    const fingerprint = await store.fingerprint();
     this.#heap.clear();
     this.#index.clear();
     for (const { id, nextRunAtMs } of await store.scheduledJobs()) {
       this.#index.set(id, nextRunAtMs);
       this.#heap.push({ id, at: nextRunAtMs });
     }
-    this.#fingerprint = await store.fingerprint();
+    this.#fingerprint = fingerprint;
     this.#arm();
   }
 

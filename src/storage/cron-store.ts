@@ -42,8 +42,9 @@ export interface CronStore {
   hasCronExpressions(): Promise<boolean>;
   countJobs(): Promise<number>;
   /**
-   * A value that changes whenever any job is added, removed or rescheduled: how a scheduler notices what another
-   * gateway on the same database changed, without reading the jobs.
+   * A value that changes whenever another gateway on the same database adds, removes or reschedules a job: how a
+   * scheduler notices what it did not do itself, without reading the jobs. It may change for this gateway's own
+   * changes too (a needless reload, never a missed one).
    */
   fingerprint(): Promise<string>;
   insertJob(job: CronJob): Promise<void>;

@@ -20,6 +20,7 @@ function prepare(db: DatabaseSync) {
     hasCronExpressions: db.prepare(
       "SELECT EXISTS (SELECT 1 FROM cron_jobs WHERE job ->> '$.schedule.kind' = 'cron') AS found",
     ),
+    dataVersion: db.prepare('PRAGMA data_version'),
     fingerprint: db.prepare(
       'SELECT count(*) AS n, coalesce(max(updated_at), 0) AS updated, total(next_run_at) AS next FROM cron_jobs',
     ),
@@ -76,6 +77,8 @@ export class SqliteCronStore implements CronStore {
   readonly #db: DatabaseSync;
   readonly #write: Write;
   readonly #sql: ReturnType<typeof prepare>;
+  #fingerprintVersion: number | undefined;
+  #lastFingerprint = '';
 
   constructor(db: DatabaseSync, write: Write) {
     this.#db = db;
@@ -111,9 +114,19 @@ export class SqliteCronStore implements CronStore {
     return (this.#sql.hasCronExpressions.get() as { found: number }).found === 1;
   }
 
+  /**
+   * The job table's count, newest update and sum of next runs, computed again only once another connection (a
+   * second gateway) committed something: `PRAGMA data_version` moves only then. The table scan behind it (measured
+   * ~3–40 ms with 10 000 jobs, the machine's load deciding) then runs only in that setup, not at every lease check
+   * of a lone gateway.
+   */
   async fingerprint(): Promise<string> {
+    const version = (this.#sql.dataVersion.get() as { data_version: number }).data_version;
+    if (version === this.#fingerprintVersion) return this.#lastFingerprint;
     const row = this.#sql.fingerprint.get() as { n: number; updated: number; next: number };
-    return `${row.n}:${row.updated}:${row.next}`;
+    this.#fingerprintVersion = version;
+    this.#lastFingerprint = `${row.n}:${row.updated}:${row.next}`;
+    return this.#lastFingerprint;
   }
 
   async scheduledJobs(): Promise<ScheduledJob[]> {

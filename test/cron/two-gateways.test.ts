@@ -88,7 +88,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
   }
 }
 
-test('two gateway processes on one state dir: one leads, a stalled leader is replaced after its lease and stands down, a killed one at once, and no slot runs twice', async (t) => {
+test('two gateway processes on one state dir: one leads and runs what the other adds, a stalled leader is replaced after its lease and stands down, a killed one at once, and no slot runs twice', async (t) => {
   const stateDir = tempDir(t, 'clawgate-cron-two-');
   const first = await start(t, stateDir, 'first');
   const second = await start(t, stateDir, 'second');
@@ -105,6 +105,19 @@ test('two gateway processes on one state dir: one leads, a stalled leader is rep
   });
   const started = (gw: Gateway) => startedBy(gw, job.id).length;
   await until('five runs', () => (started(leader) >= 5 ? true : undefined));
+
+  // A job added through the standby: the leader finds it at its next lease check and runs it.
+  const added = await ok<{ id: string }>(standby.client, 'cron.add', {
+    name: 'from the standby',
+    schedule: { kind: 'at', at: new Date(Date.now() + 500).toISOString() },
+    sessionTarget: 'main',
+    wakeMode: 'next-heartbeat',
+    payload: { kind: 'systemEvent', text: 'from the standby' },
+  });
+  await until('the leader to run the job the standby added', () =>
+    startedBy(leader, added.id).length > 0 ? true : undefined,
+  );
+  assert.equal(startedBy(standby, added.id).length, 0, 'the standby ran nothing');
 
   // A stalled leader (SIGSTOP) is alive: the standby waits out its lease, then leads.
   const stoppedAt = Date.now();
