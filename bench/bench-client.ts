@@ -162,21 +162,23 @@ export class BenchClient {
 export type Server = { running: RunningChild; url: string; pid: number; stop(): Promise<void> };
 
 /**
- * The gateway (`config` written to `clawgate.json` in a fresh state dir) with the GC preload and the shipped Node
- * flags; `label` names its CPU profile under `--profile`.
+ * The gateway (`config` written to `clawgate.json` in a fresh state dir, or in `stateDir`, which is then kept)
+ * with the GC preload and the shipped Node flags; `label` names its CPU profile under `--profile`.
  */
 export async function startGateway(
   cli: string,
   token: string,
   config: unknown,
   label: string,
+  stateDir?: string,
 ): Promise<Server> {
-  const stateDir = makeTempDir('clawgate-bench-gw-');
-  writeFileSync(join(stateDir, 'clawgate.json'), JSON.stringify(config));
+  const dir = stateDir ?? makeTempDir('clawgate-bench-gw-');
+  writeFileSync(join(dir, 'clawgate.json'), JSON.stringify(config));
   return startChild(
     (port) => [...gatewayNodeFlags(label), cli, 'gateway', 'run', '--port', String(port), '--token', token],
-    cleanEnv({ CLAWGATE_STATE_DIR: stateDir }),
-    stateDir,
+    cleanEnv({ CLAWGATE_STATE_DIR: dir }),
+    dir,
+    stateDir === undefined,
   );
 }
 
@@ -194,12 +196,13 @@ async function startChild(
   args: (port: number) => string[],
   env: NodeJS.ProcessEnv,
   dir: string,
+  removeDir = true,
 ): Promise<Server> {
   const port = await reservePort();
   const running = spawnNode([...NODE_FLAGS, ...args(port)], env, dir);
   const stop = async () => {
     await stopChild(running.child);
-    removeTempDir(dir);
+    if (removeDir) removeTempDir(dir);
   };
   try {
     await pollUntilOk(running, port, '/readyz', running.t0 + START_DEADLINE_MS);

@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: gateway start-up time, idle memory, CLI latency and chat-turn throughput (`chat-turns.ts`), each
- * next to a bare-Node floor. Prints tables and overwrites `bench/RESULTS.md`. Not part of `npm test`. Flags:
- * `--runs N` (default 10; start-up and CLI runs, the chat scenario runs once).
+ * next to a bare-Node floor, and the other scenarios (RPC, fan-out, connections, soak, cron: `cron.ts`). Prints
+ * tables and overwrites `bench/RESULTS.md`. Not part of `npm test`. Flags: `--runs N` (default 10; start-up and
+ * CLI runs, the chat scenario runs once); `--only a,b` runs those scenarios alone (RESULTS.md is then left as
+ * it was), e.g. `node bench/run.ts --only cron`.
  *
  * Measured from the esbuild bundle `bin/clawgate.mjs` runs (`npm run bench` builds it first; the targets are
  * judged on it, since it is what `npm start` and an installed package run) and, for comparison, from sources
@@ -16,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { stop as stopEsbuild, transformSync } from 'esbuild';
 import { measureChatTurns } from './chat-turns.ts';
 import { measureConnections } from './connections.ts';
+import { measureCron } from './cron.ts';
 import { measureFanout } from './fanout.ts';
 import { enableProfiling, SHIPPED_NODE_FLAGS } from './gateway-flags.ts';
 import { describeMachine } from './machine.ts';
@@ -277,7 +280,7 @@ function newestMtimeMs(dir: string): number {
   return newest;
 }
 
-const SCENARIOS = ['startup', 'chat', 'rpc', 'fanout', 'connections', 'soak'] as const;
+const SCENARIOS = ['startup', 'chat', 'rpc', 'fanout', 'connections', 'soak', 'cron'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** What a plain `npm run bench` runs (and what must have run for RESULTS.md to be rewritten). */
 const DEFAULT_SCENARIOS: readonly Scenario[] = SCENARIOS;
@@ -471,6 +474,17 @@ async function main({ runs, only, profile }: Options, scratch: string): Promise<
       await scenario('connections', () => measureConnections({ ...subject, floorServer: multiFloor })),
     );
   if (only.has('soak')) outcomes.push(await scenario('soak', () => measureSoak(subject)));
+  if (only.has('cron'))
+    outcomes.push(
+      await scenario('cron', () =>
+        measureCron({
+          ...subject,
+          floorServer: withDist ? js.server : BASELINE_SERVER,
+          floorLabel: withDist ? 'bare .mjs' : 'bare .ts',
+          runs,
+        }),
+      ),
+    );
 
   const tables = outcomes.flatMap((o) => o.tables);
   const targets = outcomes.flatMap((o) => o.targets);

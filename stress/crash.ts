@@ -1,15 +1,25 @@
 /**
- * Scenario 3: crash safety. Repeatedly: start the gateway on one state dir, run chat turns, label edits and
- * device pairing approvals, SIGKILL it at a random moment, restart, and check that everything the gateway
- * acknowledged before the kill is still there.
+ * Scenario 3: crash safety. Repeatedly: start the gateway on one state dir, run chat turns, label edits, device
+ * pairing approvals and cron jobs (added, and two standing ones running: see crash-cron.ts), SIGKILL it at a
+ * random moment, restart, and check that everything the gateway acknowledged before the kill is still there.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { makeTempDir } from '../bench/probes.ts';
 import { createTestDevice, deviceProof, FORWARDED_HEADERS } from '../test/helpers/device.ts';
 import { connectAdmin, type Frame, type ScenarioResult, StressClient } from './client.ts';
+import {
+  cronAddLoop,
+  cronFigures,
+  recordCronEvents,
+  setUpCron,
+  totalRuns,
+  verifyCronFinal,
+  verifyCronIteration,
+} from './crash-cron.ts';
 import { type StressGateway, startGateway } from './gateway.ts';
 
 const TOKEN = 'stress-crash-token-0123456789abcdef';
+const DOWN_MS = 300;
 
 type Ledger = {
   users: { sessionKey: string; text: string; iteration: number }[];
@@ -170,10 +180,14 @@ export async function crashScenario(quick: boolean): Promise<ScenarioResult> {
   const ledger: Ledger = { users: [], finals: [], labels: [], devices: [] };
   const killDelays: number[] = [];
   let gw = await startGateway({ label: 'crash', token: TOKEN, stateDir, config });
+  const setUp = await connectAdmin(gw.url, TOKEN);
+  const cron = await setUpCron(setUp);
+  setUp.terminate();
   try {
     for (let iteration = 0; iteration < iterations; iteration++) {
       if (process.env.STRESS_DEBUG) console.log(`  iteration ${iteration} start`);
       const admin = await connectAdmin(gw.url, TOKEN);
+      recordCronEvents(admin, iteration, cron);
       let stopped = false;
       const stop = () => stopped;
       const work = Promise.allSettled([
@@ -181,31 +195,48 @@ export async function crashScenario(quick: boolean): Promise<ScenarioResult> {
         chatLoop(admin, iteration, 1, ledger, stop),
         labelLoop(admin, iteration, ledger, stop),
         pairingLoop(gw, admin, iteration, ledger, stop),
+        cronAddLoop(admin, iteration, cron, stop),
       ]);
       const killAfter = 100 + Math.floor(Math.random() * 1_400);
       killDelays.push(killAfter);
       await delay(killAfter);
       await gw.kill();
+      const killedAt = Date.now();
       stopped = true;
+      // Down a little longer than a restart takes, so several slots of the ticking cron job pass unserved.
+      const down = delay(DOWN_MS);
       const outcomes = await work;
       for (const outcome of outcomes)
         if (outcome.status === 'rejected')
           failures.push(`iteration ${iteration}: ${(outcome.reason as Error).message}`);
       admin.terminate();
+      await down;
       try {
         gw = await startGateway({ label: 'crash', token: TOKEN, stateDir, keepConfig: true });
       } catch (error) {
         failures.push(`iteration ${iteration}: restart after SIGKILL failed: ${(error as Error).message}`);
         break;
       }
+      const readyAt = Date.now();
       const check = await verify(gw, ledger, iteration);
-      if (process.env.STRESS_DEBUG) console.log(`  iteration ${iteration}: kill at ${killAfter} ms`, check);
-      for (const missing of check.missing) failures.push(`iteration ${iteration}: lost ${missing}`);
+      const checker = await connectAdmin(gw.url, TOKEN);
+      const cronCheck = await verifyCronIteration(checker, cron, iteration, killedAt, readyAt);
+      checker.terminate();
+      if (process.env.STRESS_DEBUG)
+        console.log(`  iteration ${iteration}: kill at ${killAfter} ms`, check, cronCheck);
+      for (const missing of [...check.missing, ...cronCheck.missing])
+        failures.push(`iteration ${iteration}: lost ${missing}`);
     }
     const all = await verify(gw, ledger);
     for (const missing of all.missing) failures.push(`final check: lost ${missing}`);
+    const checker = await connectAdmin(gw.url, TOKEN);
+    const cronMissing = await verifyCronFinal(checker, cron);
+    const runs = await totalRuns(checker, cron);
+    checker.terminate();
+    for (const missing of cronMissing) failures.push(`final check: lost ${missing}`);
     figures.push(
       `${iterations} SIGKILLs at ${Math.min(...killDelays)}–${Math.max(...killDelays)} ms after start; acknowledged and found after restart: ${all.users - all.missing.filter((m) => m.startsWith('user')).length}/${all.users} user messages, ${all.finals}/${all.finals} finals checked, ${all.labels} labels, ${all.devices} approved pairings (${all.missing.length} missing)`,
+      cronFigures(cron, { runs }),
     );
   } finally {
     await gw.stop();

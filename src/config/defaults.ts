@@ -2,6 +2,8 @@ import {
   AUTH_RATE_LIMIT_LOCKOUT_MS,
   AUTH_RATE_LIMIT_MAX_ATTEMPTS,
   AUTH_RATE_LIMIT_WINDOW_MS,
+  CRON_RUN_RETENTION_MS,
+  CRON_RUNS_PER_JOB,
   DEFAULT_LIMITS,
   LOG_MAX_FILE_BYTES,
   LOG_MAX_FILES,
@@ -9,6 +11,7 @@ import {
   MAINTENANCE_INTERVAL_MS,
   RESET_ARCHIVE_RETENTION_MS,
   RUN_RETENTION_MS,
+  TASK_RETENTION_MS,
 } from './limits.ts';
 import type { GatewayConfig } from './types.ts';
 
@@ -50,6 +53,9 @@ export function defaultConfig(): GatewayConfig {
         intervalMs: MAINTENANCE_INTERVAL_MS,
         runRetention: RUN_RETENTION_MS,
         logRetention: LOG_RETENTION_MS,
+        cronRunRetention: CRON_RUN_RETENTION_MS,
+        cronRunsPerJob: CRON_RUNS_PER_JOB,
+        taskRetention: TASK_RETENTION_MS,
       },
     },
     agents: { defaults: { model: DEFAULT_MODEL, fallbacks: [] }, list: [] },

@@ -66,6 +66,10 @@ export const RUN_RETENTION_MS = 30 * DAY_MS;
 export const RESET_ARCHIVE_RETENTION_MS = 30 * DAY_MS;
 /** Rotated log archives are kept this long after their last line (`gateway.maintenance.logRetention`). */
 export const LOG_RETENTION_MS = 14 * DAY_MS;
+/** Cron run history and finished tasks are kept this long, and this many entries per job: OpenClaw's figures. */
+export const CRON_RUN_RETENTION_MS = 7 * DAY_MS;
+export const CRON_RUNS_PER_JOB = 2_000;
+export const TASK_RETENTION_MS = 7 * DAY_MS;
 /** Retry hint sent with `UNAVAILABLE` while start-up sidecars finish (connect and ⏳ methods). */
 export const STARTUP_RETRY_AFTER_MS = 500;
 /** Consecutive wrong-role calls tolerated before the socket is closed 1008. */

@@ -206,6 +206,11 @@ function parseRetentions(config: GatewayConfig): void {
   const { maintenance } = config.gateway;
   maintenance.runRetention = retention(maintenance.runRetention, 'gateway.maintenance.runRetention');
   maintenance.logRetention = retention(maintenance.logRetention, 'gateway.maintenance.logRetention');
+  maintenance.cronRunRetention = retention(
+    maintenance.cronRunRetention,
+    'gateway.maintenance.cronRunRetention',
+  );
+  maintenance.taskRetention = retention(maintenance.taskRetention, 'gateway.maintenance.taskRetention');
   const session = config.session.maintenance;
   session.resetArchiveRetention = retention(
     session.resetArchiveRetention,

@@ -363,6 +363,21 @@ export const ConfigFileSchema = Type.Object(
             'How long rotated log archives are kept after their last line: a duration (14d), or false.',
             Retention,
           ),
+          cronRunRetention: key(
+            'Automation run history retention',
+            'How long cron run-history entries are kept after the run: a duration (7d), or false.',
+            Retention,
+          ),
+          cronRunsPerJob: key(
+            'Automation runs kept per job',
+            "Each job's newest run-history entries kept (2000); older ones go with their tasks. false: no cap.",
+            Type.Union([Count, Type.Literal(false)]),
+          ),
+          taskRetention: key(
+            'Task retention',
+            'How long finished background tasks are kept after their last update: a duration (7d), or false.',
+            Retention,
+          ),
         },
       ),
     }),

@@ -136,6 +136,10 @@ export type GatewayConfig = {
       intervalMs: number;
       runRetention: Retention;
       logRetention: Retention;
+      cronRunRetention: Retention;
+      /** Entries of each job's run history kept (`false`: no cap). */
+      cronRunsPerJob: number | false;
+      taskRetention: Retention;
     };
   };
   agents: {

@@ -11,6 +11,8 @@ import { type CronClock, CronService } from './cron-service.ts';
 import { HeartbeatRunner } from './heartbeat.ts';
 import { reconcileHeartbeatJobs } from './heartbeat-jobs.ts';
 import { createJobRunner } from './job-runner.ts';
+import { leaseOwnerGone, leaseOwnerId } from './lease-owner.ts';
+import type { LeaseTiming } from './lease-timing.ts';
 
 export type AutomationDeps = {
   cronStore: CronStore;
@@ -25,6 +27,8 @@ export type AutomationDeps = {
   config(): GatewayConfig;
   now(): number;
   clock?: CronClock;
+  /** The scheduler lease (`CLAWGATE_CRON_LEASE_MS`); the 30 s default without it. */
+  lease?: LeaseTiming;
 };
 
 const HEARTBEAT_KEYS = ['agents', 'session.mainKey', 'session.scope'];
@@ -58,6 +62,10 @@ export class Automation {
       store: deps.cronStore,
       owner: deps.owner,
       clock: deps.clock,
+      leaseTtlMs: deps.lease?.ttlMs,
+      leaseRenewMs: deps.lease?.renewMs,
+      leaseOwner: leaseOwnerId(deps.owner),
+      leaseHolderGone: leaseOwnerGone,
       logger: deps.logger,
       enabled: () => deps.config().cron.enabled,
       emit: (event, payload) => deps.events.broadcast(event, payload),

@@ -42,8 +42,9 @@ export interface CronStore {
   hasCronExpressions(): Promise<boolean>;
   countJobs(): Promise<number>;
   /**
-   * A value that changes whenever any job is added, removed or rescheduled: how a scheduler notices what another
-   * gateway on the same database changed, without reading the jobs.
+   * A value that changes whenever another gateway on the same database adds, removes or reschedules a job: how a
+   * scheduler notices what it did not do itself, without reading the jobs. It may change for this gateway's own
+   * changes too (a needless reload, never a missed one).
    */
   fingerprint(): Promise<string>;
   insertJob(job: CronJob): Promise<void>;
@@ -68,8 +69,17 @@ export interface CronStore {
   /** Tasks a gateway that is gone left `running`/`queued` become `failed` with `error`. */
   failInterruptedTasks(exceptOwner: string, now: number, error: string): Promise<TaskSummary[]>;
 
-  /** Takes or renews the named lease for `owner` until `now + ttlMs`; false while another owner holds it. */
-  acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
+  /**
+   * Takes or renews the named lease for `owner` until `now + ttlMs`; false while another owner holds it, unless
+   * `holderGone` says that owner no longer exists (its lease is then taken at once, in the same transaction).
+   */
+  acquireLease(
+    name: string,
+    owner: string,
+    now: number,
+    ttlMs: number,
+    holderGone?: (holder: string) => boolean,
+  ): Promise<boolean>;
   releaseLease(name: string, owner: string): Promise<void>;
 
   getValue<T>(key: string): Promise<T | undefined>;

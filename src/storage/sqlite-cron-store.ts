@@ -13,18 +13,20 @@ function prepare(db: DatabaseSync) {
     listJobs: db.prepare('SELECT job FROM cron_jobs ORDER BY rowid'),
     getJob: db.prepare('SELECT job, running_owner FROM cron_jobs WHERE id = ?'),
     getByDeclaration: db.prepare('SELECT job FROM cron_jobs WHERE declaration_key = ?'),
+    // A range on the unique index (LIKE would scan the table: its optimization needs a NOCASE index).
     byDeclarationPrefix: db.prepare(
-      "SELECT job FROM cron_jobs WHERE declaration_key LIKE ? ESCAPE '\\' ORDER BY rowid",
+      'SELECT job FROM cron_jobs WHERE declaration_key >= ? AND declaration_key < ? ORDER BY rowid',
     ),
     hasCronExpressions: db.prepare(
       "SELECT EXISTS (SELECT 1 FROM cron_jobs WHERE job ->> '$.schedule.kind' = 'cron') AS found",
     ),
+    dataVersion: db.prepare('PRAGMA data_version'),
     fingerprint: db.prepare(
       'SELECT count(*) AS n, coalesce(max(updated_at), 0) AS updated, total(next_run_at) AS next FROM cron_jobs',
     ),
-    scheduled: db.prepare(
-      'SELECT id, next_run_at AS nextRunAtMs FROM cron_jobs WHERE next_run_at IS NOT NULL',
-    ),
+    // One pass over the table: through the partial index each row's id is a lookup of its own (measured with
+    // 10 000 jobs: 45–60 ms that way, 7–10 ms scanning). Rows as arrays: no object per row built and dropped.
+    scheduled: db.prepare('SELECT id, next_run_at FROM cron_jobs NOT INDEXED WHERE next_run_at IS NOT NULL'),
     countJobs: db.prepare('SELECT count(*) AS n FROM cron_jobs'),
     insertJob: db.prepare(
       'INSERT INTO cron_jobs (id, job, next_run_at, running_owner, declaration_key, updated_at) ' +
@@ -75,11 +77,14 @@ export class SqliteCronStore implements CronStore {
   readonly #db: DatabaseSync;
   readonly #write: Write;
   readonly #sql: ReturnType<typeof prepare>;
+  #fingerprintVersion: number | undefined;
+  #lastFingerprint = '';
 
   constructor(db: DatabaseSync, write: Write) {
     this.#db = db;
     this.#write = write;
     this.#sql = prepare(db);
+    this.#sql.scheduled.setReturnArrays(true);
   }
 
   async listJobs(): Promise<CronJob[]> {
@@ -97,8 +102,10 @@ export class SqliteCronStore implements CronStore {
   }
 
   async jobsByDeclarationPrefix(prefix: string): Promise<CronJob[]> {
-    const pattern = `${escapeLike(prefix)}%`;
-    return (this.#sql.byDeclarationPrefix.all(pattern) as { job: string }[]).map(
+    if (prefix === '') return (await this.listJobs()).filter((job) => job.declarationKey !== undefined);
+    // Every key starting with `prefix` sorts at or after it and before the prefix with its last character bumped.
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    return (this.#sql.byDeclarationPrefix.all(prefix, end) as { job: string }[]).map(
       (row) => JSON.parse(row.job) as CronJob,
     );
   }
@@ -107,13 +114,24 @@ export class SqliteCronStore implements CronStore {
     return (this.#sql.hasCronExpressions.get() as { found: number }).found === 1;
   }
 
+  /**
+   * The job table's count, newest update and sum of next runs, computed again only once another connection (a
+   * second gateway) committed something: `PRAGMA data_version` moves only then. The table scan behind it (measured
+   * ~3–40 ms with 10 000 jobs, the machine's load deciding) then runs only in that setup, not at every lease check
+   * of a lone gateway.
+   */
   async fingerprint(): Promise<string> {
+    const version = (this.#sql.dataVersion.get() as { data_version: number }).data_version;
+    if (version === this.#fingerprintVersion) return this.#lastFingerprint;
     const row = this.#sql.fingerprint.get() as { n: number; updated: number; next: number };
-    return `${row.n}:${row.updated}:${row.next}`;
+    this.#fingerprintVersion = version;
+    this.#lastFingerprint = `${row.n}:${row.updated}:${row.next}`;
+    return this.#lastFingerprint;
   }
 
   async scheduledJobs(): Promise<ScheduledJob[]> {
-    return this.#sql.scheduled.all() as ScheduledJob[];
+    const rows = this.#sql.scheduled.all() as unknown as [string, number][];
+    return rows.map(([id, nextRunAtMs]) => ({ id, nextRunAtMs }));
   }
 
   async countJobs(): Promise<number> {
@@ -253,10 +271,17 @@ export class SqliteCronStore implements CronStore {
     });
   }
 
-  acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+  acquireLease(
+    name: string,
+    owner: string,
+    now: number,
+    ttlMs: number,
+    holderGone?: (holder: string) => boolean,
+  ): Promise<boolean> {
     return this.#write(() => {
       const lease = this.#sql.getLease.get(name) as { owner: string; expires_at: number } | undefined;
-      if (lease && lease.owner !== owner && lease.expires_at > now) return false;
+      const held = lease && lease.owner !== owner && lease.expires_at > now;
+      if (held && !holderGone?.(lease.owner)) return false;
       this.#sql.putLease.run(name, owner, now + ttlMs);
       return true;
     });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { BUSY_TIMEOUT_MS, openDatabase } from './database.ts';
+import { SqliteCronPrune } from './sqlite-cron-prune.ts';
 import type {
   GatewayStore,
   IdempotencyRecord,
@@ -230,6 +231,7 @@ function prepareStatements(db: DatabaseSync) {
 export class SqliteStore implements GatewayStore {
   readonly #db: DatabaseSync;
   readonly #sql: ReturnType<typeof prepareStatements>;
+  readonly #cronPrune: SqliteCronPrune;
   #lastSweepAt = Number.NEGATIVE_INFINITY;
   #pending: PendingWrite[] = [];
   #flush: NodeJS.Immediate | undefined;
@@ -237,6 +239,7 @@ export class SqliteStore implements GatewayStore {
   constructor(db: DatabaseSync) {
     this.#db = db;
     this.#sql = prepareStatements(db);
+    this.#cronPrune = new SqliteCronPrune(db);
   }
 
   /** Opens `<stateDir>/clawgate.db`; throws StorageError (database.ts) for a file it must not touch. */
@@ -447,12 +450,20 @@ export class SqliteStore implements GatewayStore {
   }
 
   async prune(policy: RetentionPolicy, now: number, options: PruneOptions = {}): Promise<PruneReport> {
-    const report: PruneReport = { idempotency: 0, runs: 0, resetArchives: 0, batches: 0 };
+    const report: PruneReport = {
+      idempotency: 0,
+      runs: 0,
+      resetArchives: 0,
+      cronRuns: 0,
+      tasks: 0,
+      batches: 0,
+    };
     if (options.dryRun) {
       report.idempotency = count(this.#sql.countIdempotency, now);
       if (policy.runs !== false) report.runs = count(this.#sql.countRuns, now - policy.runs);
       if (policy.resetArchives !== false)
         report.resetArchives = count(this.#sql.countArchivedMessages, now - policy.resetArchives);
+      this.#cronPrune.count(policy, now, report);
       return report;
     }
     const kinds: [Exclude<keyof PruneReport, 'batches'>, () => PruneBatch][] = [
@@ -472,6 +483,7 @@ export class SqliteStore implements GatewayStore {
         more = result.more;
       }
     }
+    await this.#cronPrune.prune(policy, now, options, report, (work) => this.#write(work), PRUNE_BATCH_ROWS);
     return report;
   }
 

@@ -120,6 +120,12 @@ export type RetentionPolicy = {
   runs: number | false;
   /** Messages of transcript generations replaced by `resetSession` longer ago than this many ms. */
   resetArchives: number | false;
+  /** Cron run-history entries that ended longer ago than this many ms (absent: kept). */
+  cronRuns?: number | false;
+  /** Each job's newest this many run-history entries are kept; older ones go, with their runs' tasks. */
+  cronRunsPerJob?: number | false;
+  /** Tasks that ended (neither running nor queued) and were last updated longer ago than this many ms. */
+  tasks?: number | false;
 };
 
 export type PruneOptions = {
@@ -135,6 +141,9 @@ export type PruneReport = {
   runs: number;
   /** Messages of replaced transcript generations. */
   resetArchives: number;
+  /** Cron run-history entries (by age and by the per-job cap). */
+  cronRuns: number;
+  tasks: number;
   batches: number;
 };
 

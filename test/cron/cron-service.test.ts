@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { ConfigError } from '../../src/config/config-error.ts';
 import { CronService, type JobRunner, LEASE_TTL_MS, type RunResult } from '../../src/cron/cron-service.ts';
+import { leaseOwnerGone, leaseOwnerId } from '../../src/cron/lease-owner.ts';
+import { leaseTimingFromEnv } from '../../src/cron/lease-timing.ts';
 import type { CronJob } from '../../src/cron/types.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { SqliteCronStore } from '../../src/storage/sqlite-cron-store.ts';
@@ -225,6 +229,11 @@ test('a run cut off by a crash is recorded as interrupted on the next start, and
   const job = await h.store.getJob('job-slow');
   assert.equal(job?.state.runningAtMs, undefined);
   assert.equal(job?.state.lastError, 'the run was interrupted by a gateway restart');
+  assert.equal(job?.state.lastRunAtMs, START + 1000);
+  const { entries } = await h.store.listRuns({ jobId: 'job-slow', limit: 10, offset: 0, sortDir: 'desc' });
+  assert.equal(entries.length, 1);
+  assert.equal(entries[0].runAtMs, START + 1000, 'the entry is the cut-off run, dated when it started');
+  assert.equal(entries[0].error, 'the run was interrupted by a gateway restart');
   const [task] = await h.store.listTasks({ limit: 1 });
   assert.equal(task.status, 'failed');
   release();
@@ -256,4 +265,51 @@ test('manual runs: force runs a disabled job, due refuses one not due, a running
   release();
   await cron.idle();
   assert.deepEqual(h.runs.sort(), ['hold', 'off']);
+});
+
+test('CLAWGATE_CRON_LEASE_MS sets the lease (renewed every third of it); a bad value names the variable', () => {
+  assert.equal(leaseTimingFromEnv({}), undefined);
+  assert.deepEqual(leaseTimingFromEnv({ CLAWGATE_CRON_LEASE_MS: '3000' }), { ttlMs: 3000, renewMs: 1000 });
+  for (const bad of ['fast', '10', '2.5', '-1', '99999999']) {
+    assert.throws(
+      () => leaseTimingFromEnv({ CLAWGATE_CRON_LEASE_MS: bad }),
+      (error: Error) => error instanceof ConfigError && error.message.includes('CLAWGATE_CRON_LEASE_MS'),
+    );
+  }
+});
+
+test('a lease whose holder process is gone is taken at once; a live holder on this host, or one elsewhere, is waited out', async (t) => {
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+  const here = hostname();
+  assert.equal(leaseOwnerGone(`old@${here}#${dead}`), true);
+  assert.equal(leaseOwnerGone(`old@${here}#${process.ppid}`), false);
+  assert.equal(leaseOwnerGone(`old@another-host#${dead}`), false);
+  assert.equal(leaseOwnerGone('gw-1'), false);
+  assert.equal(leaseOwnerGone(leaseOwnerId('me')), false);
+
+  const h = harness(t);
+  const service = (owner: string) =>
+    new CronService({
+      store: h.store,
+      owner,
+      leaseOwner: leaseOwnerId(owner),
+      leaseHolderGone: leaseOwnerGone,
+      clock: h.clock,
+      logger: createLogger({ level: 'error', console: null }),
+      enabled: () => true,
+      emit: () => undefined,
+      runJob: async () => ({ status: 'ok' }),
+    });
+  await h.store.acquireLease('cron.scheduler', `old@${here}#${process.ppid}`, h.clock.now(), LEASE_TTL_MS);
+  const waiting = service('gw-2');
+  t.after(() => waiting.stop());
+  await waiting.start();
+  assert.equal(waiting.leader, false, 'a live holder keeps its lease');
+  await waiting.stop();
+  await h.store.releaseLease('cron.scheduler', `old@${here}#${process.ppid}`);
+  await h.store.acquireLease('cron.scheduler', `old@${here}#${dead}`, h.clock.now(), LEASE_TTL_MS);
+  const next = service('gw-3');
+  t.after(() => next.stop());
+  await next.start();
+  assert.equal(next.leader, true, 'the lease of a dead process is taken without waiting');
 });

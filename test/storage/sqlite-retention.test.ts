@@ -68,7 +68,14 @@ test('2 500 expired rows of each kind are pruned in batches of at most 1 000, th
   const report = await store.prune({ runs: 1, resetArchives: 1 }, T0 + 10);
   clearInterval(counter);
 
-  assert.deepEqual(report, { idempotency: 2_500, runs: 2_500, resetArchives: 2_500, batches: 9 });
+  assert.deepEqual(report, {
+    idempotency: 2_500,
+    runs: 2_500,
+    resetArchives: 2_500,
+    cronRuns: 0,
+    tasks: 0,
+    batches: 9,
+  });
   assert.equal(PRUNE_BATCH_ROWS, 1_000);
   assert.ok(turns >= 3, `timers ran ${turns} times during the pass: it yields between batches`);
   assert.equal(rowCount(db, 'idempotency'), 0);
@@ -100,6 +107,8 @@ test('an archive pruned part-way keeps counting what is left, and a dry run repo
     idempotency: 0,
     runs: 0,
     resetArchives: 1_000,
+    cronRuns: 0,
+    tasks: 0,
     batches: 2,
   });
   assert.equal((await store.prune(policy, T0 + 10, { dryRun: true })).resetArchives, 500);

@@ -550,7 +550,7 @@ export function runStoreSuite(name: string, makeStore: StoreFactory): void {
       const policy = { runs: 1, resetArchives: 1 };
 
       const dry = await store.prune(policy, T0 + 10, { dryRun: true });
-      assert.deepEqual(dry, { idempotency: 1, runs: 1, resetArchives: 2, batches: 0 });
+      assert.deepEqual(dry, { idempotency: 1, runs: 1, resetArchives: 2, cronRuns: 0, tasks: 0, batches: 0 });
       assert.deepEqual(await store.prune(policy, T0 + 10, { dryRun: true }), dry, 'nothing was deleted');
       assert.equal((await store.getRun('r'))?.status, 'ok');
       const done = await store.prune(policy, T0 + 10);
@@ -559,6 +559,8 @@ export function runStoreSuite(name: string, makeStore: StoreFactory): void {
         idempotency: 0,
         runs: 0,
         resetArchives: 0,
+        cronRuns: 0,
+        tasks: 0,
         batches: 0,
       });
     });
@@ -569,7 +571,14 @@ export function runStoreSuite(name: string, makeStore: StoreFactory): void {
       const report = await store.prune({ runs: 1, resetArchives: 1 }, T0 + 10, {
         signal: AbortSignal.abort(),
       });
-      assert.deepEqual(report, { idempotency: 0, runs: 0, resetArchives: 0, batches: 0 });
+      assert.deepEqual(report, {
+        idempotency: 0,
+        runs: 0,
+        resetArchives: 0,
+        cronRuns: 0,
+        tasks: 0,
+        batches: 0,
+      });
       assert.equal((await store.prune({ runs: 1, resetArchives: 1 }, T0 + 10)).idempotency, 1);
     });
 

@@ -7,6 +7,7 @@ import { ContextTailStore } from '../../chat/context-tail.ts';
 import type { ConfigOverrides, LoadedConfig } from '../../config/load.ts';
 import { ConfigReloader, type ConfigState } from '../../config/reload.ts';
 import { Automation } from '../../cron/automation.ts';
+import { leaseTimingFromEnv } from '../../cron/lease-timing.ts';
 import { DeviceStore } from '../../devices/device-store.ts';
 import { loadOrCreateGatewayIdentity } from '../../devices/gateway-identity.ts';
 import { buildHealthSnapshot, type HealthSnapshot } from '../../health/health-snapshot.ts';
@@ -58,6 +59,8 @@ export type StatePhaseInput = {
 export async function openState(input: StatePhaseInput, closers: Closer[]): Promise<GatewayContext> {
   const { loaded, logger: log, env, overrides } = input;
   const { paths } = loaded;
+  // Before anything is opened: a bad value stops start-up with nothing to undo.
+  const lease = leaseTimingFromEnv(env);
   // Every reader and writer shares this one instance: the chat context's tail sees each committed message write.
   const sqlite = SqliteStore.open(paths.stateDir);
   const store = new ContextTailStore(sqlite);
@@ -151,6 +154,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     owner: bootId,
     config: () => configState.config,
     now: Date.now,
+    lease,
   });
   const sessionsPath = join(paths.stateDir, 'sessions');
   let healthCache: HealthSnapshot | undefined;

@@ -3,7 +3,7 @@ import { MAINTENANCE_FIRST_PASS_DELAY_MS } from '../../config/limits.ts';
 import type { GatewayConfig, MaintenanceMode } from '../../config/types.ts';
 import { pruneLogArchives } from '../../logging/log-retention.ts';
 import type { Logger } from '../../logging/logger.ts';
-import type { GatewayStore, PruneReport } from '../../storage/store.ts';
+import type { GatewayStore, PruneReport, RetentionPolicy } from '../../storage/store.ts';
 import type { ServiceDefinition } from '../registry.ts';
 
 /** Every maintenance setting: a change stops the pass under way, so nothing is pruned by the old ones after it. */
@@ -116,10 +116,17 @@ export class RetentionTask {
     const started = performance.now();
     const config = this.#deps.config();
     const { mode, resetArchiveRetention } = config.session.maintenance;
-    const { runRetention, logRetention } = config.gateway.maintenance;
+    const { runRetention, logRetention, cronRunRetention, cronRunsPerJob, taskRetention } =
+      config.gateway.maintenance;
     const dryRun = mode === 'warn';
     const now = this.#deps.now();
-    const policy = { runs: runRetention, resetArchives: resetArchiveRetention };
+    const policy: RetentionPolicy = {
+      runs: runRetention,
+      resetArchives: resetArchiveRetention,
+      cronRuns: cronRunRetention,
+      cronRunsPerJob,
+      tasks: taskRetention,
+    };
     const pruned = await this.#deps.store.prune(policy, now, { dryRun, signal });
     const { logFile } = this.#deps;
     let logArchives = 0;
@@ -139,8 +146,19 @@ export class RetentionTask {
 
   /** One line per pass: info when it pruned something, warn when warn mode found something, else debug. */
   #log(report: MaintenanceReport): void {
-    const { idempotency, runs, resetArchives, logArchives, batches, durationMs, complete } = report;
-    const fields = { idempotency, runs, resetArchives, logArchives, batches, durationMs, complete };
+    const { idempotency, runs, resetArchives, cronRuns, tasks, logArchives, batches, durationMs, complete } =
+      report;
+    const fields = {
+      idempotency,
+      runs,
+      resetArchives,
+      cronRuns,
+      tasks,
+      logArchives,
+      batches,
+      durationMs,
+      complete,
+    };
     const found = describe(report);
     const { logger } = this.#deps;
     if (found === '') logger.debug('maintenance: nothing to prune', fields);
@@ -155,6 +173,8 @@ function describe(report: MaintenanceReport): string {
     [report.idempotency, 'idempotency record', 'idempotency records'],
     [report.runs, 'run record', 'run records'],
     [report.resetArchives, 'message of reset transcripts', 'messages of reset transcripts'],
+    [report.cronRuns, 'automation run-history entry', 'automation run-history entries'],
+    [report.tasks, 'task', 'tasks'],
     [report.logArchives, 'log archive', 'log archives'],
   ];
   return kinds

@@ -159,7 +159,7 @@ test("OpenClaw's Control UI on clawgate: Usage, Devices, Logs, Advanced (form sa
   assert.ok(requests.filter((r) => r.method === 'question.list').length <= 1, 'question.list is not polled');
 });
 
-test("OpenClaw's Control UI on clawgate: Automations create, run now, run history, edit and pause; Tasks lists the run", {
+test("OpenClaw's Control UI on clawgate: Automations create, run now, run history, edit, pause and remove; Tasks lists the run", {
   timeout: 120_000,
 }, async (t) => {
   const gw = await startTestGateway({
@@ -220,6 +220,22 @@ test("OpenClaw's Control UI on clawgate: Automations create, run now, run histor
   await page.goto(`${gw.httpUrl}/tasks#token=${gw.token}`);
   const tasks = await textWhen(page, (s) => s.includes('1 Completed'), 'the completed run on the Tasks page');
   assert.match(tasks, /News digest/);
+
+  // Remove: the row's menu (a wa-dropdown whose wa-select names the item) asks in a modal; its Remove confirms.
+  await page.goto(`${gw.httpUrl}/automations#token=${gw.token}`);
+  await textWhen(page, (s) => s.includes('News digest 2'), 'the paused job in the list');
+  await page.click('text="All" >> visible=true');
+  await page.click('[aria-label="More actions for News digest 2"]');
+  await page.click('wa-dropdown-item[value="remove"] >> visible=true');
+  await textWhen(page, (s) => s.includes('Remove "News digest 2"?'), 'the confirmation');
+  await page.click('button.btn.danger:has-text("Remove")');
+  await until(() => sent.some((r) => r.method === 'cron.remove'), 'cron.remove sent by the confirmation');
+  const gone = async () => !(await jobs()).some((j) => j.id === job.id);
+  for (const deadline = performance.now() + PAGE_WAIT_MS; !(await gone()); ) {
+    assert.ok(performance.now() < deadline, 'the job was removed');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await textWhen(page, (s) => !s.includes('News digest 2'), 'the list without the removed job');
 
   assert.deepEqual(failures(), [], 'no cron.* or tasks.* request failed');
 });

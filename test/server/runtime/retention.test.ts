@@ -32,7 +32,14 @@ import { startTestGateway } from '../../helpers/gateway.ts';
 const DAY_MS = 86_400_000;
 const NOW = Date.now();
 const KEY = 'agent:main:main';
-const NOTHING: PruneReport = { idempotency: 0, runs: 0, resetArchives: 0, batches: 0 };
+const NOTHING: PruneReport = {
+  idempotency: 0,
+  runs: 0,
+  resetArchives: 0,
+  cronRuns: 0,
+  tasks: 0,
+  batches: 0,
+};
 
 type Harness = {
   dir: string;
@@ -144,7 +151,10 @@ test('a pass prunes what is past retention, keeps the rest, logs the counts at i
       idempotency: 1,
       runs: 1,
       resetArchives: 2,
-      batches: 3,
+      cronRuns: 0,
+      tasks: 0,
+      // One per kind: idempotency, runs, reset archives, cron runs by age, by the per-job cap, tasks.
+      batches: 6,
       logArchives: 1,
       mode: 'enforce',
       complete: true,
@@ -211,6 +221,8 @@ test('warn mode deletes nothing and logs at warn what it would prune', async (t)
       idempotency: 1,
       runs: 1,
       resetArchives: 2,
+      cronRuns: 0,
+      tasks: 0,
       batches: 0,
       logArchives: 1,
       mode: 'warn',
