@@ -163,6 +163,11 @@ export type GatewayConfig = {
   cron: { enabled: boolean };
   update: { channel: UpdateChannel; checkOnStart: boolean; registryUrl: string };
   hooks: HooksConfig;
+  /**
+   * Channel blocks by channel id (`webhook`, `telegram`, a plugin's), as validated by the file schema: each
+   * channel's adapter reads and normalizes its own block.
+   */
+  channels: Record<string, unknown>;
 };
 
 /** `session.maintenance.mode` (OpenClaw's): `warn` only logs what a pass would prune. */
