@@ -107,7 +107,7 @@ export type ChannelAccountContext = {
    * Keeps an outbound message the network refused after every retry, for the operator (`channels.deadLetters.list`,
    * the account's `deadLetters` count in `channels.status`). Never rejects.
    */
-  deadLetter(entry: DeadLetterEntry): Promise<void>;
+  deadLetter?(entry: DeadLetterEntry): Promise<void>;
 };
 
 export type DeadLetterEntry = {

@@ -228,6 +228,6 @@ async function deliver(
       break;
     }
   }
-  await ctx.deadLetter({ chatId: message.chatId, payload, attempts: made, error });
+  await ctx.deadLetter?.({ chatId: message.chatId, payload, attempts: made, error });
   throw new Error(`the reply POST failed after ${made} attempt(s): ${error}`);
 }
