@@ -166,6 +166,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     owner: bootId,
     config: () => configState.config,
     now: Date.now,
+    deliver: async (request) => (await import('../../channels/outbound.ts')).deliverText(channels, request),
   });
   const sessionsPath = join(paths.stateDir, 'sessions');
   let healthCache: HealthSnapshot | undefined;
