@@ -28,7 +28,8 @@ export async function announce(
   delivery: CronDelivery | undefined,
   text: string | undefined,
 ): Promise<Announced> {
-  if (!delivery || delivery.mode !== 'announce' || !delivery.channel) return { deliveryStatus: 'not-requested' };
+  if (delivery?.mode !== 'announce' || !delivery.channel)
+    return { deliveryStatus: 'not-requested' };
   const intended: CronDeliveryTrace['intended'] = {
     channel: delivery.channel,
     to: delivery.to ?? null,
@@ -64,7 +65,13 @@ export async function announce(
       deliveryStatus: 'delivered',
       delivery: {
         intended,
-        resolved: { ...intended, channel: sent.channel, accountId: sent.accountId, to: sent.chatId, ok: true },
+        resolved: {
+          ...intended,
+          channel: sent.channel,
+          accountId: sent.accountId,
+          to: sent.chatId,
+          ok: true,
+        },
         delivered: true,
       },
     };

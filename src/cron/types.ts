@@ -39,8 +39,22 @@ export type CronDelivery = {
 
 /** Where a run's announcement went (OpenClaw's CronRunLogEntry.delivery). */
 export type CronDeliveryTrace = {
-  intended: { channel?: string; to?: string | null; accountId?: string; threadId?: string; source: 'explicit' };
-  resolved?: { channel?: string; to?: string | null; accountId?: string; threadId?: string; source: 'explicit'; ok: boolean; error?: string };
+  intended: {
+    channel?: string;
+    to?: string | null;
+    accountId?: string;
+    threadId?: string;
+    source: 'explicit';
+  };
+  resolved?: {
+    channel?: string;
+    to?: string | null;
+    accountId?: string;
+    threadId?: string;
+    source: 'explicit';
+    ok: boolean;
+    error?: string;
+  };
   delivered: boolean;
 };
 
