@@ -28,8 +28,7 @@ export async function announce(
   delivery: CronDelivery | undefined,
   text: string | undefined,
 ): Promise<Announced> {
-  if (delivery?.mode !== 'announce' || !delivery.channel)
-    return { deliveryStatus: 'not-requested' };
+  if (delivery?.mode !== 'announce' || !delivery.channel) return { deliveryStatus: 'not-requested' };
   const intended: CronDeliveryTrace['intended'] = {
     channel: delivery.channel,
     to: delivery.to ?? null,

@@ -291,6 +291,13 @@ test('channels.stop, channels.start and channels.logout; probe; status fields; c
     detailLabel: 'Fake network',
   });
 
+  const health = await call(client, 'health', { probe: true });
+  assert.deepEqual(health.channelOrder, ['fake']);
+  assert.deepEqual(health.channelLabels, { fake: 'Fake' });
+  const fakeHealth = (health.channels as Record<string, Obj>).fake;
+  assert.equal(fakeHealth?.running, true);
+  assert.deepEqual(Object.keys(fakeHealth?.accounts as Obj), ['default', 'second']);
+
   const stopped = await call(client, 'channels.stop', { channel: 'fake', accountId: 'second' });
   assert.deepEqual(stopped, { channel: 'fake', accountId: 'second', stopped: true });
   const after = ((await call(client, 'channels.status', {})).channelAccounts as Record<string, Obj[]>).fake;
