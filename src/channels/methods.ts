@@ -200,7 +200,7 @@ export const channelsMethods = defineMethods({
             : 'invalid send params: text or media is required',
         );
       }
-      const channel = params.channel?.trim().toLowerCase() || onlyChannel(gateway);
+      const channel = params.channel?.trim().toLowerCase() || onlyChannel(gateway, params.to);
       const { deliverText } = await import('./outbound.ts');
       return idempotent(gateway, 'send', params.idempotencyKey, inflightOf(gateway.channels), async () => {
         const delivered = await deliverText(gateway.channels, {
@@ -261,7 +261,7 @@ export const channelsMethods = defineMethods({
 });
 
 /** `send` without `channel`: the one channel with a running account, as OpenClaw picks the sole configured one. */
-function onlyChannel(gateway: HandlerContext): string {
+function onlyChannel(gateway: HandlerContext, to: string): string {
   const running = [
     ...new Set(
       gateway.channels
@@ -271,11 +271,12 @@ function onlyChannel(gateway: HandlerContext): string {
     ),
   ];
   if (running.length === 1) return running[0] as string;
-  throw new GatewayError(
-    'INVALID_REQUEST',
-    running.length === 0
-      ? 'send: no channel is running; configure one (see docs/channels.md)'
-      : `send: channel required (running: ${running.join(', ')})`,
-    running.length === 0 ? { details: { code: 'CHANNEL_UNAVAILABLE' } } : {},
-  );
+  if (running.length === 0) {
+    throw new GatewayError(
+      'UNAVAILABLE',
+      `send: no channel can deliver to ${to}: no messaging channel is running (see docs/channels.md)`,
+      { details: { code: 'CHANNEL_UNAVAILABLE' } },
+    );
+  }
+  throw new GatewayError('INVALID_REQUEST', `send: channel required (running: ${running.join(', ')})`);
 }
