@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { BodyError, readBody } from '../../server/http/read-body.ts';
 import { sendJson } from '../../server/http/respond.ts';
@@ -11,7 +11,7 @@ import type {
   SentMessage,
 } from '../channel-types.ts';
 import { WEBHOOK_CHANNEL_ID, type WebhookSettings } from './config.ts';
-import { postJson, retryAfterMs } from './post.ts';
+import { postJson, receiverAgent, retryAfterMs } from './post.ts';
 import { checkSignature, SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from './signature.ts';
 
 /** An inbound body must arrive within this (a trickling sender must not hold the request open). */
@@ -76,6 +76,7 @@ export async function startWebhookAccount(
 ): Promise<ChannelAccountHandle> {
   const settings = ctx.account.settings as WebhookSettings;
   const url = new URL(settings.url);
+  const agent = receiverAgent(url);
   const sleep = options.sleep ?? realSleep;
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
@@ -91,7 +92,7 @@ export async function startWebhookAccount(
     `receiving at POST ${String(ctx.account.statusFields?.webhookPath)}, replying to ${url.origin}`,
   );
   return {
-    send: (message) => track(deliver(ctx, settings, url, message, sleep)),
+    send: (message) => track(deliver(ctx, settings, { agent, url }, message, sleep)),
     handleRequest: (req, res) => {
       track(handleInbound(ctx, settings, req, res)).catch((error: unknown) => {
         ctx.logger.error('an inbound request failed', { error: (error as Error).stack });
@@ -103,6 +104,7 @@ export async function startWebhookAccount(
     stop: async () => {
       // The manager has aborted ctx.signal: back-off sleeps end and their messages are dead-lettered.
       await Promise.allSettled([...inflight]);
+      agent.destroy();
     },
   };
 }
@@ -168,7 +170,7 @@ const RETRYABLE_STATUS = new Set([408, 425, 429]);
 async function deliver(
   ctx: ChannelAccountContext,
   settings: WebhookSettings,
-  url: URL,
+  receiver: { agent: Agent; url: URL },
   message: OutboundMessage,
   sleep: Sleep,
 ): Promise<SentMessage> {
@@ -196,7 +198,8 @@ async function deliver(
     let waitMs: number | undefined;
     try {
       const res = await postJson(
-        url,
+        receiver.agent,
+        receiver.url,
         body,
         {
           [SIGNATURE_HEADER]: signBody(settings.secret, timestamp, body),

@@ -1,5 +1,5 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 export type PostResponse = {
   status: number;
@@ -10,11 +10,18 @@ export type PostResponse = {
 /** Bytes of a receiver's answer kept (for the error message); the rest is read and dropped. */
 const MAX_RESPONSE_BYTES = 16 * 1024;
 
-/**
- * One POST of a JSON body, on a connection of its own that closes with the answer (no keep-alive pool stays
- * behind after the account stops). Rejects on a network error, a timeout, or `signal`.
- */
+/** Sockets kept open to one receiver: replies to many chats at once reuse them instead of a handshake each. */
+const MAX_SOCKETS = 16;
+
+/** A keep-alive pool for one account's receiver; the account destroys it when it stops. */
+export function receiverAgent(url: URL): HttpAgent {
+  const options = { keepAlive: true, maxSockets: MAX_SOCKETS };
+  return url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+}
+
+/** One POST of a JSON body through `agent`. Rejects on a network error, a timeout, or `signal`. */
 export function postJson(
+  agent: HttpAgent,
   url: URL,
   body: string,
   headers: Record<string, string>,
@@ -25,7 +32,7 @@ export function postJson(
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(url, {
       method: 'POST',
-      agent: false,
+      agent,
       signal,
       timeout: timeoutMs,
       headers: {
