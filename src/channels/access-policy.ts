@@ -5,7 +5,10 @@ import type { ChannelAccess, InboundMessage } from './channel-types.ts';
  * sender under `dmPolicy: "pairing"` (it gets a pairing code, its message is not processed); `drop` is refused
  * silently, with the reason for the log.
  */
-export type AccessDecision = { action: 'accept' } | { action: 'pair' } | { action: 'drop'; reason: string };
+export type AccessDecision =
+  | { action: 'accept' }
+  | { action: 'pair' }
+  | { action: 'drop'; reason: string; mention?: true };
 
 const ACCEPT: AccessDecision = { action: 'accept' };
 const drop = (reason: string): AccessDecision => ({ action: 'drop', reason });
@@ -69,7 +72,9 @@ function groupDecision(channel: string, access: ChannelAccess, message: InboundM
     if (!listed(channel, senders, message.senderId)) return drop('sender not allowed in this group');
   }
   const requireMention = entry?.requireMention ?? access.requireMention;
-  if (requireMention && message.wasMentioned !== true) return drop('not mentioned (requireMention)');
+  if (requireMention && message.wasMentioned !== true) {
+    return { action: 'drop', reason: 'not mentioned (requireMention)', mention: true };
+  }
   return ACCEPT;
 }
 

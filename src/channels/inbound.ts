@@ -79,9 +79,9 @@ export class InboundPipeline {
     const approved = await this.#approved(record);
     const decision = decideAccess(record.channel, record.account.access, message, approved);
     if (decision.action === 'drop') {
-      record.logger.info(
-        `dropped a message from ${message.senderId} in ${message.chatId}: ${decision.reason}`,
-      );
+      // Unmentioned group chatter is the normal case, not news: only at debug.
+      const log = decision.mention ? record.logger.debug : record.logger.info;
+      log(`dropped a message from ${message.senderId} in ${message.chatId}: ${decision.reason}`);
       return;
     }
     if (decision.action === 'pair') return this.#pair(record, message);
