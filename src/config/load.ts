@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import JSON5 from 'json5';
 import { listAgents } from '../agents/registry.ts';
 import { compileSchema, describeIssues, loadSchemas } from '../protocol/validators.ts';
+import { checkChannels } from './channels-check.ts';
 import { ConfigError } from './config-error.ts';
 import { defaultConfig } from './defaults.ts';
 import { parseDuration } from './duration.ts';
@@ -172,6 +173,7 @@ export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: Config
   checkBindings(config);
   checkHeartbeats(config);
   checkHooks(config, env);
+  checkChannels(config, env);
   return config;
 }
 

@@ -4,6 +4,7 @@ import { loadSchemas } from '../protocol/validators.ts';
 import { ADMIN, READ } from '../server/authz/access.ts';
 import type { HandlerContext } from '../server/context.ts';
 import { defineMethods } from '../server/method-types.ts';
+import { CHANNEL_SECRET_KEYS } from './channels-check.ts';
 import { ConfigError } from './config-error.ts';
 import { changedPaths, leafPaths } from './diff.ts';
 import type { ConfigChange } from './reload.ts';
@@ -49,6 +50,17 @@ function secretPaths(obj: Obj): string[][] {
   const providers = getPath(obj, ['models', 'providers']);
   if (isObj(providers))
     for (const id of Object.keys(providers)) paths.push(['models', 'providers', id, 'apiKey']);
+  // Channel credentials, at a channel's root and in each of its accounts.
+  const channels = getPath(obj, ['channels']);
+  if (isObj(channels)) {
+    for (const [id, block] of Object.entries(channels)) {
+      if (!isObj(block)) continue;
+      for (const key of CHANNEL_SECRET_KEYS) paths.push(['channels', id, key]);
+      if (isObj(block.accounts))
+        for (const account of Object.keys(block.accounts))
+          for (const key of CHANNEL_SECRET_KEYS) paths.push(['channels', id, 'accounts', account, key]);
+    }
+  }
   return paths;
 }
 

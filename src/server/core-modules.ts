@@ -1,4 +1,6 @@
 import { agentsModule } from '../agents/module.ts';
+import { channelsModule } from '../channels/module.ts';
+import { webhookChannelModule } from '../channels/webhook/module.ts';
 import { chatModule } from '../chat/module.ts';
 import { configModule } from '../config/module.ts';
 import { cronModule } from '../cron/module.ts';
@@ -31,6 +33,8 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   cronModule,
   updateModule,
   hooksModule,
+  channelsModule,
+  webhookChannelModule,
 ];
 
 /** The one scope `clawgate call` asks for: what the core method declares, admin for a method it does not know. */

@@ -869,7 +869,7 @@ test('agent answers twice on one request id (accepted, then the result); agent.w
   assert.equal(client.frames.filter((f) => f.type === 'res' && f.id === 'agent-req').length, 2);
 });
 
-test('send has no channel to deliver through; diagnostics.lanes; attachments over the limit are refused before anything is stored', async (t) => {
+test('send without a running channel is UNAVAILABLE; diagnostics.lanes; attachments over the limit are refused before anything is stored', async (t) => {
   const gw = await startTestGateway({
     config: { ...FAST, gateway: { limits: { attachmentMaxBytes: 100 } } },
   });
@@ -884,6 +884,7 @@ test('send has no channel to deliver through; diagnostics.lanes; attachments ove
   const send = await callError(client, 'send', sendParams);
   assert.equal(send.code, 'UNAVAILABLE');
   assert.match(send.message, /no channel can deliver to \+15550001111/);
+  assert.equal(send.details?.code, 'CHANNEL_UNAVAILABLE');
 
   const lanes = await call<{
     ts: number;
