@@ -7,6 +7,7 @@ import {
   LOG_MAX_FILES,
   LOG_RETENTION_MS,
   MAINTENANCE_INTERVAL_MS,
+  PLUGIN_LOAD_TIMEOUT_MS,
   RESET_ARCHIVE_RETENTION_MS,
   RUN_RETENTION_MS,
 } from './limits.ts';
@@ -67,5 +68,12 @@ export function defaultConfig(): GatewayConfig {
     cron: { enabled: true },
     update: { channel: 'stable', checkOnStart: true, registryUrl: DEFAULT_UPDATE_REGISTRY_URL },
     hooks: { enabled: false, path: DEFAULT_HOOKS_PATH, allowRequestSessionKey: false, mappings: [] },
+    plugins: {
+      enabled: true,
+      allow: [],
+      deny: [],
+      load: { paths: [], timeoutMs: PLUGIN_LOAD_TIMEOUT_MS },
+      entries: {},
+    },
   };
 }
