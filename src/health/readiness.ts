@@ -4,6 +4,8 @@
  */
 export class Readiness {
   #pending = new Set<string>(['startup-sidecars']);
+  /** Failed cleanly (a plugin that threw or timed out): reported by `/readyz`, but not holding readiness back. */
+  #degraded = new Map<string, string>();
   #draining = false;
 
   markStarted(): void {
@@ -13,6 +15,16 @@ export class Readiness {
   setFailing(name: string, failing: boolean): void {
     if (failing) this.#pending.add(name);
     else this.#pending.delete(name);
+  }
+
+  /** `reason` marks `name` as failed-but-not-blocking; `undefined` clears it. */
+  setDegraded(name: string, reason: string | undefined): void {
+    if (reason === undefined) this.#degraded.delete(name);
+    else this.#degraded.set(name, reason);
+  }
+
+  degraded(): { name: string; reason: string }[] {
+    return [...this.#degraded].map(([name, reason]) => ({ name, reason }));
   }
 
   startDraining(): void {
