@@ -14,6 +14,7 @@ import { HealthState } from '../../health/health-state.ts';
 import { Readiness } from '../../health/readiness.ts';
 import { HookIngress } from '../../hooks/hook-ingress.ts';
 import type { Logger } from '../../logging/logger.ts';
+import { PluginSystem } from '../../plugins/plugin-system.ts';
 import { PresenceRegistry } from '../../presence/presence-registry.ts';
 import { serializeOnce } from '../../protocol/frames.ts';
 import { mainSessionKey } from '../../routing/session-key.ts';
@@ -176,6 +177,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     lanes,
     automation,
     hooks: new HookIngress(),
+    plugins: new PluginSystem(),
     devices,
     secrets: new AuthSecretSource({
       configPath: paths.configPath,
