@@ -172,6 +172,15 @@ export const pluginsMethods = defineMethods({
     },
   },
 
+  /**
+   * OpenClaw 2026.9's catalog of installable plugins (ClawHub discovery). clawgate installs nothing, so its catalog
+   * is empty; the Control UI's Plugins page then shows no error, and Settings → Plugins lists what is loaded.
+   */
+  'plugins.catalog.browse': {
+    access: READ,
+    handler: () => ({ items: [] }),
+  },
+
   /** Control UI contributions plugins declare; clawgate's plugins declare none. */
   'plugins.uiDescriptors': {
     access: READ,

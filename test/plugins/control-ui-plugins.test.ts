@@ -9,8 +9,8 @@ import { EXAMPLES } from './plugin-helpers.ts';
 
 /**
  * OpenClaw's real Control UI (its 2026.9.6 build) on a clawgate with the example plugins loaded, in headless
- * Chromium: Settings → Plugins lists what clawgate loaded, a plugin's page shows it, and its Disable button
- * goes through plugins.setEnabled. Strings, not functions, run in the page (no DOM types here).
+ * Chromium: the Plugins page shows an empty catalog without error, Settings → Plugins lists what clawgate loaded,
+ * a plugin's page shows it, and its Disable button goes through plugins.setEnabled. Strings, not functions, run in the page (no DOM types here).
  */
 const { controlUiDir } = ensureOpenClaw();
 const PAGE_WAIT_MS = 20_000;
@@ -48,7 +48,7 @@ function recordAnswers(page: Page): { method: string; ok: boolean; error?: unkno
   return answers;
 }
 
-test("OpenClaw's Control UI: Settings → Plugins lists the plugins clawgate loaded; Disable applies live", {
+test("OpenClaw's Control UI: the Plugins page shows an empty catalog; Settings → Plugins lists the plugins clawgate loaded; Disable applies live", {
   timeout: 120_000,
 }, async (t) => {
   const gw = await startTestGateway({
@@ -61,6 +61,14 @@ test("OpenClaw's Control UI: Settings → Plugins lists the plugins clawgate loa
   const context = await launchChromium(t);
   const page = context.pages()[0] ?? (await context.newPage());
   const answers = recordAnswers(page);
+
+  // The Plugins page browses OpenClaw's plugin catalog (ClawHub): clawgate's is empty, and no error is shown.
+  await page.goto(`${gw.httpUrl}/plugins#token=${gw.token}`);
+  await textWhen(page, (s) => s.includes('Featured'), 'the Plugins page');
+  const catalog = () => answers.find((a) => a.method === 'plugins.catalog.browse');
+  await textWhen(page, () => catalog() !== undefined, 'the catalog request');
+  assert.equal(catalog()?.ok, true);
+  assert.doesNotMatch(await page.evaluate<string>('document.body.innerText'), /unknown method/);
 
   await page.goto(`${gw.httpUrl}/settings/plugins#token=${gw.token}`);
   const list = await textWhen(
