@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -44,7 +45,10 @@ export function supportedSdkSubpaths(): string[] {
 
 /** Serves `rootDir`'s imports from now on (and installs the hooks the first time). */
 export function addPluginRoot(rootDir: string): void {
-  roots.add(pathToFileURL(rootDir.endsWith(sep) ? rootDir : `${rootDir}${sep}`).href);
+  // Node resolves modules to their real path, so a plugin reached through a symlink is known by both.
+  for (const dir of new Set([rootDir, realpathSync(rootDir)])) {
+    roots.add(pathToFileURL(dir.endsWith(sep) ? dir : `${dir}${sep}`).href);
+  }
   if (installed) return;
   installed = true;
   (globalThis as Record<string, unknown>)[SYNTHETIC_GLOBAL] = SYNTHETIC;
@@ -83,7 +87,7 @@ function resolvePluginImport(specifier: string, context: ResolveContext, next: N
     if (!fallback) throw error;
     resolved = fallback;
   }
-  return carryGeneration(resolved, parent, root);
+  return carryGeneration(resolved, parent);
 }
 
 function fallbackResolve(
@@ -103,10 +107,15 @@ function fallbackResolve(
   }
 }
 
-function carryGeneration(resolved: Resolved, parent: string, root: string): Resolved {
+function carryGeneration(resolved: Resolved, parent: string): Resolved {
   const query = new URL(parent).searchParams.get(GENERATION);
   const url = resolved.url;
-  if (query === null || !url.startsWith(root) || url.includes('?') || url.includes('/node_modules/')) {
+  if (
+    query === null ||
+    pluginRootOf(url) === undefined ||
+    url.includes('?') ||
+    url.includes('/node_modules/')
+  ) {
     return resolved;
   }
   return { ...resolved, url: `${url}?${GENERATION}=${query}` };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { admin } from '../helpers/admin.ts';
@@ -182,4 +182,14 @@ test('plugin code: typebox from the pluginâ€™s own node_modules, else clawgateâ€
     /tool secret_tool is not declared: add it to contracts\.tools/,
   );
   assert.match(errors['wrong-id'] ?? '', /says id someone-else but openclaw\.plugin\.json says wrong-id/);
+});
+
+test('a plugin reached through a symlinked folder resolves its SDK and TypeScript imports (Node loads it by its real path)', async (t) => {
+  const dir = pluginDir(t);
+  symlinkSync(EXAMPLES.channel, join(dir, 'linked'));
+  const gw = await startTestGateway({ config: { plugins: { load: { paths: [join(dir, 'linked')] } } } });
+  t.after(() => gw.close());
+  const client = await admin(t, gw);
+  const outbox = await client.request('loopback-chat.outbox', {});
+  assert.equal(outbox.ok, true, JSON.stringify(outbox.error));
 });
