@@ -128,7 +128,11 @@ test('a channel plugin (defineChannelPluginEntry + createChatChannelPlugin) regi
   assert.deepEqual(declared.cliCommands, ['loopback-chat']);
 
   // A channel plugin's change waits for a restart: the channel manager starts channels at boot.
-  const off = await client.request('plugins.setEnabled', { pluginId: 'loopback-chat', enabled: false });
+  const off = await client.request(
+    'plugins.setEnabled',
+    { pluginId: 'loopback-chat', enabled: false },
+    30_000,
+  );
   assert.equal(off.ok, true, JSON.stringify(off.error));
   assert.equal((off.payload as { restartRequired: boolean }).restartRequired, true);
   assert.equal(ctx.registry.channels().length, 1);
