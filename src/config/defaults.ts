@@ -9,6 +9,7 @@ import {
   LOG_MAX_FILES,
   LOG_RETENTION_MS,
   MAINTENANCE_INTERVAL_MS,
+  PLUGIN_LOAD_TIMEOUT_MS,
   RESET_ARCHIVE_RETENTION_MS,
   RUN_RETENTION_MS,
   TASK_RETENTION_MS,
@@ -74,5 +75,12 @@ export function defaultConfig(): GatewayConfig {
     update: { channel: 'stable', checkOnStart: true, registryUrl: DEFAULT_UPDATE_REGISTRY_URL },
     hooks: { enabled: false, path: DEFAULT_HOOKS_PATH, allowRequestSessionKey: false, mappings: [] },
     channels: {},
+    plugins: {
+      enabled: true,
+      allow: [],
+      deny: [],
+      load: { paths: [], timeoutMs: PLUGIN_LOAD_TIMEOUT_MS },
+      entries: {},
+    },
   };
 }

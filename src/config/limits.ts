@@ -120,6 +120,12 @@ export const UPDATE_CHECK_TIMEOUT_MS = 10_000;
  */
 export const UPDATE_CHECK_MAX_BYTES = 1024 * 1024;
 
+/**
+ * What one plugin has to load, register and start its services (`plugins.load.timeoutMs`): start-up waits for
+ * plugins (the seed's readiness rule), so a hung plugin is given up on and disabled instead of holding it.
+ */
+export const PLUGIN_LOAD_TIMEOUT_MS = 10_000;
+
 /** The overridable limits as the config file names them (`gateway.limits.<name>`). */
 export type GatewayLimits = {
   maxPreauthPayloadBytes: number;

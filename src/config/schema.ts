@@ -623,6 +623,42 @@ export const ConfigFileSchema = Type.Object(
       },
     ),
     channels: ChannelsSchema,
+    plugins: section(
+      'Plugins',
+      'OpenClaw plugins (openclaw.plugin.json) loaded from plugins.load.paths; see docs/plugins.md. Applied live.',
+      {
+        enabled: key('Enabled', 'Load plugins at all; false loads none.', Bool),
+        allow: key('Allow', 'Only these plugin ids load; empty: every plugin found.', Strings),
+        deny: key('Deny', 'These plugin ids never load; beats allow.', Strings),
+        load: section('Loading', 'Where plugins are found and how long one may take to load.', {
+          paths: key(
+            'Paths',
+            'Plugin folders, or folders of plugin folders; relative paths are from the config file.',
+            Strings,
+          ),
+          timeoutMs: key(
+            'Load timeout',
+            'Milliseconds one plugin has to load, register and start its services; then it is disabled.',
+            Ms,
+          ),
+        }),
+        entries: key(
+          'Entries',
+          'Per plugin id: enabled, and config (checked against the plugin’s configSchema).',
+          Type.Record(
+            NonEmpty,
+            closed({
+              enabled: key('Enabled', 'false keeps this plugin from loading.', Bool),
+              config: key(
+                'Config',
+                'The plugin’s own settings, as its manifest configSchema describes them.',
+                Type.Record(Type.String(), Type.Unknown()),
+              ),
+            }),
+          ),
+        ),
+      },
+    ),
     // OpenClaw's Control UI keeps its operator's display preferences here; the gateway only stores them.
     ui: section(
       'Control UI appearance',

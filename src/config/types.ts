@@ -114,6 +114,24 @@ export type HooksConfig = {
   mappings: HookMappingConfig[];
 };
 
+/** `plugins.entries.<id>` (OpenClaw's keys clawgate reads). */
+export type PluginEntryConfig = {
+  enabled?: boolean;
+  /** Validated against the plugin's manifest `configSchema` before the plugin loads. */
+  config?: Record<string, unknown>;
+};
+
+/** `plugins.*`: which OpenClaw plugins load, from where, and their settings (see docs/plugins.md). */
+export type PluginsConfig = {
+  enabled: boolean;
+  /** Non-empty: only these ids load. */
+  allow: string[];
+  /** Never load these (beats `allow`). */
+  deny: string[];
+  load: { paths: string[]; timeoutMs: number };
+  entries: Record<string, PluginEntryConfig>;
+};
+
 /** The config after defaults, env and flags are applied: what the gateway runs with. */
 export type GatewayConfig = {
   gateway: {
@@ -176,6 +194,7 @@ export type GatewayConfig = {
    * channel's adapter reads and normalizes its own block.
    */
   channels: Record<string, unknown>;
+  plugins: PluginsConfig;
 };
 
 /** `session.maintenance.mode` (OpenClaw's): `warn` only logs what a pass would prune. */

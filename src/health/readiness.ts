@@ -6,6 +6,8 @@ export class Readiness {
   #pending = new Set<string>(['startup-sidecars']);
   /** Started but unable to serve (a channel account that failed): `/readyz` says so; methods keep working. */
   #unhealthy = new Map<string, unknown>();
+  /** Failed cleanly (a plugin that threw or timed out): reported by `/readyz`, but not holding readiness back. */
+  #degraded = new Map<string, string>();
   #draining = false;
 
   markStarted(): void {
@@ -35,6 +37,16 @@ export class Readiness {
   /** What is unhealthy, by name. */
   unhealthy(): Record<string, unknown> {
     return Object.fromEntries(this.#unhealthy);
+  }
+
+  /** `reason` marks `name` as failed-but-not-blocking; `undefined` clears it. */
+  setDegraded(name: string, reason: string | undefined): void {
+    if (reason === undefined) this.#degraded.delete(name);
+    else this.#degraded.set(name, reason);
+  }
+
+  degraded(): { name: string; reason: string }[] {
+    return [...this.#degraded].map(([name, reason]) => ({ name, reason }));
   }
 
   startDraining(): void {

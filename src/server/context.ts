@@ -11,6 +11,7 @@ import type { HealthState } from '../health/health-state.ts';
 import type { Readiness } from '../health/readiness.ts';
 import type { HookIngress } from '../hooks/hook-ingress.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { PluginSystem } from '../plugins/plugin-system.ts';
 import type { PresenceRegistry } from '../presence/presence-registry.ts';
 import type { SessionEvents } from '../sessions/session-events.ts';
 import type { SessionService } from '../sessions/session-service.ts';
@@ -68,6 +69,8 @@ export type GatewayContext = {
   readonly channels: ChannelManager;
   /** Channel state, DM pairing, handled commands and dead letters. */
   readonly channelStore: ChannelStore;
+  /** Loaded plugins, their records and tools; the loader itself loads only once a plugin is configured. */
+  readonly plugins: PluginSystem;
   /** Set by start-up once the listener is bound. */
   boundPort: number;
   tlsFingerprint: string | undefined;

@@ -8,6 +8,7 @@ import { devicesModule } from '../devices/module.ts';
 import { healthModule } from '../health/module.ts';
 import { hooksModule } from '../hooks/module.ts';
 import { loggingModule } from '../logging/module.ts';
+import { pluginsModule } from '../plugins/module.ts';
 import { presenceModule } from '../presence/module.ts';
 import { sessionsModule } from '../sessions/module.ts';
 import { updateModule } from '../update/module.ts';
@@ -35,6 +36,7 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   hooksModule,
   channelsModule,
   webhookChannelModule,
+  pluginsModule,
 ];
 
 /** The one scope `clawgate call` asks for: what the core method declares, admin for a method it does not know. */

@@ -124,6 +124,29 @@ export class GatewayRegistry {
     }
   }
 
+  /**
+   * Takes back what `register(module)` added, for a plugin disabled or replaced while the gateway runs: its
+   * methods, events, routes and channels, each only while it is still the module's own. Services are not taken
+   * back; a plugin's are started and stopped by the plugin host, not listed here.
+   */
+  unregister(module: GatewayModule): void {
+    for (const [name, definition] of Object.entries(module.methods ?? {})) {
+      if (this.#methods.get(name) === definition) this.#methods.delete(name);
+    }
+    for (const [name, definition] of Object.entries(module.events ?? {})) {
+      if (this.#events.get(name) === definition) this.#events.delete(name);
+    }
+    for (const route of module.routes ?? []) {
+      const index = this.#routes.indexOf(route);
+      if (index >= 0) this.#routes.splice(index, 1);
+    }
+    for (const adapter of module.channels ?? []) {
+      if (this.#channels.get(adapter.id)?.adapter === adapter) this.#channels.delete(adapter.id);
+    }
+    this.#advertised = undefined;
+    this.#orderedRoutes = undefined;
+  }
+
   /** `owner` names who registers (core namespace or plugin id), so a clash says who collided. */
   registerMethods(owner: string, methods: MethodDefinitions): void {
     for (const [name, definition] of Object.entries(methods)) {

@@ -25,12 +25,19 @@ function readiness(ctx: GatewayContext, req: IncomingMessage, res: ServerRespons
       ? {
           ready,
           failing: ctx.readiness.failing(),
+          ...degradedField(ctx),
           uptimeMs: ctx.now() - ctx.startedAt,
           eventLoop: ctx.healthSnapshot().eventLoop,
           ...(Object.keys(unhealthy).length > 0 ? { unhealthy } : {}),
         }
       : { ready };
   sendJson(res, ready ? 200 : 503, body);
+}
+
+/** What failed cleanly without blocking readiness (a disabled plugin), when anything did. */
+function degradedField(ctx: GatewayContext): { degraded?: { name: string; reason: string }[] } {
+  const degraded = ctx.readiness.degraded();
+  return degraded.length > 0 ? { degraded } : {};
 }
 
 function startup(ctx: GatewayContext, _req: IncomingMessage, res: ServerResponse): void {

@@ -17,6 +17,7 @@ import { HealthState } from '../../health/health-state.ts';
 import { Readiness } from '../../health/readiness.ts';
 import { HookIngress } from '../../hooks/hook-ingress.ts';
 import type { Logger } from '../../logging/logger.ts';
+import { PluginSystem } from '../../plugins/plugin-system.ts';
 import { PresenceRegistry } from '../../presence/presence-registry.ts';
 import { serializeOnce } from '../../protocol/frames.ts';
 import { mainSessionKey } from '../../routing/session-key.ts';
@@ -199,6 +200,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     hooks: new HookIngress(),
     channels,
     channelStore,
+    plugins: new PluginSystem(),
     devices,
     secrets: new AuthSecretSource({
       configPath: paths.configPath,
