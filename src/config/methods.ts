@@ -49,6 +49,16 @@ function secretPaths(obj: Obj): string[][] {
   const providers = getPath(obj, ['models', 'providers']);
   if (isObj(providers))
     for (const id of Object.keys(providers)) paths.push(['models', 'providers', id, 'apiKey']);
+  const telegram = getPath(obj, ['channels', 'telegram']);
+  if (isObj(telegram)) {
+    paths.push(['channels', 'telegram', 'botToken'], ['channels', 'telegram', 'webhookSecret']);
+    paths.push(['channels', 'telegram', 'envBotToken']);
+    const accounts = isObj(telegram.accounts) ? Object.keys(telegram.accounts) : [];
+    for (const id of accounts) {
+      paths.push(['channels', 'telegram', 'accounts', id, 'botToken']);
+      paths.push(['channels', 'telegram', 'accounts', id, 'webhookSecret']);
+    }
+  }
   return paths;
 }
 

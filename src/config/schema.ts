@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { TelegramChannelSchema } from '../channels/telegram/telegram-schema.ts';
 import { DURATION_PATTERN } from './duration.ts';
 import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX } from './limits.ts';
 import {
@@ -501,6 +502,9 @@ export const ConfigFileSchema = Type.Object(
         ),
       },
     ),
+    channels: section('Channels', 'Messaging networks the gateway answers on.', {
+      telegram: opt(TelegramChannelSchema),
+    }),
     // OpenClaw's Control UI keeps its operator's display preferences here; the gateway only stores them.
     ui: section(
       'Control UI appearance',

@@ -1,3 +1,4 @@
+import type { TelegramChannelConfig } from '../channels/telegram/telegram-config.ts';
 import type { GatewayLimits } from './limits.ts';
 
 export const AUTH_MODES = ['token', 'password', 'none', 'trusted-proxy'] as const;
@@ -163,6 +164,8 @@ export type GatewayConfig = {
   cron: { enabled: boolean };
   update: { channel: UpdateChannel; checkOnStart: boolean; registryUrl: string };
   hooks: HooksConfig;
+  /** Messaging networks; each block as the file has it, secrets resolved at load. */
+  channels?: { telegram?: TelegramChannelConfig };
 };
 
 /** `session.maintenance.mode` (OpenClaw's): `warn` only logs what a pass would prune. */
