@@ -79,6 +79,12 @@ export class FakeBotApi {
   #port = 0;
   #nextUpdateId = 1000;
   #updates: Update[] = [];
+  /** Updates served once more regardless of the offset (a re-delivery after a crash). */
+  #replay: Update[] = [];
+  #replayed = 0;
+  #replayServed = 0;
+  /** Injected failures served so far, by error code. */
+  readonly failuresServed = new Map<number, number>();
   #waiter: Waiter | undefined;
   #chats = new Map<number, Chat>();
   #messages = new Map<string, Message>();
@@ -128,6 +134,26 @@ export class FakeBotApi {
     this.#updates.push({ update_id, [kind]: payload });
     this.#flush();
     return update_id;
+  }
+
+  /**
+   * Serves an update again on the next `getUpdates`, even though its id is below the offset: what Telegram does
+   * when the poller crashed before an offset confirmed it. Resolves once it was handed out.
+   */
+  async redeliver(update: Update, timeoutMs = 20_000): Promise<void> {
+    const target = ++this.#replayed;
+    this.#replay.push(update);
+    this.#flush();
+    await this.waitFor(
+      () => this.#replayServed >= target,
+      timeoutMs,
+      `re-delivery of update ${update.update_id}`,
+    );
+  }
+
+  /** The update with this id, while Telegram still holds it. */
+  update(updateId: number): Update | undefined {
+    return this.#updates.find((update) => update.update_id === updateId);
   }
 
   /** A user's direct message to the bot. Returns the update and the message. */
@@ -237,7 +263,10 @@ export class FakeBotApi {
       if (token !== this.token)
         return reply(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
       const failure = this.#failures.get(method)?.shift();
-      if (failure) return reply(res, failure.error_code, { ok: false, ...failure });
+      if (failure) {
+        this.failuresServed.set(failure.error_code, (this.failuresServed.get(failure.error_code) ?? 0) + 1);
+        return reply(res, failure.error_code, { ok: false, ...failure });
+      }
       this.#dispatch(method, params, res);
     });
   }
@@ -332,12 +361,17 @@ export class FakeBotApi {
   }
 
   #select(offset: number, limit: number): Update[] {
-    if (offset < 0) return this.#updates.slice(offset).slice(0, limit);
-    return this.#updates.filter((update) => update.update_id >= offset).slice(0, limit);
+    const replay = this.#replay.slice(0, limit);
+    if (offset < 0) return [...replay, ...this.#updates.slice(offset)].slice(0, limit);
+    return [...replay, ...this.#updates.filter((update) => update.update_id >= offset)].slice(0, limit);
   }
 
   #deliver(res: ServerResponse, updates: Update[]): void {
     const now = performance.now();
+    const replayed = updates.filter((update) => this.#replay.includes(update)).length;
+    this.#replay.splice(0, replayed);
+    this.#replayServed += replayed;
+    this.#notify();
     for (const update of updates) {
       if (!this.deliveredAt.has(update.update_id)) this.deliveredAt.set(update.update_id, now);
     }
@@ -415,8 +449,9 @@ export class FakeBotApi {
   }
 
   #message(chat: Chat, from: BotUser, text: string, extra: Partial<Message>): Message {
-    const message_id = (this.#nextMessageId.get(chat.id) ?? 0) + 1;
-    this.#nextMessageId.set(chat.id, message_id);
+    // A test may choose a message's id; later ones count on from it, as ids in a chat only grow.
+    const message_id = extra.message_id ?? (this.#nextMessageId.get(chat.id) ?? 0) + 1;
+    this.#nextMessageId.set(chat.id, Math.max(message_id, this.#nextMessageId.get(chat.id) ?? 0));
     const message: Message = {
       message_id,
       date: Math.floor(Date.now() / 1000),

@@ -31,8 +31,7 @@ export type PollingOptions = {
 export async function pollUpdates(options: PollingOptions): Promise<void> {
   const { api, ctx, bot } = options;
   const { signal } = ctx;
-  const last = await readLastUpdateId(ctx.state, bot.id);
-  let offset = last === undefined ? undefined : last + 1;
+  let last = await readLastUpdateId(ctx.state, bot.id);
   let failures = 0;
   // getMe just answered: the account is connected until a poll fails.
   let connected = true;
@@ -41,7 +40,7 @@ export async function pollUpdates(options: PollingOptions): Promise<void> {
     try {
       updates = await api.getUpdates(
         {
-          ...(offset !== undefined ? { offset } : {}),
+          ...(last !== undefined ? { offset: last + 1 } : {}),
           timeout: options.pollTimeoutSeconds,
           allowed_updates: [...ALLOWED_UPDATES],
         },
@@ -63,8 +62,9 @@ export async function pollUpdates(options: PollingOptions): Promise<void> {
     }
     if (updates.length === 0) continue;
     const accepted = await deliver(options, updates);
-    if (accepted === undefined) continue;
-    offset = accepted + 1;
+    // Only forward: an update served again from below the offset must not move the position back.
+    if (accepted === undefined || (last !== undefined && accepted <= last)) continue;
+    last = accepted;
     try {
       await writeLastUpdateId(ctx.state, bot.id, accepted);
     } catch (error) {
@@ -94,7 +94,7 @@ async function deliver(options: PollingOptions, updates: Update[]): Promise<numb
         break;
       }
     }
-    accepted = update.update_id;
+    accepted = Math.max(accepted ?? update.update_id, update.update_id);
   }
   return accepted;
 }
