@@ -144,6 +144,35 @@ test('a message the gateway could not hold is not confirmed: it comes again and 
   assert.ok(ctx.reports.some((patch) => /could not accept update/.test(String(patch.lastError))));
 });
 
+test('a batch: one chat in order, other chats at once; the offset waits for the slowest', async (t) => {
+  const api = await fakeApi(t);
+  api.dm({ id: 1 }, 'a1');
+  api.dm({ id: 1 }, 'a2');
+  const last = api.dm({ id: 2 }, 'b1');
+  const ctx = recordingContext(accountOf({ botToken: api.token, apiRoot: api.apiRoot }));
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const order: string[] = [];
+  const receive = ctx.receive;
+  ctx.receive = async (message) => {
+    order.push(`start ${message.text}`);
+    if (message.text === 'a1') await gate;
+    await receive(message);
+    order.push(`done ${message.text}`);
+  };
+  await startAccount(t, api, ctx);
+  await until(() => order.includes('done b1'), 'the other chat');
+  assert.ok(!order.includes('start a2'), 'a chat’s next message waits for its previous one');
+  assert.equal(ctx.stateData.has(OFFSET_STATE_KEY), false, 'nothing confirmed while a1 is not held');
+  release();
+  await until(() => order.includes('done a2'), 'the slow chat');
+  assert.ok(order.indexOf('done a1') < order.indexOf('start a2'));
+  await until(() => ctx.stateData.has(OFFSET_STATE_KEY), 'the saved offset');
+  assert.equal(JSON.parse(ctx.stateData.get(OFFSET_STATE_KEY) as string).lastUpdateId, last.updateId);
+});
+
 test('non-text updates are confirmed without a turn', async (t) => {
   const api = await fakeApi(t);
   const { ctx } = await startAccount(t, api);

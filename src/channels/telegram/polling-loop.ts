@@ -74,27 +74,38 @@ export async function pollUpdates(options: PollingOptions): Promise<void> {
   }
 }
 
-/** Hands each update over in order; returns the last update id the gateway took (undefined: none). */
+/**
+ * Hands a batch over: the messages of one chat (and topic) one after another, in order, different chats at once,
+ * so their commits can share the store's group commit. Returns the highest update id below which the gateway
+ * took everything (undefined: not even the first); what follows a refused message stays unconfirmed and comes
+ * again, where the gateway recognises whatever it already took.
+ */
 async function deliver(options: PollingOptions, updates: Update[]): Promise<number | undefined> {
   const { ctx, bot } = options;
-  let accepted: number | undefined;
-  for (const update of updates) {
-    if (ctx.signal.aborted) break;
+  const chains = new Map<string, Promise<void>>();
+  const outcomes = updates.map((update) => {
     const message = inboundFromUpdate(update, bot);
-    if (message) {
-      try {
-        await ctx.receive(message);
-      } catch (error) {
-        if (ctx.signal.aborted) break;
-        // Not held: leave it (and what follows) unconfirmed, so the next call brings it again.
-        const detail = `could not accept update ${update.update_id}: ${(error as Error).message}`;
-        ctx.logger.error(`telegram: ${detail}`);
-        ctx.report({ lastError: detail });
-        await options.sleep(options.backoff.initialMs, ctx.signal).catch(() => {});
-        break;
-      }
+    if (!message) return Promise.resolve();
+    const key = `${message.chatId}:${message.threadId ?? ''}`;
+    const previous = chains.get(key) ?? Promise.resolve();
+    const taken = previous.then(() => ctx.receive(message));
+    chains.set(key, taken);
+    return taken;
+  });
+  const settled = await Promise.allSettled(outcomes);
+  let accepted: number | undefined;
+  for (const [index, outcome] of settled.entries()) {
+    const { update_id } = updates[index];
+    if (outcome.status === 'rejected') {
+      if (ctx.signal.aborted) break;
+      // Not held: leave it (and what follows) unconfirmed, so the next call brings it again.
+      const detail = `could not accept update ${update_id}: ${(outcome.reason as Error).message}`;
+      ctx.logger.error(`telegram: ${detail}`);
+      ctx.report({ lastError: detail });
+      await options.sleep(options.backoff.initialMs, ctx.signal).catch(() => {});
+      break;
     }
-    accepted = Math.max(accepted ?? update.update_id, update.update_id);
+    accepted = Math.max(accepted ?? update_id, update_id);
   }
   return accepted;
 }
