@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayConfig, PeerKind } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
 
@@ -20,6 +21,8 @@ export type GroupPolicy = (typeof GROUP_POLICIES)[number];
 export type ChannelGroupAccess = {
   enabled?: boolean;
   requireMention?: boolean;
+  /** Overrides the account's `groupPolicy` for this group (OpenClaw's per-group key). */
+  groupPolicy?: GroupPolicy;
   /** Senders allowed in this group (overrides `groupAllowFrom`). */
   allowFrom?: string[];
 };
@@ -100,6 +103,19 @@ export type ChannelAccountContext = {
   receive(message: InboundMessage): Promise<void>;
   /** Reports the account's health for `channels.status` and `/readyz` (`connected`, `lastError`, …). */
   report(patch: ChannelStatusPatch): void;
+  /**
+   * Keeps an outbound message the network refused after every retry, for the operator (`channels.deadLetters.list`,
+   * the account's `deadLetters` count in `channels.status`). Never rejects.
+   */
+  deadLetter?(entry: DeadLetterEntry): Promise<void>;
+};
+
+export type DeadLetterEntry = {
+  chatId: string;
+  /** What was to be delivered. */
+  payload: Record<string, unknown>;
+  attempts: number;
+  error: string;
 };
 
 export type ChannelStatusPatch = {
@@ -122,10 +138,17 @@ export type ChannelAccountHandle = {
   edit?(target: SentMessage, text: string): Promise<void>;
   /** Shows "typing…" in a chat while a turn runs. */
   typing?(chatId: string, threadId?: string): Promise<void>;
+  /** A live check for `channels.status` with `probe` (Telegram: getMe); its result is the account's `probe`. */
+  probe?(): Promise<unknown>;
   /** Forgets the account's credentials or session on the network side (`channels.logout`). */
   logout?(): Promise<void>;
   /** Stops receiving; resolves once nothing of the account is left running. */
   stop(): Promise<void>;
+  /**
+   * Serves an HTTP request for this account (an inbound webhook): the manager routes `/channels/<channel>` to the
+   * default account's handler and `/channels/<channel>/<accountId>` to that account's, while it runs.
+   */
+  handleRequest?(req: IncomingMessage, res: ServerResponse): void;
 };
 
 /**
@@ -140,5 +163,12 @@ export type ChannelAdapter = {
   detailLabel?: string;
   accounts(config: GatewayConfig): ChannelAccount[];
   defaultAccountId(config: GatewayConfig): string;
+  /** What a sender id is on this network, for the pairing list (`Telegram user id`). */
+  senderIdLabel?: string;
+  /**
+   * Parses a `send`/cron target (`to`) into a chat and thread (`-100123:topic:7`); the manager has already
+   * removed a leading `<channel>:`. Without it, `to` is the chat id as given.
+   */
+  parseTarget?(to: string): { chatId: string; threadId?: string };
   start(ctx: ChannelAccountContext): Promise<ChannelAccountHandle>;
 };

@@ -107,18 +107,6 @@ export const agentMethods = defineMethods({
     },
   },
 
-  /** Outbound delivery goes through channel plugins; none exists yet, so say so plainly. */
-  send: {
-    access: WRITE,
-    handler: (params) => {
-      throw new GatewayError(
-        'UNAVAILABLE',
-        `send: no channel can deliver to ${params.to}${params.channel ? ` on ${params.channel}` : ''}: this gateway has no messaging channels configured yet`,
-        { details: { code: 'CHANNEL_UNAVAILABLE' } },
-      );
-    },
-  },
-
   'diagnostics.lanes': {
     access: READ,
     handler: (_params, { gateway }) => ({

@@ -130,6 +130,9 @@ export class ChatService {
           errorMessage:
             stored.status === 'running' ? 'the run was interrupted by a gateway restart' : stored.error,
         };
+        // Nothing starts under this key: release it, or close() and the next send with it wait forever.
+        this.#starting.delete(runId);
+        committed();
         return { ...repeatAnswer(outcome), done: Promise.resolve(outcome) };
       }
       // Most turns go to a session that exists: a read then, not a write (which costs a group commit of its own

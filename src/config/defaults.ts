@@ -67,5 +67,6 @@ export function defaultConfig(): GatewayConfig {
     cron: { enabled: true },
     update: { channel: 'stable', checkOnStart: true, registryUrl: DEFAULT_UPDATE_REGISTRY_URL },
     hooks: { enabled: false, path: DEFAULT_HOOKS_PATH, allowRequestSessionKey: false, mappings: [] },
+    channels: {},
   };
 }

@@ -4,6 +4,7 @@ import JSON5 from 'json5';
 import { listAgents } from '../agents/registry.ts';
 import { resolveTelegramSecrets } from '../channels/telegram/telegram-secrets.ts';
 import { compileSchema, describeIssues, loadSchemas } from '../protocol/validators.ts';
+import { checkChannels } from './channels-check.ts';
 import { ConfigError } from './config-error.ts';
 import { defaultConfig } from './defaults.ts';
 import { parseDuration } from './duration.ts';
@@ -173,7 +174,8 @@ export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: Config
   checkBindings(config);
   checkHeartbeats(config);
   checkHooks(config, env);
-  resolveTelegramSecrets(config.channels?.telegram, env);
+  resolveTelegramSecrets(config, env);
+  checkChannels(config, env);
   return config;
 }
 

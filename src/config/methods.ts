@@ -4,6 +4,7 @@ import { loadSchemas } from '../protocol/validators.ts';
 import { ADMIN, READ } from '../server/authz/access.ts';
 import type { HandlerContext } from '../server/context.ts';
 import { defineMethods } from '../server/method-types.ts';
+import { CHANNEL_SECRET_KEYS } from './channels-check.ts';
 import { ConfigError } from './config-error.ts';
 import { changedPaths, leafPaths } from './diff.ts';
 import type { ConfigChange } from './reload.ts';
@@ -49,15 +50,18 @@ function secretPaths(obj: Obj): string[][] {
   const providers = getPath(obj, ['models', 'providers']);
   if (isObj(providers))
     for (const id of Object.keys(providers)) paths.push(['models', 'providers', id, 'apiKey']);
-  const telegram = getPath(obj, ['channels', 'telegram']);
-  if (isObj(telegram)) {
-    paths.push(['channels', 'telegram', 'botToken'], ['channels', 'telegram', 'webhookSecret']);
-    paths.push(['channels', 'telegram', 'envBotToken']);
-    const accounts = isObj(telegram.accounts) ? Object.keys(telegram.accounts) : [];
-    for (const id of accounts) {
-      paths.push(['channels', 'telegram', 'accounts', id, 'botToken']);
-      paths.push(['channels', 'telegram', 'accounts', id, 'webhookSecret']);
+  // Channel credentials, at a channel's root and in each of its accounts.
+  const channels = getPath(obj, ['channels']);
+  if (isObj(channels)) {
+    for (const [id, block] of Object.entries(channels)) {
+      if (!isObj(block)) continue;
+      for (const key of CHANNEL_SECRET_KEYS) paths.push(['channels', id, key]);
+      if (isObj(block.accounts))
+        for (const account of Object.keys(block.accounts))
+          for (const key of CHANNEL_SECRET_KEYS) paths.push(['channels', id, 'accounts', account, key]);
     }
+    // TELEGRAM_BOT_TOKEN as read at load (channels/telegram/telegram-secrets.ts).
+    paths.push(['channels', 'telegram', 'envBotToken']);
   }
   return paths;
 }

@@ -23,7 +23,14 @@ type Node = {
 export type UiHint = { label?: string; help?: string; group?: string; order?: number; sensitive?: boolean };
 
 /** Secrets: the UI masks them and sends the redaction marker back for "unchanged". */
-const SENSITIVE = ['gateway.auth.token', 'gateway.auth.password', 'models.providers.*.apiKey', 'hooks.token'];
+const SENSITIVE = [
+  'gateway.auth.token',
+  'gateway.auth.password',
+  'models.providers.*.apiKey',
+  'hooks.token',
+  'channels.webhook.secret',
+  'channels.webhook.accounts.*.secret',
+];
 /** The top-level sections in the schema's own order: where each sits in the UI's navigation. */
 function sectionsOf(schema: Node): string[] {
   return Object.keys(schema.properties ?? {}).filter((key) => key !== '$schema');

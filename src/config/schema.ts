@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { DM_POLICIES, GROUP_POLICIES } from '../channels/channel-types.ts';
 import { TelegramChannelSchema } from '../channels/telegram/telegram-schema.ts';
 import { DURATION_PATTERN } from './duration.ts';
 import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX } from './limits.ts';
@@ -276,6 +277,110 @@ const THEMES = [
 ];
 
 /** The config file (`clawgate.json`, JSON5). Every object is closed so a misspelt key is named, not ignored. */
+/**
+ * The keys every channel shares (OpenClaw's names): who may talk to the bot and how replies are cut. A channel's
+ * own block spreads them beside its own keys, at the root and in each `accounts.<id>` entry.
+ */
+export const CHANNEL_ACCESS_KEYS = {
+  dmPolicy: key(
+    'DM policy',
+    'pairing (unknown senders get a code to approve; the default), allowlist, open (needs "*" in allowFrom) or disabled.',
+    oneOf(DM_POLICIES),
+  ),
+  allowFrom: key('Allowed senders', 'Sender ids that may DM the bot; "*" for anyone.', Type.Array(NonEmpty)),
+  groupPolicy: key(
+    'Group policy',
+    'allowlist (the default: listed groups and senders only), open or disabled.',
+    oneOf(GROUP_POLICIES),
+  ),
+  groupAllowFrom: key(
+    'Allowed group senders',
+    'Sender ids allowed in groups; unset: allowFrom (never the pairing approvals).',
+    Type.Array(NonEmpty),
+  ),
+  groups: key(
+    'Groups',
+    'By group id, "*" for every group: listing groups makes them an allowlist.',
+    Type.Record(
+      Type.String(),
+      closed({
+        enabled: key('Enabled', 'false ignores the group.', Bool),
+        requireMention: key('Require mention', 'Answer only when the bot is mentioned or replied to.', Bool),
+        groupPolicy: key('Group policy', 'Overrides groupPolicy for this group.', oneOf(GROUP_POLICIES)),
+        allowFrom: key(
+          'Allowed senders',
+          'Senders allowed in this group (overrides groupAllowFrom).',
+          Type.Array(NonEmpty),
+        ),
+      }),
+    ),
+  ),
+};
+
+const WEBHOOK_ACCOUNT_KEYS = {
+  name: key('Name', 'Display name of the account.', NonEmpty),
+  enabled: key('Enabled', 'false keeps the account configured but stopped.', Bool),
+  secret: key(
+    'Secret',
+    'Shared HMAC-SHA256 secret signing both directions; prefer an env:NAME or file:/path reference.',
+    NonEmpty,
+  ),
+  url: key(
+    'Reply URL',
+    'Where replies are POSTed, signed like the inbound requests.',
+    Type.String({ pattern: '^https?://' }),
+  ),
+  maxBodyBytes: key('Body size', 'Bytes of one inbound request body; a larger one gets 413.', Count),
+  toleranceSeconds: key(
+    'Timestamp tolerance',
+    'Seconds an inbound X-Clawgate-Timestamp may differ from the gateway’s clock.',
+    Count,
+  ),
+  retries: key(
+    'Retries',
+    'Extra attempts for a failed reply POST before it is dead-lettered.',
+    Type.Integer({ minimum: 0, maximum: 20 }),
+  ),
+  retryDelayMs: key('Retry delay', 'Milliseconds before the first retry; doubled each time.', Ms),
+  retryMaxDelayMs: key('Longest retry delay', 'Milliseconds the back-off grows to at most.', Ms),
+  timeoutMs: key('Request timeout', 'Milliseconds one reply POST may take.', Ms),
+  textChunkLimit: key(
+    'Message length',
+    'Characters per reply POST; longer replies are split (default 4000).',
+    Count,
+  ),
+  ...CHANNEL_ACCESS_KEYS,
+};
+
+const ChannelsSchema = key(
+  'Channels',
+  'Messaging networks the gateway talks through, by channel id; a plugin’s channel reads its own block.',
+  Type.Object(
+    {
+      webhook: section(
+        'Webhook channel',
+        'A generic HTTP channel: signed POST /channels/webhook in, signed POST to url out.',
+        {
+          ...WEBHOOK_ACCOUNT_KEYS,
+          defaultAccount: key(
+            'Default account',
+            'The account send and cron use when none is named.',
+            NonEmpty,
+          ),
+          accounts: key(
+            'Accounts',
+            'More accounts by id, each at POST /channels/webhook/<id>; keys as above, over the root ones.',
+            Type.Record(Type.String({ pattern: '^[a-zA-Z0-9_-]+$' }), closed(WEBHOOK_ACCOUNT_KEYS)),
+          ),
+        },
+      ),
+      telegram: opt(TelegramChannelSchema),
+    },
+    // Other channels' blocks (a plugin's): their adapter checks them.
+    { additionalProperties: Type.Record(Type.String(), Type.Unknown()) },
+  ),
+);
+
 export const ConfigFileSchema = Type.Object(
   {
     $schema: key('Schema', 'Editor hint; ignored by the gateway.', Type.String()),
@@ -502,9 +607,7 @@ export const ConfigFileSchema = Type.Object(
         ),
       },
     ),
-    channels: section('Channels', 'Messaging networks the gateway answers on.', {
-      telegram: opt(TelegramChannelSchema),
-    }),
+    channels: ChannelsSchema,
     // OpenClaw's Control UI keeps its operator's display preferences here; the gateway only stores them.
     ui: section(
       'Control UI appearance',

@@ -1,4 +1,3 @@
-import type { TelegramChannelConfig } from '../channels/telegram/telegram-config.ts';
 import type { GatewayLimits } from './limits.ts';
 
 export const AUTH_MODES = ['token', 'password', 'none', 'trusted-proxy'] as const;
@@ -164,8 +163,11 @@ export type GatewayConfig = {
   cron: { enabled: boolean };
   update: { channel: UpdateChannel; checkOnStart: boolean; registryUrl: string };
   hooks: HooksConfig;
-  /** Messaging networks; each block as the file has it, secrets resolved at load. */
-  channels?: { telegram?: TelegramChannelConfig };
+  /**
+   * Channel blocks by channel id (`webhook`, `telegram`, a plugin's), as validated by the file schema: each
+   * channel's adapter reads and normalizes its own block.
+   */
+  channels: Record<string, unknown>;
 };
 
 /** `session.maintenance.mode` (OpenClaw's): `warn` only logs what a pass would prune. */

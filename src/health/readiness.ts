@@ -4,6 +4,8 @@
  */
 export class Readiness {
   #pending = new Set<string>(['startup-sidecars']);
+  /** Started but unable to serve (a channel account that failed): `/readyz` says so; methods keep working. */
+  #unhealthy = new Map<string, unknown>();
   #draining = false;
 
   markStarted(): void {
@@ -13,6 +15,26 @@ export class Readiness {
   setFailing(name: string, failing: boolean): void {
     if (failing) this.#pending.add(name);
     else this.#pending.delete(name);
+  }
+
+  /**
+   * Marks a component that has settled but cannot serve, with what `/readyz` shows of it (`detail`), or clears it
+   * (`undefined`). Unlike `setFailing` it does not hold start-up back or refuse methods that wait for ready: a
+   * broken Telegram account makes `/readyz` answer 503, as OpenClaw's does, while the gateway keeps serving.
+   */
+  setUnhealthy(name: string, detail: unknown): void {
+    if (detail === undefined) this.#unhealthy.delete(name);
+    else this.#unhealthy.set(name, detail);
+  }
+
+  /** `/readyz`: ready, and nothing unhealthy. */
+  get healthy(): boolean {
+    return this.ready && this.#unhealthy.size === 0;
+  }
+
+  /** What is unhealthy, by name. */
+  unhealthy(): Record<string, unknown> {
+    return Object.fromEntries(this.#unhealthy);
   }
 
   startDraining(): void {
@@ -32,7 +54,7 @@ export class Readiness {
   }
 
   failing(): string[] {
-    const list = [...this.#pending];
+    const list = [...this.#pending, ...this.#unhealthy.keys()];
     if (this.#draining) list.push('gateway-draining');
     return list;
   }

@@ -1,3 +1,4 @@
+import type { ChannelManager } from '../channels/manager.ts';
 import type { ChatService } from '../chat/chat-service.ts';
 import type { ConfigOverrides } from '../config/load.ts';
 import type { StatePaths } from '../config/paths.ts';
@@ -13,6 +14,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { PresenceRegistry } from '../presence/presence-registry.ts';
 import type { SessionEvents } from '../sessions/session-events.ts';
 import type { SessionService } from '../sessions/session-service.ts';
+import type { ChannelStore } from '../storage/channel-store.ts';
 import type { GatewayStore } from '../storage/store.ts';
 import type { UpdateAvailable } from '../update/update-status.ts';
 import type { AuthDelay } from './auth/auth-delay.ts';
@@ -62,6 +64,10 @@ export type GatewayContext = {
   readonly automation: Automation;
   /** The webhook endpoints' own failed-auth limiter, counters and runs in flight. */
   readonly hooks: HookIngress;
+  /** Messaging channels: their accounts, status, pairing and outbound delivery (started at plugin bootstrap). */
+  readonly channels: ChannelManager;
+  /** Channel state, DM pairing, handled commands and dead letters. */
+  readonly channelStore: ChannelStore;
   /** Set by start-up once the listener is bound. */
   boundPort: number;
   tlsFingerprint: string | undefined;

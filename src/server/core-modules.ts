@@ -1,5 +1,7 @@
 import { agentsModule } from '../agents/module.ts';
+import { channelsModule } from '../channels/module.ts';
 import { telegramModule } from '../channels/telegram/module.ts';
+import { webhookChannelModule } from '../channels/webhook/module.ts';
 import { chatModule } from '../chat/module.ts';
 import { configModule } from '../config/module.ts';
 import { cronModule } from '../cron/module.ts';
@@ -32,6 +34,8 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   cronModule,
   updateModule,
   hooksModule,
+  channelsModule,
+  webhookChannelModule,
   telegramModule,
 ];
 

@@ -159,6 +159,67 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_by_end ON runs (ended_at) WHERE ended_at IS NOT NULL;
     `,
   },
+  {
+    // Messaging channels. channel_state: small durable values per account (Telegram's long-polling offset).
+    // Pairing: pending DM access requests (OpenClaw's 8-character codes, one per sender) and the senders approved
+    // from them, which widen that account's allowFrom. channel_inbound: gateway commands (/new) already handled,
+    // so a re-delivered one is not applied twice (turns have their run record for that). channel_dead_letters:
+    // outbound deliveries that failed every retry, kept for the operator.
+    version: 5,
+    sql: `
+      CREATE TABLE channel_state (
+        channel TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (channel, account_id, key)
+      ) STRICT;
+
+      CREATE TABLE channel_pairing_requests (
+        channel TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        sender_id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        -- JSON object of strings: the sender's name and username, the chat.
+        meta TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        PRIMARY KEY (channel, account_id, sender_id)
+      ) STRICT;
+
+      CREATE TABLE channel_allow_entries (
+        channel TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        sender_id TEXT NOT NULL,
+        approved_at INTEGER NOT NULL,
+        PRIMARY KEY (channel, account_id, sender_id)
+      ) STRICT;
+
+      CREATE TABLE channel_inbound (
+        channel TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (channel, account_id, chat_id, message_id)
+      ) STRICT;
+      CREATE INDEX channel_inbound_by_time ON channel_inbound (received_at);
+
+      CREATE TABLE channel_dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        -- JSON: what was to be delivered (the outbound message).
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX channel_dead_letters_by_account ON channel_dead_letters (channel, account_id, id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -45,7 +45,7 @@ const OPENCLAW_BLOCK = {
   trustedLocalFileRoots: ['/srv/telegram-bot-api-data'],
   proxy: 'socks5://localhost:9050',
   webhookUrl: 'https://example.com/telegram-webhook',
-  webhookSecret: 'secret',
+  webhookSecret: 'wh-secret-8a3f0c21d9',
   webhookPath: '/telegram-webhook',
   textChunkLimit: 4000,
 };
@@ -140,7 +140,7 @@ test('secret references resolve at load; an unresolvable one names the key', () 
   );
   assert.equal((byString.settings as TelegramSettings).token, TOKEN);
   const byObject = load({ botToken: { source: 'env', provider: 'default', id: 'TG_TOKEN' } }, env);
-  assert.equal(byObject.channels?.telegram?.botToken, TOKEN);
+  assert.equal((byObject.channels.telegram as TelegramChannelConfig).botToken, TOKEN);
   assert.throws(() => load({ botToken: 'env:NOPE' }, env), /channels\.telegram\.botToken refers to env:NOPE/);
   assert.throws(
     () => load({ accounts: { ops: { botToken: { source: 'exec', provider: 'vault', id: 'X' } } } }, env),

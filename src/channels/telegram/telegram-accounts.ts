@@ -17,6 +17,7 @@ import {
   type TelegramChannelConfig,
   type TelegramCustomCommand,
   type TelegramGroupConfig,
+  telegramBlock,
 } from './telegram-config.ts';
 import { ignoredKeys } from './unsupported-keys.ts';
 
@@ -56,7 +57,7 @@ export function telegramAccountIds(block: TelegramChannelConfig): string[] {
 
 /** `defaultAccount` when it names an account, else `default` when there is one, else the first. */
 export function telegramDefaultAccountId(config: GatewayConfig): string {
-  const block = config.channels?.telegram;
+  const block = telegramBlock(config);
   if (!block) return DEFAULT_ACCOUNT_ID;
   const ids = telegramAccountIds(block);
   const chosen = block.defaultAccount ? normalizeAccountId(block.defaultAccount) : undefined;
@@ -69,7 +70,7 @@ export function telegramDefaultAccountId(config: GatewayConfig): string {
  * environment alone starts nothing). Never throws: an account that cannot start is `configured: false`.
  */
 export function telegramAccounts(config: GatewayConfig): ChannelAccount[] {
-  const block = config.channels?.telegram;
+  const block = telegramBlock(config);
   if (!block) return [];
   return telegramAccountIds(block).map((accountId) => resolveAccount(block, accountId));
 }

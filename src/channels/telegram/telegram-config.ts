@@ -1,3 +1,5 @@
+import type { GatewayConfig } from '../../config/types.ts';
+
 /**
  * `channels.telegram` as the file holds it: OpenClaw's keys. clawgate runs the ones typed here; the other
  * OpenClaw keys load as they are and are named in one warning when the account starts (unsupported-keys.ts).
@@ -61,3 +63,11 @@ export type TelegramChannelConfig = TelegramAccountConfig & {
    */
   envBotToken?: string;
 };
+
+/** `channels.telegram` of the loaded config (the config layer keeps channel blocks as each channel's own). */
+export function telegramBlock(config: GatewayConfig): TelegramChannelConfig | undefined {
+  const block = config.channels?.telegram;
+  return block !== null && typeof block === 'object' && !Array.isArray(block)
+    ? (block as TelegramChannelConfig)
+    : undefined;
+}

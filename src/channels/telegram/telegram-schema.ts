@@ -23,7 +23,11 @@ const ignored = (keys: readonly string[]) =>
 const SecretInput = Type.Union([
   Type.String(),
   Type.Object(
-    { source: NonEmpty, provider: Type.Optional(Type.String()), id: NonEmpty },
+    {
+      source: { ...NonEmpty, title: 'Source', description: 'env (the only source clawgate reads).' },
+      provider: about('Provider', 'OpenClaw’s provider alias; ignored for env.', Type.String()),
+      id: { ...NonEmpty, title: 'Id', description: 'The environment variable holding the token.' },
+    },
     { additionalProperties: false },
   ),
 ]);
@@ -113,8 +117,16 @@ const accountProperties = {
     'native: false leaves /new and /reset out of the bot’s command menu.',
     Type.Object(
       {
-        native: Type.Optional(Type.Union([Type.Boolean(), Type.Literal('auto')])),
-        nativeSkills: Type.Optional(Type.Union([Type.Boolean(), Type.Literal('auto')])),
+        native: about(
+          'Native commands',
+          'false leaves /new and /reset out of the menu; true or auto lists them.',
+          Type.Union([Type.Boolean(), Type.Literal('auto')]),
+        ),
+        nativeSkills: about(
+          'Skill commands',
+          'OpenClaw setting; accepted, not used by clawgate.',
+          Type.Union([Type.Boolean(), Type.Literal('auto')]),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -123,7 +135,21 @@ const accountProperties = {
     'Custom commands',
     'Extra command menu entries (menu only): { command, description }.',
     Type.Array(
-      Type.Object({ command: NonEmpty, description: Type.String() }, { additionalProperties: false }),
+      Type.Object(
+        {
+          command: {
+            ...NonEmpty,
+            title: 'Command',
+            description: 'a-z, 0-9 and _, 1-32 characters; a leading / is dropped.',
+          },
+          description: {
+            ...Type.String(),
+            title: 'Description',
+            description: 'Shown beside the command in the menu.',
+          },
+        },
+        { additionalProperties: false },
+      ),
     ),
   ),
   ...ignored(IGNORED_ACCOUNT_KEYS),

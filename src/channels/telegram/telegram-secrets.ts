@@ -1,25 +1,28 @@
 import { ConfigError } from '../../config/config-error.ts';
 import { resolveSecretRef } from '../../config/secret-ref.ts';
-import { type SecretInput, TELEGRAM_TOKEN_ENV, type TelegramChannelConfig } from './telegram-config.ts';
+import type { GatewayConfig } from '../../config/types.ts';
+import { type SecretInput, TELEGRAM_TOKEN_ENV, telegramBlock } from './telegram-config.ts';
 
 /**
  * Resolves the bot tokens of `channels.telegram` at config load, where the environment is at hand (the adapter
  * only ever sees the config): `env:NAME` / `file:/path` strings and OpenClaw's `{ source: "env", id }` objects
  * become the token itself, and `TELEGRAM_BOT_TOKEN` is kept for the default account. A reference that cannot
- * be resolved is a config error naming the key, as for every other secret in the file.
+ * be resolved is a config error naming the key, as for every other secret in the file. A disabled block (or
+ * account) is left as written: it may be half done, and nothing of it starts.
  */
-export function resolveTelegramSecrets(
-  block: TelegramChannelConfig | undefined,
-  env: NodeJS.ProcessEnv,
-): void {
+export function resolveTelegramSecrets(config: GatewayConfig, env: NodeJS.ProcessEnv): void {
+  const block = telegramBlock(config);
   if (!block) return;
-  resolveBotToken(block, 'channels.telegram', env);
-  for (const [accountId, account] of Object.entries(block.accounts ?? {})) {
-    if (account) resolveBotToken(account, `channels.telegram.accounts.${accountId}`, env);
-  }
   const envToken = env[TELEGRAM_TOKEN_ENV]?.trim();
   if (envToken) block.envBotToken = envToken;
   else delete block.envBotToken;
+  if (block.enabled === false) return;
+  resolveBotToken(block, 'channels.telegram', env);
+  for (const [accountId, account] of Object.entries(block.accounts ?? {})) {
+    if (account && account.enabled !== false) {
+      resolveBotToken(account, `channels.telegram.accounts.${accountId}`, env);
+    }
+  }
 }
 
 function resolveBotToken(config: { botToken?: SecretInput }, path: string, env: NodeJS.ProcessEnv): void {

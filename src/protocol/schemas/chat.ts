@@ -106,10 +106,6 @@ export const CHAT_PARAM_SCHEMAS = {
     { additionalProperties: true },
   ),
   'agent.wait': closed({ runId: NonEmpty, timeoutMs: opt(Type.Integer({ minimum: 0 })) }),
-  send: Type.Object(
-    { to: NonEmpty, idempotencyKey: NonEmpty, channel: opt(Type.String()) },
-    { additionalProperties: true },
-  ),
   'sessions.list': Type.Object(
     {
       limit: opt(Type.Integer({ minimum: 1, maximum: MAX_LIST_ITEMS })),

@@ -1,4 +1,5 @@
 import { type TProperties, type TSchema, Type } from 'typebox';
+import { CHANNEL_PARAM_SCHEMAS } from './channels.ts';
 import { CHAT_PARAM_SCHEMAS } from './chat.ts';
 import { CRON_PARAM_SCHEMAS } from './cron.ts';
 import { UPDATE_PARAM_SCHEMAS } from './update.ts';
@@ -100,6 +101,7 @@ export const METHOD_PARAM_SCHEMAS = {
   ),
   'device.token.revoke': Type.Object({ deviceId: NonEmpty, role: NonEmpty }, { additionalProperties: false }),
   ...CHAT_PARAM_SCHEMAS,
+  ...CHANNEL_PARAM_SCHEMAS,
   ...USAGE_PARAM_SCHEMAS,
   ...CRON_PARAM_SCHEMAS,
   ...UPDATE_PARAM_SCHEMAS,

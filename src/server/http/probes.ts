@@ -12,10 +12,14 @@ function liveness(_ctx: GatewayContext, _req: IncomingMessage, res: ServerRespon
   sendJson(res, 200, { ok: true, status: 'live' });
 }
 
-/** `/readyz`: 503 until every start-up phase finished; anonymous remote callers learn only `ready`. */
+/**
+ * `/readyz`: 503 until every start-up phase finished, and while a component is unhealthy (a failed channel account,
+ * named in `failing` with its detail in `unhealthy`); anonymous remote callers learn only `ready`.
+ */
 function readiness(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): void {
-  const ready = ctx.readiness.ready;
+  const ready = ctx.readiness.healthy;
   const local = isLoopbackIp(normalizeIp(req.socket.remoteAddress));
+  const unhealthy = ctx.readiness.unhealthy();
   const body =
     local || bearerAuthorized(ctx, req)
       ? {
@@ -23,6 +27,7 @@ function readiness(ctx: GatewayContext, req: IncomingMessage, res: ServerRespons
           failing: ctx.readiness.failing(),
           uptimeMs: ctx.now() - ctx.startedAt,
           eventLoop: ctx.healthSnapshot().eventLoop,
+          ...(Object.keys(unhealthy).length > 0 ? { unhealthy } : {}),
         }
       : { ready };
   sendJson(res, ready ? 200 : 503, body);

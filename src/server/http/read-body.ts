@@ -22,14 +22,15 @@ export type ReadBodyOptions = {
 };
 
 /**
- * Reads a JSON request body up to `maxBytes`. A declared `Content-Length` over the cap is refused (413) before a
- * byte is read; a body that grows past it is refused without buffering the rest.
+ * Reads a request body up to `maxBytes`, as bytes (what a signature is checked over). A declared
+ * `Content-Length` over the cap is refused (413) before a byte is read; a body that grows past it is refused
+ * without buffering the rest.
  */
-export function readJsonBody(
+export function readBody(
   req: IncomingMessage,
   maxBytes: number,
-  options: ReadBodyOptions = {},
-): Promise<unknown> {
+  options: { timeoutMs?: number } = {},
+): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     return Promise.reject(new BodyError(413, `request body over ${maxBytes} bytes`));
@@ -65,20 +66,26 @@ export function readJsonBody(
         reject(error);
         return;
       }
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (options.emptyValue !== undefined && text.trim() === '') {
-        resolve(options.emptyValue);
-        return;
-      }
-      try {
-        resolve(JSON.parse(text));
-      } catch (parseError) {
-        reject(new BodyError(400, `request body is not valid JSON: ${(parseError as Error).message}`));
-      }
+      resolve(Buffer.concat(chunks));
     }
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('close', onClose);
     req.on('error', onError);
   });
+}
+
+/** Reads a JSON request body up to `maxBytes` (see readBody for the limits). */
+export async function readJsonBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  options: ReadBodyOptions = {},
+): Promise<unknown> {
+  const text = (await readBody(req, maxBytes, options)).toString('utf8');
+  if (options.emptyValue !== undefined && text.trim() === '') return options.emptyValue;
+  try {
+    return JSON.parse(text);
+  } catch (parseError) {
+    throw new BodyError(400, `request body is not valid JSON: ${(parseError as Error).message}`);
+  }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { resolveModel } from '../../agents/providers/registry.ts';
 import { resolveAgent } from '../../agents/registry.ts';
+import { ChannelManager } from '../../channels/manager.ts';
 import { ChatService } from '../../chat/chat-service.ts';
 import { ContextTailStore } from '../../chat/context-tail.ts';
 import type { ConfigOverrides, LoadedConfig } from '../../config/load.ts';
@@ -20,6 +21,7 @@ import { mainSessionKey } from '../../routing/session-key.ts';
 import { SessionEvents } from '../../sessions/session-events.ts';
 import { SessionService } from '../../sessions/session-service.ts';
 import { databasePath } from '../../storage/database.ts';
+import { SqliteChannelStore } from '../../storage/sqlite-channel-store.ts';
 import { SqliteCronStore } from '../../storage/sqlite-cron-store.ts';
 import { SqliteStore } from '../../storage/sqlite-store.ts';
 import { CLAWGATE_VERSION } from '../../version.ts';
@@ -140,6 +142,19 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
   }
 
   const bootId = randomUUID();
+  const readiness = new Readiness();
+  const channelStore = new SqliteChannelStore(sqlite.database, (work) => sqlite.write(work));
+  const channels = new ChannelManager({
+    channels: () => registry.channels(),
+    config: () => configState.config,
+    channelStore,
+    store,
+    chat,
+    sessions,
+    readiness,
+    logger: log,
+    now: Date.now,
+  });
   const automation = new Automation({
     cronStore: new SqliteCronStore(sqlite.database, (work) => sqlite.write(work)),
     storePath: databasePath(paths.stateDir),
@@ -164,7 +179,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     logger: log,
     configState,
     config,
-    readiness: new Readiness(),
+    readiness,
     health,
     presence: new PresenceRegistry(CLAWGATE_VERSION, bootId, input.startedAt),
     connections,
@@ -176,6 +191,8 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     lanes,
     automation,
     hooks: new HookIngress(),
+    channels,
+    channelStore,
     devices,
     secrets: new AuthSecretSource({
       configPath: paths.configPath,
