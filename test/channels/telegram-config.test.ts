@@ -71,7 +71,7 @@ test('an OpenClaw channels.telegram block validates and loads as it is', async (
     groups: {
       '*': { requireMention: true },
       '-1001234567890': { allowFrom: [] },
-      '-1009999999999': { requireMention: false, allowFrom: ['*'] },
+      '-1009999999999': { requireMention: false, groupPolicy: 'open' },
     },
     requireMention: true,
   });

@@ -268,6 +268,8 @@ export class FakeBotApi {
         return reply(res, failure.error_code, { ok: false, ...failure });
       }
       this.#dispatch(method, params, res);
+      // Again once the call took effect (an edit changed a message), for predicates on the state.
+      this.#notify();
     });
   }
 

@@ -8,6 +8,7 @@ import { pollUpdates } from './polling-loop.ts';
 import { type RetryPolicy, withRateLimitRetry } from './rate-limit-retry.ts';
 import type { TelegramSettings } from './telegram-accounts.ts';
 import { telegramOutbound } from './telegram-outbound.ts';
+import { botSummary, failedProbe, probeBot } from './telegram-probe.ts';
 
 /** How an account talks to Telegram; tests shorten the waits. */
 export type TelegramRuntimeOptions = {
@@ -68,12 +69,13 @@ export async function startTelegramAccount(
     ctx.logger.error('telegram: polling stopped', { error: (error as Error).message });
     ctx.report({ connected: false, lastError: `polling stopped: ${(error as Error).message}` });
   });
-  const outbound = telegramOutbound(client.api, options.retry, signal);
+  const outbound = telegramOutbound(client.api, options.retry, signal, ctx.deadLetter?.bind(ctx));
   let stopped: Promise<void> | undefined;
   return {
     send: outbound.send,
     edit: outbound.edit,
     typing: outbound.typing,
+    probe: () => probeBot(client.api, signal),
     stop() {
       stopped ??= (async () => {
         stopping.abort();
@@ -137,10 +139,7 @@ async function identify(
     ctx.report({
       connected: false,
       lastError: detail,
-      fields: {
-        probe: { ok: false, status: api?.error_code ?? null, error: api?.description ?? detail },
-        lastProbeAt: Date.now(),
-      },
+      fields: { probe: failedProbe(error), lastProbeAt: Date.now() },
     });
     throw unauthorized ? new StartupError(`telegram: ${detail}`) : new Error(detail);
   }
@@ -152,21 +151,7 @@ async function identify(
       botUsername: me.username,
       botId: me.id,
       lastProbeAt: Date.now(),
-      probe: {
-        ok: true,
-        status: null,
-        error: null,
-        bot: {
-          id: me.id,
-          isBot: me.is_bot,
-          firstName: me.first_name,
-          username: me.username,
-          canJoinGroups: me.can_join_groups,
-          canReadAllGroupMessages: me.can_read_all_group_messages,
-          supportsInlineQueries: me.supports_inline_queries,
-          hasTopicsEnabled: me.has_topics_enabled ?? false,
-        },
-      },
+      probe: { ok: true, status: null, error: null, bot: botSummary(me) },
     },
   });
   return { id: me.id, username: me.username };

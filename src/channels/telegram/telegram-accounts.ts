@@ -175,14 +175,13 @@ function resolveAccess(config: TelegramAccountConfig): ChannelAccess {
   };
 }
 
-/** A group's own `groupPolicy` maps onto the shared shape: `open` lets every member in, `disabled` shuts it. */
 function groupAccess(group: TelegramGroupConfig): ChannelGroupAccess {
   const access: ChannelGroupAccess = {};
   if (typeof group.enabled === 'boolean') access.enabled = group.enabled;
   if (typeof group.requireMention === 'boolean') access.requireMention = group.requireMention;
+  if (GROUP_POLICIES.includes(group.groupPolicy as GroupPolicy))
+    access.groupPolicy = group.groupPolicy as GroupPolicy;
   if (group.allowFrom !== undefined) access.allowFrom = senderIds(group.allowFrom);
-  if (group.groupPolicy === 'open' && access.allowFrom === undefined) access.allowFrom = ['*'];
-  if (group.groupPolicy === 'disabled') access.enabled = false;
   return access;
 }
 

@@ -2,6 +2,7 @@ import type { ChannelAdapter } from '../channel-types.ts';
 import { DEFAULT_RETRY_POLICY } from './rate-limit-retry.ts';
 import type { TelegramRuntimeOptions } from './telegram-account.ts';
 import { telegramAccounts, telegramDefaultAccountId } from './telegram-accounts.ts';
+import { parseTelegramTarget } from './telegram-target.ts';
 
 export const DEFAULT_TELEGRAM_RUNTIME: TelegramRuntimeOptions = {
   retry: DEFAULT_RETRY_POLICY,
@@ -19,6 +20,8 @@ export function createTelegramAdapter(runtime: Partial<TelegramRuntimeOptions> =
     id: 'telegram',
     label: 'Telegram',
     detailLabel: 'Telegram Bot',
+    senderIdLabel: 'Telegram user id',
+    parseTarget: parseTelegramTarget,
     accounts: telegramAccounts,
     defaultAccountId: telegramDefaultAccountId,
     async start(ctx) {

@@ -1,7 +1,7 @@
 import type { Api } from 'grammy';
-import type { OutboundMessage, SentMessage } from '../channel-types.ts';
+import type { ChannelAccountContext, OutboundMessage, SentMessage } from '../channel-types.ts';
 import { apiSignal } from './bot-api.ts';
-import { isNotModified, migratedChatId } from './bot-api-errors.ts';
+import { describeApiError, isNotModified, migratedChatId } from './bot-api-errors.ts';
 import { type RetryPolicy, withRateLimitRetry } from './rate-limit-retry.ts';
 import { TELEGRAM_TEXT_LIMIT } from './telegram-config.ts';
 
@@ -14,14 +14,34 @@ export type Outbound = {
   typing(chatId: string, threadId?: string): Promise<void>;
 };
 
-/** Speaks the Bot API's sending side for one account; every call honours 429 `retry_after`. */
-export function telegramOutbound(api: Api, retry: RetryPolicy, signal: AbortSignal): Outbound {
-  const call = <T>(fn: () => Promise<T>) => withRateLimitRetry(fn, retry, signal);
+/**
+ * Speaks the Bot API's sending side for one account; every call honours 429 `retry_after`. A message Telegram
+ * still refuses is handed to `deadLetter` (the operator's record) before the error goes back to the manager.
+ */
+export function telegramOutbound(
+  api: Api,
+  retry: RetryPolicy,
+  signal: AbortSignal,
+  deadLetter?: ChannelAccountContext['deadLetter'],
+): Outbound {
+  const call = <T>(fn: () => Promise<T>, tries?: { count: number }) =>
+    withRateLimitRetry(
+      () => {
+        if (tries) tries.count++;
+        return fn();
+      },
+      retry,
+      signal,
+    );
   /** Chats that became supergroups, so later replies go straight to the new id. */
   const migrated = new Map<string, string>();
   const chatOf = (chatId: string) => migrated.get(chatId) ?? chatId;
 
-  async function sendOne(message: OutboundMessage, text: string): Promise<SentMessage> {
+  async function sendOne(
+    message: OutboundMessage,
+    text: string,
+    tries: { count: number },
+  ): Promise<SentMessage> {
     const chatId = chatOf(message.chatId);
     const thread =
       message.threadId && message.threadId !== GENERAL_TOPIC ? Number(message.threadId) : undefined;
@@ -34,13 +54,13 @@ export function telegramOutbound(api: Api, retry: RetryPolicy, signal: AbortSign
       ...(message.silent ? { disable_notification: true } : {}),
     };
     try {
-      const sent = await call(() => api.sendMessage(chatId, text, other, apiSignal(signal)));
+      const sent = await call(() => api.sendMessage(chatId, text, other, apiSignal(signal)), tries);
       return { messageId: String(sent.message_id), chatId: String(sent.chat.id) };
     } catch (error) {
       const moved = migratedChatId(error);
       if (moved === undefined) throw error;
       migrated.set(message.chatId, String(moved));
-      const sent = await call(() => api.sendMessage(moved, text, other, apiSignal(signal)));
+      const sent = await call(() => api.sendMessage(moved, text, other, apiSignal(signal)), tries);
       return { messageId: String(sent.message_id), chatId: String(sent.chat.id) };
     }
   }
@@ -51,7 +71,21 @@ export function telegramOutbound(api: Api, retry: RetryPolicy, signal: AbortSign
       const parts = splitAtLimit(message.text);
       let sent: SentMessage | undefined;
       for (const [index, part] of parts.entries()) {
-        sent = await sendOne(index === 0 ? message : { ...message, replyToMessageId: undefined }, part);
+        const piece = index === 0 ? message : { ...message, replyToMessageId: undefined };
+        const tries = { count: 0 };
+        try {
+          sent = await sendOne(piece, part, tries);
+        } catch (error) {
+          if (!signal.aborted) {
+            await deadLetter?.({
+              chatId: piece.chatId,
+              payload: { method: 'sendMessage', ...piece, text: part },
+              attempts: tries.count,
+              error: describeApiError('sendMessage', error),
+            });
+          }
+          throw error;
+        }
       }
       return sent as SentMessage;
     },
