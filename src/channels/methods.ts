@@ -174,6 +174,8 @@ export const channelsMethods = defineMethods({
   /** clawgate's own: replies the webhook channel (or another) could not deliver after every retry. */
   'channels.deadLetters.list': {
     access: READ,
+    // Not one of OpenClaw's methods: callable, not advertised (as clawgate's other own methods).
+    advertised: false,
     handler: async (params, { gateway }) => {
       if (params.channel !== undefined) adapterOf(gateway.channels, params.channel);
       const entries = await gateway.channelStore.listDeadLetters({

@@ -143,6 +143,8 @@ const HeartbeatSchema = about(
       'owner (skipped without a channel to reach the owner), last, none, or a channel id.',
       NonEmpty,
     ),
+    to: key('To', 'The recipient when target is a channel id (a chat id).', NonEmpty),
+    accountId: key('Account', 'The channel account to send through; default its default account.', NonEmpty),
     session: key('Session', 'Main-key tail of the session beats run in; default the main session.', NonEmpty),
     timeoutSeconds: key('Timeout', 'Seconds a beat may take; default its cadence, at most 600.', Count),
     activeHours: section('Active hours', 'Scheduled beats outside this local window are skipped.', {

@@ -10,6 +10,10 @@ export type HeartbeatConfig = {
   prompt?: string;
   /** `owner` (the default: skipped without a channel to reach the owner), `last`, `none`, or a channel id. */
   target?: string;
+  /** The recipient when `target` is a channel id (a Telegram chat id, a webhook chat). */
+  to?: string;
+  /** The channel account to send through (default: the channel's default account). */
+  accountId?: string;
   /** The session beats run in, by its main-key tail (default: the agent's main session). */
   session?: string;
   timeoutSeconds?: number;

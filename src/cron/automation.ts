@@ -7,6 +7,7 @@ import type { Broadcast } from '../server/broadcast.ts';
 import type { Lanes } from '../server/lanes.ts';
 import type { CronStore } from '../storage/cron-store.ts';
 import type { GatewayStore } from '../storage/store.ts';
+import type { ChannelDeliver } from './announce.ts';
 import { type CronClock, CronService } from './cron-service.ts';
 import { HeartbeatRunner } from './heartbeat.ts';
 import { reconcileHeartbeatJobs } from './heartbeat-jobs.ts';
@@ -25,6 +26,8 @@ export type AutomationDeps = {
   config(): GatewayConfig;
   now(): number;
   clock?: CronClock;
+  /** Channel delivery: cron `announce` jobs and heartbeats with a channel target. */
+  deliver?: ChannelDeliver;
 };
 
 const HEARTBEAT_KEYS = ['agents', 'session.mainKey', 'session.scope'];
@@ -53,6 +56,7 @@ export class Automation {
       now: deps.now,
       config: deps.config,
       broadcast: (event) => deps.events.broadcast('heartbeat', event),
+      ...(deps.deliver ? { deliver: deps.deliver } : {}),
     });
     this.cron = new CronService({
       store: deps.cronStore,
@@ -67,6 +71,7 @@ export class Automation {
         heartbeat: this.heartbeat,
         config: deps.config,
         now: deps.now,
+        ...(deps.deliver ? { deliver: deps.deliver } : {}),
       }),
     });
   }

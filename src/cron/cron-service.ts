@@ -4,7 +4,14 @@ import type { CronStore, JobMutation } from '../storage/cron-store.ts';
 import { MinHeap } from './min-heap.ts';
 import { loadCroner, nextRunAt } from './schedule.ts';
 import { endedTask, runningTask, summarize } from './task-ledger.ts';
-import type { CronJob, CronRunEntry, DeliveryStatus, RunStatus, TaskSummary } from './types.ts';
+import type {
+  CronDeliveryTrace,
+  CronJob,
+  CronRunEntry,
+  DeliveryStatus,
+  RunStatus,
+  TaskSummary,
+} from './types.ts';
 
 /** The longest wait armed at once: a wall-clock step (NTP, suspend) is noticed within it. */
 const MAX_TIMER_MS = 60_000;
@@ -32,6 +39,11 @@ export type RunResult = {
   summary?: string;
   sessionKey?: string;
   deliveryStatus?: DeliveryStatus;
+  deliveryError?: string;
+  deliverySuppressionReason?: string;
+  delivery?: CronDeliveryTrace;
+  /** A required announcement failed: the run itself succeeded, its completion did not (OpenClaw's rule). */
+  completionFailed?: boolean;
 };
 
 export type RunContext = { runId: string; signal: AbortSignal; manual: boolean };
@@ -496,7 +508,7 @@ export class CronService {
       jobId: job.id,
       action: 'finished',
       status: result.status,
-      completionStatus: result.status === 'ok' ? 'succeeded' : 'failed',
+      completionStatus: result.status === 'ok' && !result.completionFailed ? 'succeeded' : 'failed',
       ...(result.error === undefined ? {} : { error: result.error }),
       ...(result.summary === undefined ? {} : { summary: summarize(result.summary) }),
       runId,
@@ -504,6 +516,11 @@ export class CronService {
       runAtMs: startedAt,
       durationMs,
       deliveryStatus,
+      ...(result.delivery ? { delivered: result.delivery.delivered, delivery: result.delivery } : {}),
+      ...(result.deliveryError === undefined ? {} : { deliveryError: result.deliveryError }),
+      ...(result.deliverySuppressionReason === undefined
+        ? {}
+        : { deliverySuppressionReason: result.deliverySuppressionReason }),
     };
     const finalTask: TaskSummary | undefined =
       task &&
@@ -513,6 +530,7 @@ export class CronService {
         ...(result.sessionKey ? { sessionKey: result.sessionKey } : {}),
         ...(result.summary === undefined ? {} : { summary: result.summary }),
         ...(result.error === undefined ? {} : { error: result.error }),
+        ...(result.delivery ? { deliveryStatus: result.delivery.delivered ? 'delivered' : 'failed' } : {}),
       });
     const after = await store.finishRun(job.id, finish, entry, finalTask);
     if (after) entry.nextRunAtMs = after.state.nextRunAtMs;

@@ -7,6 +7,7 @@ import type { Logger } from '../logging/logger.ts';
 import { mainSessionKey } from '../routing/session-key.ts';
 import type { Lanes } from '../server/lanes.ts';
 import type { CronStore } from '../storage/cron-store.ts';
+import type { ChannelDeliver } from './announce.ts';
 
 export const DEFAULT_HEARTBEAT_EVERY = '30m';
 /** The reply that means "nothing needs attention": the turn is kept but nothing is announced. */
@@ -45,6 +46,8 @@ export type HeartbeatSettings = {
   everyMs: number;
   prompt: string;
   target: string;
+  to?: string;
+  accountId?: string;
   sessionKey: string;
   timeoutMs: number;
   activeHours?: { start: string; end: string; timezone?: string };
@@ -59,6 +62,8 @@ export function heartbeatSettings(config: GatewayConfig, agentId: string): Heart
     everyMs,
     prompt: merged.prompt ?? DEFAULT_HEARTBEAT_PROMPT,
     target: merged.target ?? 'owner',
+    ...(merged.to ? { to: merged.to } : {}),
+    ...(merged.accountId ? { accountId: merged.accountId } : {}),
     sessionKey: merged.session ? mainSessionKey(agentId, merged.session, config.session.scope) : main,
     timeoutMs:
       merged.timeoutSeconds !== undefined
@@ -103,7 +108,12 @@ export type HeartbeatDeps = {
   now(): number;
   config(): GatewayConfig;
   broadcast(payload: HeartbeatEvent): void;
+  /** Sends an alert to a channel target (`target: "<channel id>"` with `to`). */
+  deliver?: ChannelDeliver;
 };
+
+/** Targets that are not a channel id. */
+const NON_CHANNEL_TARGETS = new Set(['owner', 'last', 'none']);
 
 type QueuedEvent = { text: string; ts: number; source: string };
 
@@ -215,6 +225,18 @@ export class HeartbeatRunner {
           indicatorType: 'ok',
         });
       }
+      const undelivered = await this.#deliver(settings, text);
+      if (undelivered) {
+        return this.#record({
+          ...base,
+          ts: this.#deps.now(),
+          status: 'failed',
+          reason: undelivered,
+          preview: text.slice(0, PREVIEW_MAX_CHARS),
+          durationMs,
+          indicatorType: 'error',
+        });
+      }
       return this.#record({
         ...base,
         ts: this.#deps.now(),
@@ -234,6 +256,27 @@ export class HeartbeatRunner {
         durationMs: this.#deps.now() - started,
         indicatorType: 'error',
       });
+    }
+  }
+
+  /**
+   * An alert for a channel target goes out through that channel (OpenClaw's `target: "<channel id>"` with `to`);
+   * `owner`, `last` and `none` keep it in the session. Returns why it could not be delivered, if it could not.
+   */
+  async #deliver(settings: HeartbeatSettings, text: string): Promise<string | undefined> {
+    if (NON_CHANNEL_TARGETS.has(settings.target)) return undefined;
+    if (!settings.to) return `heartbeat target ${settings.target} needs heartbeat.to (the recipient)`;
+    if (!this.#deps.deliver) return 'no channel can deliver: channels are not running';
+    try {
+      await this.#deps.deliver({
+        channel: settings.target,
+        to: settings.to,
+        text,
+        ...(settings.accountId ? { accountId: settings.accountId } : {}),
+      });
+      return undefined;
+    } catch (error) {
+      return `delivery to ${settings.target} failed: ${(error as Error).message}`;
     }
   }
 

@@ -129,6 +129,9 @@ function deliveryOf(method: string, raw: Obj | undefined, payload: CronPayload):
   const delivery: CronDelivery = { mode: raw.mode };
   if (typeof raw.channel === 'string') delivery.channel = raw.channel;
   if (typeof raw.to === 'string') delivery.to = raw.to;
+  if (typeof raw.accountId === 'string' && raw.accountId !== '') delivery.accountId = raw.accountId;
+  if ((typeof raw.threadId === 'string' && raw.threadId !== '') || typeof raw.threadId === 'number')
+    delivery.threadId = String(raw.threadId);
   if (typeof raw.bestEffort === 'boolean') delivery.bestEffort = raw.bestEffort;
   return delivery;
 }

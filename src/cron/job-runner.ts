@@ -4,6 +4,7 @@ import { messageText } from '../chat/wire-message.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { mainSessionKey } from '../routing/session-key.ts';
 import type { GatewayStore } from '../storage/store.ts';
+import { announce, type ChannelDeliver } from './announce.ts';
 import type { JobRunner, RunResult } from './cron-service.ts';
 import type { HeartbeatEvent, HeartbeatRunner } from './heartbeat.ts';
 import type { CronJob } from './types.ts';
@@ -14,6 +15,8 @@ export type JobRunnerDeps = {
   heartbeat: HeartbeatRunner;
   config(): GatewayConfig;
   now(): number;
+  /** Channel delivery for `announce` jobs. */
+  deliver?: ChannelDeliver;
 };
 
 /** An isolated job's own session: `agent:<agentId>:cron:<jobId>`, fresh (reset) for every run. */
@@ -77,7 +80,10 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     try {
       const outcome = await sent.done;
       const summary = outcome.message ? messageText(outcome.message) : undefined;
-      if (outcome.status === 'ok') return { status: 'ok', sessionKey, ...(summary ? { summary } : {}) };
+      if (outcome.status === 'ok') {
+        const delivered = await announce(deps.deliver, job.delivery, summary);
+        return { status: 'ok', sessionKey, ...(summary ? { summary } : {}), ...delivered };
+      }
       return {
         status: 'error',
         sessionKey,

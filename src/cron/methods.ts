@@ -130,8 +130,13 @@ function snapshotRevision(jobs: readonly CronJob[]): string {
 const PREVIEW_NOT_REQUESTED = { label: 'not requested', detail: 'not requested' };
 
 function deliveryPreview(job: CronJob): { label: string; detail: string } {
-  if (!job.delivery || job.delivery.mode === 'none' || !job.delivery.channel) return PREVIEW_NOT_REQUESTED;
-  return { label: `announce: ${job.delivery.channel}`, detail: 'channels are not available in clawgate yet' };
+  const delivery = job.delivery;
+  if (!delivery || delivery.mode === 'none' || !delivery.channel) return PREVIEW_NOT_REQUESTED;
+  const account = delivery.accountId ? ` (account ${delivery.accountId})` : '';
+  return {
+    label: `announce: ${delivery.channel}`,
+    detail: delivery.to ? `to ${delivery.to}${account}` : `no recipient: set delivery.to${account}`,
+  };
 }
 
 export const cronMethods = defineMethods({

@@ -28,7 +28,35 @@ export type WakeMode = 'now' | 'next-heartbeat';
 export type RunStatus = 'ok' | 'error' | 'skipped';
 export type DeliveryStatus = 'delivered' | 'not-delivered' | 'unknown' | 'not-requested';
 
-export type CronDelivery = { mode: 'none' | 'announce'; channel?: string; to?: string; bestEffort?: boolean };
+export type CronDelivery = {
+  mode: 'none' | 'announce';
+  channel?: string;
+  to?: string;
+  accountId?: string;
+  threadId?: string;
+  bestEffort?: boolean;
+};
+
+/** Where a run's announcement went (OpenClaw's CronRunLogEntry.delivery). */
+export type CronDeliveryTrace = {
+  intended: {
+    channel?: string;
+    to?: string | null;
+    accountId?: string;
+    threadId?: string;
+    source: 'explicit';
+  };
+  resolved?: {
+    channel?: string;
+    to?: string | null;
+    accountId?: string;
+    threadId?: string;
+    source: 'explicit';
+    ok: boolean;
+    error?: string;
+  };
+  delivered: boolean;
+};
 
 export type CronJobState = {
   nextRunAtMs?: number;
@@ -80,6 +108,11 @@ export type CronRunEntry = {
   durationMs: number;
   nextRunAtMs?: number;
   deliveryStatus: DeliveryStatus;
+  delivered?: boolean;
+  deliveryError?: string;
+  /** Why an announcement had nothing to send (`empty`, `silent`). */
+  deliverySuppressionReason?: string;
+  delivery?: CronDeliveryTrace;
 };
 
 export type TaskStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';

@@ -53,6 +53,7 @@ export function buildHealthSnapshot(
   sessionsPath: string,
   eventLoop: EventLoopHealth,
   now: number,
+  channels?: Pick<HealthSnapshot, 'channels' | 'channelOrder' | 'channelLabels'>,
 ): HealthSnapshot {
   const began = performance.now();
   const sessions = { path: sessionsPath, count: 0, recent: [] };
@@ -62,9 +63,9 @@ export function buildHealthSnapshot(
     durationMs: 0,
     eventLoop,
     configReload: { hotReloadStatus: 'active' },
-    channels: {},
-    channelOrder: [],
-    channelLabels: {},
+    channels: channels?.channels ?? {},
+    channelOrder: channels?.channelOrder ?? [],
+    channelLabels: channels?.channelLabels ?? {},
     heartbeatSeconds: 0,
     defaultAgentId: defaultAgentId(config),
     agents: listAgents(config).map((agent) => ({

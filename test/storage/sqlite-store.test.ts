@@ -82,6 +82,11 @@ test('open sets WAL, synchronous=FULL, the busy timeout and foreign keys, and mi
   assert.deepEqual(
     tables.map((row) => row.name),
     [
+      'channel_allow_entries',
+      'channel_dead_letters',
+      'channel_inbound',
+      'channel_pairing_requests',
+      'channel_state',
       'cron_jobs',
       'cron_runs',
       'idempotency',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { resolveModel } from '../../agents/providers/registry.ts';
 import { resolveAgent } from '../../agents/registry.ts';
+import { channelHealth } from '../../channels/health.ts';
 import { ChannelManager } from '../../channels/manager.ts';
 import { ChatService } from '../../chat/chat-service.ts';
 import { ContextTailStore } from '../../chat/context-tail.ts';
@@ -166,6 +167,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     owner: bootId,
     config: () => configState.config,
     now: Date.now,
+    deliver: async (request) => (await import('../../channels/outbound.ts')).deliverText(channels, request),
   });
   const sessionsPath = join(paths.stateDir, 'sessions');
   let healthCache: HealthSnapshot | undefined;
@@ -213,7 +215,13 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     healthSnapshot: () => healthCache ?? ctx.refreshHealth(),
     refreshHealth: () => {
       healthCache = serializeOnce(
-        buildHealthSnapshot(configState.config, sessionsPath, health.sampleEventLoop(), Date.now()),
+        buildHealthSnapshot(
+          configState.config,
+          sessionsPath,
+          health.sampleEventLoop(),
+          Date.now(),
+          channelHealth(channels),
+        ),
       );
       return healthCache;
     },
