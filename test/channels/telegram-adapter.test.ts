@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../src/channels/telegram/bot-api-retry.ts';
 import { OFFSET_STATE_KEY } from '../../src/channels/telegram/polling-offset.ts';
-import type { RetryPolicy } from '../../src/channels/telegram/rate-limit-retry.ts';
 import { createTelegramAdapter } from '../../src/channels/telegram/telegram-adapter.ts';
 import { FAKE_BOT_TOKEN, FakeBotApi, startFakeBotApi } from '../helpers/fake-bot-api.ts';
 import { handlesLeftBy } from '../helpers/handles.ts';
@@ -12,8 +12,8 @@ type TestContext = { after(fn: () => unknown): void };
 /** Waits asked for by a 429, answered at once so the test never sleeps through `retry_after`. */
 function recordingRetry(waits: number[]): RetryPolicy {
   return {
-    maxRetries: 3,
-    maxWaitMs: 60_000,
+    ...DEFAULT_RETRY_POLICY,
+    random: () => 0.5,
     sleep: async (ms) => {
       waits.push(ms);
     },
@@ -262,11 +262,32 @@ test('429 beyond the retry budget fails with Telegram’s error; other 4xx fail 
   api.failNext(
     'sendMessage',
     { error_code: 429, description: 'Too Many Requests', parameters: { retry_after: 1 } },
-    4,
+    3,
   );
   await assert.rejects(handle.send({ chatId: '51', text: 'x' }), /429: Too Many Requests/);
-  assert.equal(waits.length, 3);
+  assert.deepEqual(waits, [1000, 1000], 'three attempts in all, as OpenClaw makes');
+  api.failNext('sendMessage', {
+    error_code: 429,
+    description: 'Too Many Requests',
+    parameters: { retry_after: 120 },
+  });
+  await assert.rejects(handle.send({ chatId: '51', text: 'x' }), /429/, 'a wait over a minute is not held');
+  assert.equal(waits.length, 2);
   await assert.rejects(handle.send({ chatId: '999', text: 'x' }), /400: Bad Request: chat not found/);
+  assert.equal(waits.length, 2, '4xx is final');
+  assert.deepEqual(api.sentTo(51), []);
+});
+
+test('5xx and a dropped connection are retried with back-off (400 ms, doubling), then the message goes once', async (t) => {
+  const api = await fakeApi(t);
+  const waits: number[] = [];
+  const { handle } = await startAccount(t, api, undefined, waits);
+  api.dm({ id: 52 }, 'hi');
+  api.failNext('sendMessage', { error_code: 502, description: 'Bad Gateway' });
+  api.dropNext('sendMessage');
+  await handle.send({ chatId: '52', text: 'through' });
+  assert.deepEqual(waits, [400, 800]);
+  assert.deepEqual(api.sentTo(52), ['through']);
 });
 
 test('a bad token fails the start with an unauthorized lastError and probe', async (t) => {

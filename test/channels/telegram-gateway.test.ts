@@ -347,3 +347,41 @@ test('channels.status shows the bot as the Control UI reads it', async (t) => {
   assert.equal(channelLabels.telegram, 'Telegram');
   assert.equal(channels.telegram?.running, true);
 });
+
+test('send delivers through Telegram: a chat id, a forum topic target, silent', async (t) => {
+  const api = await fakeApi(t);
+  const gw = await gateway(t, gatewayConfig(api));
+  await api.waitForCall('getUpdates');
+  api.group({ id: GROUP, is_forum: true }, { id: OWNER }, 'make the chat known');
+  api.dm({ id: OWNER }, 'and this one');
+  const client = await admin(t, gw);
+  const toChat = await client.request('send', {
+    channel: 'telegram',
+    to: String(OWNER),
+    message: 'hello from send',
+    silent: true,
+    idempotencyKey: 'tg-send-1',
+  });
+  assert.equal(toChat.ok, true, JSON.stringify(toChat.error));
+  const toTopic = await client.request('send', {
+    to: `telegram:${GROUP}:topic:9`,
+    message: 'into topic nine',
+    idempotencyKey: 'tg-send-2',
+  });
+  assert.equal(toTopic.ok, true, JSON.stringify(toTopic.error));
+  const again = await client.request('send', {
+    channel: 'telegram',
+    to: String(OWNER),
+    message: 'hello from send',
+    idempotencyKey: 'tg-send-1',
+  });
+  assert.equal(again.ok, true, JSON.stringify(again.error));
+  assert.ok(api.sentTo(OWNER).includes('hello from send'));
+  assert.equal(api.sentTo(OWNER).filter((text) => text === 'hello from send').length, 1, 'idempotent');
+  const calls = api.callsOf('sendMessage');
+  assert.equal(
+    calls.find((call) => call.params.text === 'hello from send')?.params.disable_notification,
+    true,
+  );
+  assert.equal(calls.find((call) => call.params.text === 'into topic nine')?.params.message_thread_id, 9);
+});

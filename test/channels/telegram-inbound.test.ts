@@ -115,3 +115,14 @@ test('bots, channel posts and edits start no turn', () => {
   const post = update({ chat: { id: -100, type: 'channel' }, text: 'news' }, 'channel_post');
   assert.equal(inboundFromUpdate(post, bot), undefined);
 });
+
+test('send targets: chat ids, @usernames, forum topics, a tg: prefix', async () => {
+  const { parseTelegramTarget } = await import('../../src/channels/telegram/telegram-target.ts');
+  assert.deepEqual(parseTelegramTarget('123456789'), { chatId: '123456789' });
+  assert.deepEqual(parseTelegramTarget('@name'), { chatId: '@name' });
+  assert.deepEqual(parseTelegramTarget('-1001234567890:topic:42'), {
+    chatId: '-1001234567890',
+    threadId: '42',
+  });
+  assert.deepEqual(parseTelegramTarget('tg:-100123'), { chatId: '-100123' });
+});

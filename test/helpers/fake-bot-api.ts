@@ -90,6 +90,7 @@ export class FakeBotApi {
   #messages = new Map<string, Message>();
   #nextMessageId = new Map<number, number>();
   #failures = new Map<string, ApiErrorReply[]>();
+  #drops = new Map<string, number>();
   #listeners = new Set<() => void>();
   #closed = false;
 
@@ -106,8 +107,8 @@ export class FakeBotApi {
       ...options.bot,
     };
     this.webhookUrl = options.webhookUrl ?? '';
+    // Node's default keep-alive timeout: raised to 60 s (the headersTimeout), reused sockets were reset under load.
     this.#server = createServer((req, res) => this.#onRequest(req, res));
-    this.#server.keepAliveTimeout = 60_000;
   }
 
   /** Port 0 picks a free one; a given port lets a test bring "Telegram" back where it was. */
@@ -204,6 +205,11 @@ export class FakeBotApi {
     this.#failures.set(method, queue);
   }
 
+  /** The next `count` calls of `method` get their connection cut before any answer (a network failure). */
+  dropNext(method: string, count = 1): void {
+    this.#drops.set(method, (this.#drops.get(method) ?? 0) + count);
+  }
+
   /** Resolves once `predicate` holds (checked after every call), or rejects after `timeoutMs`. */
   waitFor(predicate: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
     if (predicate()) return Promise.resolve();
@@ -262,6 +268,11 @@ export class FakeBotApi {
       this.#notify();
       if (token !== this.token)
         return reply(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
+      const drops = this.#drops.get(method) ?? 0;
+      if (drops > 0) {
+        this.#drops.set(method, drops - 1);
+        return void req.socket.destroy();
+      }
       const failure = this.#failures.get(method)?.shift();
       if (failure) {
         this.failuresServed.set(failure.error_code, (this.failuresServed.get(failure.error_code) ?? 0) + 1);

@@ -3,9 +3,9 @@ import type { Update } from 'grammy/types';
 import type { ChannelAccountContext } from '../channel-types.ts';
 import { apiSignal } from './bot-api.ts';
 import { describeApiError, isConflict, isUnauthorized, retryAfterSeconds } from './bot-api-errors.ts';
+import type { RetryPolicy } from './bot-api-retry.ts';
 import { type BotIdentity, inboundFromUpdate } from './inbound-update.ts';
 import { readLastUpdateId, writeLastUpdateId } from './polling-offset.ts';
-import type { RetryPolicy } from './rate-limit-retry.ts';
 
 /** Only what starts turns; Telegram remembers this list between calls, so other kinds are never sent to us. */
 export const ALLOWED_UPDATES = ['message', 'edited_message'] as const;

@@ -2,10 +2,10 @@ import type { UserFromGetMe } from 'grammy/types';
 import type { ChannelAccountContext, ChannelAccountHandle } from '../channel-types.ts';
 import { apiSignal, type BotApiClient, createBotApiClient } from './bot-api.ts';
 import { apiError, describeApiError, isUnauthorized } from './bot-api-errors.ts';
+import { type RetryPolicy, withRetry } from './bot-api-retry.ts';
 import type { BotIdentity } from './inbound-update.ts';
 import { commandMenu } from './native-commands.ts';
 import { pollUpdates } from './polling-loop.ts';
-import { type RetryPolicy, withRateLimitRetry } from './rate-limit-retry.ts';
 import type { TelegramSettings } from './telegram-accounts.ts';
 import { telegramOutbound } from './telegram-outbound.ts';
 import { botSummary, failedProbe, probeBot } from './telegram-probe.ts';
@@ -129,7 +129,7 @@ async function identify(
 ): Promise<BotIdentity> {
   let me: UserFromGetMe;
   try {
-    me = await withRateLimitRetry(() => client.api.getMe(apiSignal(ctx.signal)), options.retry, ctx.signal);
+    me = await withRetry(() => client.api.getMe(apiSignal(ctx.signal)), options.retry, ctx.signal);
   } catch (error) {
     const api = apiError(error);
     const unauthorized = isUnauthorized(error);
@@ -168,7 +168,7 @@ async function prepare(
   options: TelegramRuntimeOptions,
 ): Promise<void> {
   const { api } = client;
-  const retry = <T>(fn: () => Promise<T>) => withRateLimitRetry(fn, options.retry, ctx.signal);
+  const retry = <T>(fn: () => Promise<T>) => withRetry(fn, options.retry, ctx.signal);
   const menu = commandMenu(settings.nativeCommands, settings.customCommands);
   if (menu.skipped.length > 0) {
     ctx.logger.warn(

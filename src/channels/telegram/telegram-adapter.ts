@@ -1,5 +1,5 @@
 import type { ChannelAdapter } from '../channel-types.ts';
-import { DEFAULT_RETRY_POLICY } from './rate-limit-retry.ts';
+import { DEFAULT_RETRY_POLICY } from './bot-api-retry.ts';
 import type { TelegramRuntimeOptions } from './telegram-account.ts';
 import { telegramAccounts, telegramDefaultAccountId } from './telegram-accounts.ts';
 import { parseTelegramTarget } from './telegram-target.ts';

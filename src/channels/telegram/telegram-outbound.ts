@@ -2,7 +2,7 @@ import type { Api } from 'grammy';
 import type { ChannelAccountContext, OutboundMessage, SentMessage } from '../channel-types.ts';
 import { apiSignal } from './bot-api.ts';
 import { describeApiError, isNotModified, migratedChatId } from './bot-api-errors.ts';
-import { type RetryPolicy, withRateLimitRetry } from './rate-limit-retry.ts';
+import { type RetryPolicy, withRetry } from './bot-api-retry.ts';
 import { TELEGRAM_TEXT_LIMIT } from './telegram-config.ts';
 
 /** A forum's General topic: Telegram refuses `sendMessage` with thread 1 but needs it for typing (OpenClaw). */
@@ -25,7 +25,7 @@ export function telegramOutbound(
   deadLetter?: ChannelAccountContext['deadLetter'],
 ): Outbound {
   const call = <T>(fn: () => Promise<T>, tries?: { count: number }) =>
-    withRateLimitRetry(
+    withRetry(
       () => {
         if (tries) tries.count++;
         return fn();
