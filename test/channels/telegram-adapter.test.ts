@@ -357,3 +357,19 @@ test('stop ends the long poll and leaves no socket or timer behind', async () =>
   await api.close();
   assert.deepEqual(leftovers, []);
 });
+
+test('OpenClaw keys clawgate ignores are named in one warning when the account starts', async (t) => {
+  const api = await fakeApi(t);
+  const ctx = recordingContext(
+    accountOf({
+      botToken: api.token,
+      apiRoot: api.apiRoot,
+      webhookUrl: 'https://example.invalid/h',
+      replyToMode: 'first',
+    }),
+  );
+  await startAccount(t, api, ctx);
+  const warnings = ctx.logs.filter((line) => line.level === 'warn' && /ignored/.test(line.msg));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0].msg, /channels\.telegram\.webhookUrl, channels\.telegram\.replyToMode$/);
+});
