@@ -46,6 +46,7 @@ import {
 } from './report.ts';
 import { measureRpc } from './rpc.ts';
 import { measureSoak } from './soak.ts';
+import { measureTelegram } from './telegram.ts';
 
 const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const SRC_CLI = join(REPO_ROOT, 'src', 'cli', 'main.ts');
@@ -277,7 +278,7 @@ function newestMtimeMs(dir: string): number {
   return newest;
 }
 
-const SCENARIOS = ['startup', 'chat', 'rpc', 'fanout', 'connections', 'soak'] as const;
+const SCENARIOS = ['startup', 'chat', 'rpc', 'fanout', 'connections', 'soak', 'telegram'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** What a plain `npm run bench` runs (and what must have run for RESULTS.md to be rewritten). */
 const DEFAULT_SCENARIOS: readonly Scenario[] = SCENARIOS;
@@ -471,6 +472,7 @@ async function main({ runs, only, profile }: Options, scratch: string): Promise<
       await scenario('connections', () => measureConnections({ ...subject, floorServer: multiFloor })),
     );
   if (only.has('soak')) outcomes.push(await scenario('soak', () => measureSoak(subject)));
+  if (only.has('telegram')) outcomes.push(await scenario('telegram', () => measureTelegram(subject)));
 
   const tables = outcomes.flatMap((o) => o.tables);
   const targets = outcomes.flatMap((o) => o.targets);
