@@ -49,6 +49,7 @@ import {
 } from './report.ts';
 import { measureRpc } from './rpc.ts';
 import { measureSoak } from './soak.ts';
+import { measureTelegram } from './telegram.ts';
 
 const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const SRC_CLI = join(REPO_ROOT, 'src', 'cli', 'main.ts');
@@ -280,7 +281,7 @@ function newestMtimeMs(dir: string): number {
   return newest;
 }
 
-const SCENARIOS = ['startup', 'chat', 'rpc', 'fanout', 'connections', 'soak', 'cron'] as const;
+const SCENARIOS = ['startup', 'chat', 'rpc', 'fanout', 'connections', 'soak', 'cron', 'telegram'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** What a plain `npm run bench` runs (and what must have run for RESULTS.md to be rewritten). */
 const DEFAULT_SCENARIOS: readonly Scenario[] = SCENARIOS;
@@ -485,6 +486,7 @@ async function main({ runs, only, profile }: Options, scratch: string): Promise<
         }),
       ),
     );
+  if (only.has('telegram')) outcomes.push(await scenario('telegram', () => measureTelegram(subject)));
 
   const tables = outcomes.flatMap((o) => o.tables);
   const targets = outcomes.flatMap((o) => o.targets);

@@ -19,8 +19,10 @@ await esbuild.build({
   outdir,
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',
-  // ws loads these native accelerators optionally; without them it uses its JS fallbacks.
-  external: ['bufferutil', 'utf-8-validate'],
+  // ws loads these native accelerators optionally; without them it uses its JS fallbacks. grammY (CommonJS,
+  // loaded only when a Telegram account starts) runs from node_modules as in development: bundled, its named
+  // exports are lost to the dynamic import, and node-fetch's `punycode` require prints a deprecation warning.
+  external: ['bufferutil', 'utf-8-validate', 'grammy'],
   banner: {
     js: "import { createRequire as __cgCreateRequire } from 'node:module'; const require = __cgCreateRequire(import.meta.url);",
   },

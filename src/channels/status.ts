@@ -109,6 +109,12 @@ export async function channelsStatus(manager: ChannelManager, options: StatusOpt
             lastStopAt: summary.lastStopAt,
             lastInboundAt: summary.lastInboundAt,
             lastOutboundAt: summary.lastOutboundAt,
+            // OpenClaw's token-channel summary (Telegram's card in the Control UI reads these).
+            ...Object.fromEntries(
+              ['mode', 'tokenSource', 'probe', 'lastProbeAt']
+                .filter((key) => summary[key] !== undefined)
+                .map((key) => [key, summary[key]]),
+            ),
           }
         : {}),
     };

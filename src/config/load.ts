@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import JSON5 from 'json5';
 import { listAgents } from '../agents/registry.ts';
+import { resolveTelegramSecrets } from '../channels/telegram/telegram-secrets.ts';
 import { compileSchema, describeIssues, loadSchemas } from '../protocol/validators.ts';
 import { checkChannels } from './channels-check.ts';
 import { ConfigError } from './config-error.ts';
@@ -173,6 +174,7 @@ export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: Config
   checkBindings(config);
   checkHeartbeats(config);
   checkHooks(config, env);
+  resolveTelegramSecrets(config, env);
   checkChannels(config, env);
   return config;
 }

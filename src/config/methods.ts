@@ -60,6 +60,8 @@ function secretPaths(obj: Obj): string[][] {
         for (const account of Object.keys(block.accounts))
           for (const key of CHANNEL_SECRET_KEYS) paths.push(['channels', id, 'accounts', account, key]);
     }
+    // TELEGRAM_BOT_TOKEN as read at load (channels/telegram/telegram-secrets.ts).
+    paths.push(['channels', 'telegram', 'envBotToken']);
   }
   return paths;
 }

@@ -1,5 +1,6 @@
 import { type TSchema, Type } from 'typebox';
 import { DM_POLICIES, GROUP_POLICIES } from '../channels/channel-types.ts';
+import { TelegramChannelSchema } from '../channels/telegram/telegram-schema.ts';
 import { DURATION_PATTERN } from './duration.ts';
 import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX } from './limits.ts';
 import {
@@ -375,8 +376,9 @@ const ChannelsSchema = key(
           ),
         },
       ),
+      telegram: opt(TelegramChannelSchema),
     },
-    // Other channels' blocks (Telegram's until its schema lands, a plugin's): their adapter checks them.
+    // Other channels' blocks (a plugin's): their adapter checks them.
     { additionalProperties: Type.Record(Type.String(), Type.Unknown()) },
   ),
 );

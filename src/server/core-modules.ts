@@ -1,5 +1,6 @@
 import { agentsModule } from '../agents/module.ts';
 import { channelsModule } from '../channels/module.ts';
+import { telegramModule } from '../channels/telegram/module.ts';
 import { webhookChannelModule } from '../channels/webhook/module.ts';
 import { chatModule } from '../chat/module.ts';
 import { configModule } from '../config/module.ts';
@@ -37,6 +38,7 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   channelsModule,
   webhookChannelModule,
   pluginsModule,
+  telegramModule,
 ];
 
 /** The one scope `clawgate call` asks for: what the core method declares, admin for a method it does not know. */
