@@ -7,6 +7,8 @@ import {
   LOG_MAX_FILES,
   LOG_RETENTION_MS,
   MAINTENANCE_INTERVAL_MS,
+  MEMORY_SEARCH_DEFAULT_MAX_RESULTS,
+  MEMORY_SEARCH_DEFAULT_MIN_SCORE,
   RESET_ARCHIVE_RETENTION_MS,
   RUN_RETENTION_MS,
 } from './limits.ts';
@@ -67,5 +69,13 @@ export function defaultConfig(): GatewayConfig {
     cron: { enabled: true },
     update: { channel: 'stable', checkOnStart: true, registryUrl: DEFAULT_UPDATE_REGISTRY_URL },
     hooks: { enabled: false, path: DEFAULT_HOOKS_PATH, allowRequestSessionKey: false, mappings: [] },
+    memory: {
+      search: {
+        enabled: true,
+        experimental: { sessionMemory: false },
+        query: { maxResults: MEMORY_SEARCH_DEFAULT_MAX_RESULTS, minScore: MEMORY_SEARCH_DEFAULT_MIN_SCORE },
+      },
+      citations: 'auto',
+    },
   };
 }
