@@ -1,3 +1,4 @@
+import type { MemoryBackend } from '../agents/memory/memory-backend.ts';
 import type { ChatService } from '../chat/chat-service.ts';
 import type { ConfigOverrides } from '../config/load.ts';
 import type { StatePaths } from '../config/paths.ts';
@@ -62,6 +63,8 @@ export type GatewayContext = {
   readonly automation: Automation;
   /** The webhook endpoints' own failed-auth limiter, counters and runs in flight. */
   readonly hooks: HookIngress;
+  /** Memory search: the index over workspace memory files and transcripts (opened by the post-attach phase). */
+  readonly memory: MemoryBackend;
   /** Set by start-up once the listener is bound. */
   boundPort: number;
   tlsFingerprint: string | undefined;

@@ -1,3 +1,4 @@
+import { memoryModule } from '../agents/memory/module.ts';
 import { agentsModule } from '../agents/module.ts';
 import { chatModule } from '../chat/module.ts';
 import { configModule } from '../config/module.ts';
@@ -31,6 +32,7 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   cronModule,
   updateModule,
   hooksModule,
+  memoryModule,
 ];
 
 /** The one scope `clawgate call` asks for: what the core method declares, admin for a method it does not know. */

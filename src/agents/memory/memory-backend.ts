@@ -1,0 +1,474 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { DatabaseSync } from 'node:sqlite';
+import { MEMORY_FILE_MAX_BYTES, MEMORY_SEARCH_CANDIDATES } from '../../config/limits.ts';
+import type { ConfigReloader } from '../../config/reload.ts';
+import type { GatewayConfig, MemorySource } from '../../config/types.ts';
+import type { Logger } from '../../logging/logger.ts';
+import { listAgents } from '../registry.ts';
+import { chunkMarkdown } from './chunk-markdown.ts';
+import { listMemoryFiles } from './memory-files.ts';
+import {
+  bm25,
+  type CorpusStats,
+  datedNoteTime,
+  keywordTerms,
+  matchExpression,
+  queryTerms,
+  recencyWeight,
+  relevanceScore,
+  snippet,
+  tokenize,
+} from './memory-ranking.ts';
+import { indexesTranscripts, memorySettings } from './memory-settings.ts';
+import { type IndexCounts, SqliteMemoryIndex, type Write } from './sqlite-memory-index.ts';
+import { transcriptText } from './transcript-text.ts';
+import { agentWorkspaceDir } from './workspace-dir.ts';
+
+/** Queued messages indexed per write: one FTS5 segment per batch instead of one per commit (measured 7× cheaper). */
+export const INDEX_BATCH_MESSAGES = 256;
+/** Rowids of `messages` queued per backfill write. */
+export const BACKFILL_BATCH_ROWS = 5_000;
+/** A commit's messages are indexed this long after it, so a burst of turns is indexed in a few batches. */
+export const INDEX_DELAY_MS = 50;
+/** After a failed indexing pass, the next is tried this much later (the failure is logged once per pass). */
+export const INDEX_RETRY_MS = 5_000;
+/** Document frequencies are reused this long: they move slowly, and a common term's costs a doclist scan. */
+const STATS_TTL_MS = 60_000;
+const STATS_MAX_TERMS = 10_000;
+/** Terms the keyword fallback searches one by one at most (OpenClaw's fallback does the same with its own cap). */
+const FALLBACK_TERMS = 4;
+
+/** Why there is no embedding status: the backend is keyword search by design (what doctor.memory.status says). */
+export const NO_EMBEDDINGS =
+  'keyword search only: clawgate indexes memory with SQLite FTS5 and has no embedding provider to check';
+
+/** One search hit, in OpenClaw's MemorySearchResult shape (the `session*` and `messageId` fields are clawgate's). */
+export type MemoryHit = {
+  /** Workspace-relative for memory files; `sessions/<agentId>/<sessionId>.jsonl` for transcripts. */
+  path: string;
+  /** Memory files: the chunk's lines. Transcripts: the message's seq in its session (what chat.history pages by). */
+  startLine: number;
+  endLine: number;
+  score: number;
+  textScore: number;
+  snippet: string;
+  source: MemorySource;
+  sessionKey?: string;
+  sessionId?: string;
+  messageId?: string;
+};
+
+export type MemorySearchOptions = {
+  maxResults: number;
+  /** Given by the caller: weaker hits are dropped. Absent: the configured one, which keeps keyword matches. */
+  minScore?: number;
+  sources: readonly MemorySource[];
+};
+
+/** OpenClaw's staleness fields: the index is behind and results may be incomplete. */
+export type Staleness = { stale: true; warning: string; action?: string };
+export type MemorySearchOutcome = { results: MemoryHit[] } & Partial<Staleness>;
+
+export type MemoryStatus = {
+  workspaceDir: string;
+  transcriptsIndexed: boolean;
+  backfilling: boolean;
+  counts: IndexCounts;
+  /** Files over the size limit or past the file cap at the last scan. */
+  skippedFiles: number;
+  lastError?: string;
+};
+
+export type MemoryBackendDeps = {
+  database: DatabaseSync;
+  write: Write;
+  /** The store's commit hook (SqliteStore.onCommit): new messages may be queued. */
+  onCommit(listener: () => void): () => void;
+  config(): GatewayConfig;
+  stateDir: string;
+  logger: Logger;
+  now(): number;
+};
+
+type Candidate = { hit: Omit<MemoryHit, 'score' | 'textScore'>; text: string; at?: number };
+type CachedStats = { docs: number; docsAt: number; df: Map<string, { value: number; at: number }> };
+type Scan = { running: Promise<void>; again: boolean };
+
+/**
+ * The memory backend: the index (SqliteMemoryIndex, in the gateway's database) and what keeps it current.
+ * Transcripts are queued in the commit that stores them and indexed in batches shortly after (and before any
+ * search, so a search sees every committed message); workspace memory files are checked against the index when a
+ * search needs them (a stat per file; only changed files are read), so no watcher is needed. `start` opens it and
+ * indexes the workspaces once; `stop` waits for indexing in flight and leaves nothing running.
+ */
+export class MemoryBackend {
+  readonly #deps: MemoryBackendDeps;
+  #index: SqliteMemoryIndex | undefined;
+  #state: 'idle' | 'running' | 'stopped' = 'idle';
+  #unsubscribe: (() => void)[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #draining: Promise<void> | undefined;
+  #drainAgain = false;
+  #policy: Promise<void> = Promise.resolve();
+  readonly #scans = new Map<string, Scan>();
+  readonly #scanInfo = new Map<string, { skipped: number; error?: string }>();
+  #indexError: string | undefined;
+  readonly #stats: Record<MemorySource, CachedStats> = {
+    memory: { docs: 0, docsAt: Number.NEGATIVE_INFINITY, df: new Map() },
+    sessions: { docs: 0, docsAt: Number.NEGATIVE_INFINITY, df: new Map() },
+  };
+
+  constructor(deps: MemoryBackendDeps) {
+    this.#deps = deps;
+  }
+
+  get running(): boolean {
+    return this.#state === 'running';
+  }
+
+  /** Opens the index, applies the transcript policy, indexes every agent's memory files. */
+  async start(config?: ConfigReloader): Promise<void> {
+    if (this.#state !== 'idle') return;
+    this.#index = new SqliteMemoryIndex(this.#deps.database, this.#deps.write);
+    this.#state = 'running';
+    this.#unsubscribe.push(this.#deps.onCommit(() => this.#kick()));
+    if (config)
+      this.#unsubscribe.push(
+        config.subscribe(({ changedPaths }) => {
+          if (!changedPaths.some((path) => /^(memory|session|bindings|agents)\b/.test(path))) return;
+          this.#applyPolicy();
+        }),
+      );
+    this.#applyPolicy();
+    await this.#policy;
+    if (memorySettings(this.#deps.config()).enabled)
+      await Promise.all(listAgents(this.#deps.config()).map((agent) => this.syncFiles(agent.id)));
+    this.#kick();
+  }
+
+  /** Idempotent. Waits for the indexing pass and the scans in flight; nothing of it runs afterwards. */
+  async stop(): Promise<void> {
+    if (this.#state !== 'running') {
+      this.#state = 'stopped';
+      return;
+    }
+    this.#state = 'stopped';
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#unsubscribe = [];
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await Promise.allSettled([
+      this.#draining,
+      this.#policy,
+      ...[...this.#scans.values()].map((s) => s.running),
+    ]);
+  }
+
+  workspaceDir(agentId: string): string {
+    return agentWorkspaceDir(this.#deps.config(), agentId, this.#deps.stateDir);
+  }
+
+  /**
+   * Brings one agent's memory files into the index: new and changed files are chunked and indexed, removed ones
+   * dropped. Concurrent calls share one scan, and a call made while a scan runs gets one more after it, so what
+   * was on disk when it was called is in the index when it resolves.
+   */
+  syncFiles(agentId: string): Promise<void> {
+    const current = this.#scans.get(agentId);
+    if (current) {
+      current.again = true;
+      return current.running;
+    }
+    const scan: Scan = { running: Promise.resolve(), again: false };
+    scan.running = (async () => {
+      try {
+        do {
+          scan.again = false;
+          await this.#scanOnce(agentId);
+        } while (scan.again && this.running);
+      } finally {
+        this.#scans.delete(agentId);
+      }
+    })();
+    this.#scans.set(agentId, scan);
+    return scan.running;
+  }
+
+  /** Keyword search over the agent's corpora (see MemorySearchOptions); hits best first. */
+  async search(agentId: string, query: string, options: MemorySearchOptions): Promise<MemorySearchOutcome> {
+    const index = this.#running();
+    const terms = queryTerms(query);
+    const warnings: string[] = [];
+    const sources = options.sources;
+    if (sources.includes('memory')) {
+      await this.syncFiles(agentId);
+      const error = this.#scanInfo.get(agentId)?.error;
+      if (error)
+        warnings.push(`Memory files could not all be read (${error}); results may miss recent edits.`);
+    }
+    if (sources.includes('sessions') && index.transcriptsEnabled()) {
+      // Read your writes: what is queued now was committed before this search began.
+      if (index.queueNonEmpty()) await index.indexQueued(INDEX_BATCH_MESSAGES);
+      if (index.queueNonEmpty() || index.backfill()) {
+        warnings.push('The transcript index is still catching up; older messages may be missing.');
+        this.#kick();
+      }
+    }
+    if (terms.length === 0) return { results: [] };
+    const now = this.#deps.now();
+    const ranked = new Map<string, MemoryHit>();
+    const rank = (match: string) => {
+      for (const source of sources) {
+        const candidates = this.#candidates(index, source, agentId, match, terms);
+        const scores = bm25(
+          terms,
+          candidates.map((c) => tokenize(c.text)),
+          this.#corpusStats(index, source, now),
+        );
+        candidates.forEach((candidate, i) => {
+          const key = `${candidate.hit.path}#${candidate.hit.startLine}:${candidate.hit.messageId ?? ''}`;
+          if (ranked.has(key)) return;
+          const textScore = relevanceScore(scores[i]);
+          const weight = candidate.at === undefined ? 1 : recencyWeight(candidate.at, now);
+          ranked.set(key, {
+            ...candidate.hit,
+            score: round(textScore * weight),
+            textScore: round(textScore),
+          });
+        });
+      }
+    };
+    rank(matchExpression(terms));
+    if (ranked.size < options.maxResults && terms.length > 1) {
+      // Natural-language queries rarely have every word in one note: OpenClaw's keyword fallback searches the
+      // significant words one by one, ranked against the whole query.
+      for (const term of keywordTerms(terms, FALLBACK_TERMS)) rank(matchExpression([term]));
+    }
+    const all = [...ranked.values()].sort((a, b) => b.score - a.score || b.textScore - a.textScore);
+    const floor = options.minScore ?? memorySettings(this.#deps.config()).minScore;
+    let results = all.filter((hit) => hit.score >= floor);
+    // OpenClaw keeps keyword matches when all of them fall below the configured minimum (not an explicit one).
+    if (results.length === 0 && options.minScore === undefined) results = all;
+    results = results.slice(0, options.maxResults);
+    if (warnings.length === 0) return { results };
+    return {
+      results,
+      stale: true,
+      warning: warnings.join(' '),
+      action: 'Search again shortly; doctor.memory.status shows the index.',
+    };
+  }
+
+  status(agentId: string): MemoryStatus {
+    const index = this.#running();
+    const scan = this.#scanInfo.get(agentId);
+    const lastError = scan?.error ?? this.#indexError;
+    return {
+      workspaceDir: this.workspaceDir(agentId),
+      transcriptsIndexed: index.transcriptsEnabled(),
+      backfilling: index.backfill() !== undefined,
+      counts: index.counts(agentId),
+      skippedFiles: scan?.skipped ?? 0,
+      ...(lastError ? { lastError } : {}),
+    };
+  }
+
+  /** Resolves once every queued message is indexed (tests and the benchmark; the gateway never waits on it). */
+  async flush(): Promise<void> {
+    const index = this.#running();
+    while (index.queueNonEmpty() || index.backfill()) {
+      if (index.queueNonEmpty()) await index.indexQueued(INDEX_BATCH_MESSAGES);
+      else await index.backfillStep(BACKFILL_BATCH_ROWS, this.#deps.now());
+    }
+  }
+
+  #running(): SqliteMemoryIndex {
+    if (this.#state !== 'running' || !this.#index) throw new Error('the memory index is not open');
+    return this.#index;
+  }
+
+  #candidates(
+    index: SqliteMemoryIndex,
+    source: MemorySource,
+    agentId: string,
+    match: string,
+    terms: readonly string[],
+  ): Candidate[] {
+    if (source === 'memory') {
+      return index.searchChunks(match, agentId, MEMORY_SEARCH_CANDIDATES).map((chunk) => ({
+        hit: {
+          path: chunk.path,
+          startLine: chunk.startLine,
+          endLine: chunk.endLine,
+          snippet: snippet(chunk.text, terms),
+          source,
+        },
+        text: chunk.text,
+        at: datedNoteTime(chunk.path),
+      }));
+    }
+    return index.searchMessages(match, agentId, MEMORY_SEARCH_CANDIDATES).map((message) => {
+      const text = transcriptText(message.content);
+      const speaker = message.role === 'user' ? 'User' : 'Assistant';
+      return {
+        hit: {
+          path: `sessions/${agentId}/${message.sessionId}.jsonl`,
+          startLine: message.seq,
+          endLine: message.seq,
+          snippet: snippet(`${speaker}: ${text}`, terms),
+          source,
+          sessionKey: message.sessionKey,
+          sessionId: message.sessionId,
+          messageId: message.id,
+        },
+        text,
+        at: message.timestamp,
+      };
+    });
+  }
+
+  #corpusStats(index: SqliteMemoryIndex, source: MemorySource, now: number): CorpusStats {
+    const cached = this.#stats[source];
+    if (now - cached.docsAt > STATS_TTL_MS) {
+      cached.docs = source === 'memory' ? index.chunkDocs() : index.messageDocs();
+      cached.docsAt = now;
+    }
+    return {
+      docs: Math.max(cached.docs, 1),
+      df: (term) => {
+        const hit = cached.df.get(term);
+        if (hit && now - hit.at <= STATS_TTL_MS) return hit.value;
+        if (cached.df.size >= STATS_MAX_TERMS) cached.df.clear();
+        const value = source === 'memory' ? index.chunkDf(term) : index.messageDf(term);
+        cached.df.set(term, { value, at: now });
+        return value;
+      },
+    };
+  }
+
+  async #scanOnce(agentId: string): Promise<void> {
+    const index = this.#index;
+    if (!index || !this.running) return;
+    const workspaceDir = this.workspaceDir(agentId);
+    try {
+      const listing = await listMemoryFiles(workspaceDir);
+      const indexed = new Map(index.listFiles(agentId).map((file) => [file.path, file]));
+      const upserts: Parameters<SqliteMemoryIndex['applyFileChanges']>[1]['upserts'] = [];
+      const touches: { id: number; size: number; mtimeMs: number }[] = [];
+      for (const file of listing.files) {
+        const known = indexed.get(file.path);
+        indexed.delete(file.path);
+        if (known && known.size === file.size && known.mtimeMs === file.mtimeMs) continue;
+        const content = await readFile(file.absPath).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return undefined;
+          throw error;
+        });
+        if (!content || content.length > MEMORY_FILE_MAX_BYTES) continue;
+        const hash = createHash('sha256').update(content).digest('hex');
+        if (known && known.hash === hash)
+          touches.push({ id: known.id, size: file.size, mtimeMs: file.mtimeMs });
+        else
+          upserts.push({
+            path: file.path,
+            size: file.size,
+            mtimeMs: file.mtimeMs,
+            hash,
+            chunks: chunkMarkdown(content.toString('utf8')),
+          });
+      }
+      const removals = [...indexed.values()].map((file) => file.id);
+      if (upserts.length + touches.length + removals.length > 0 && this.running)
+        await index.applyFileChanges(agentId, { upserts, touches, removals }, this.#deps.now());
+      if (upserts.length + removals.length > 0) this.#stats.memory.docsAt = Number.NEGATIVE_INFINITY;
+      this.#scanInfo.set(agentId, { skipped: listing.skipped });
+    } catch (error) {
+      if (!this.running) return;
+      const message = (error as Error).message;
+      if (this.#scanInfo.get(agentId)?.error !== message)
+        this.#deps.logger.warn(`memory: could not index the memory files of agent ${agentId}`, {
+          workspaceDir,
+          error: message,
+        });
+      this.#scanInfo.set(agentId, { skipped: this.#scanInfo.get(agentId)?.skipped ?? 0, error: message });
+    }
+  }
+
+  /** Transcripts indexed or not per the config; the files of agents no longer configured are dropped. */
+  #applyPolicy(): void {
+    this.#policy = this.#policy
+      .then(async () => {
+        const index = this.#running();
+        const config = this.#deps.config();
+        const wanted = indexesTranscripts(config);
+        if (wanted && !index.transcriptsEnabled()) {
+          await index.enableTranscripts(this.#deps.now());
+          this.#kick();
+        } else if (!wanted && index.transcriptsEnabled()) await index.disableTranscripts();
+        this.#stats.sessions.docsAt = Number.NEGATIVE_INFINITY;
+        const agents = new Set(listAgents(config).map((agent) => agent.id));
+        const gone = index.fileAgents().filter((agentId) => !agents.has(agentId));
+        if (gone.length > 0) await index.dropAgentFiles(gone);
+      })
+      .catch((error: unknown) => {
+        if (this.running)
+          this.#deps.logger.error('memory: the index could not follow the config', {
+            error: (error as Error).message,
+          });
+      });
+  }
+
+  /** Schedules an indexing pass (after INDEX_DELAY_MS), or one more after the pass in flight. */
+  #kick(): void {
+    if (this.#state !== 'running') return;
+    if (this.#draining) {
+      this.#drainAgain = true;
+      return;
+    }
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#drain();
+    }, INDEX_DELAY_MS);
+    this.#timer.unref();
+  }
+
+  /**
+   * Indexes the queue batch by batch, and queues the backfill range slice by slice once the queue is empty, with
+   * the event loop running between writes. Reads decide whether to write at all: an empty write would commit, the
+   * commit would call `#kick`, and the pass would never end.
+   */
+  #drain(): void {
+    const index = this.#index;
+    if (!index || this.#state !== 'running') return;
+    this.#drainAgain = false;
+    this.#draining = (async () => {
+      try {
+        while (this.running) {
+          if (index.queueNonEmpty()) await index.indexQueued(INDEX_BATCH_MESSAGES);
+          else if (index.backfill()) await index.backfillStep(BACKFILL_BATCH_ROWS, this.#deps.now());
+          else break;
+          this.#stats.sessions.docsAt = Number.NEGATIVE_INFINITY;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        this.#indexError = undefined;
+      } catch (error) {
+        if (!this.running) return;
+        this.#indexError = (error as Error).message;
+        this.#deps.logger.error('memory: indexing transcripts failed; retrying', { error: this.#indexError });
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#kick();
+        }, INDEX_RETRY_MS);
+        this.#timer.unref();
+      } finally {
+        this.#draining = undefined;
+        if (this.#drainAgain) this.#kick();
+      }
+    })();
+  }
+}
+
+function round(score: number): number {
+  return Math.round(score * 10_000) / 10_000;
+}
