@@ -12,6 +12,7 @@ import {
   bm25,
   type CorpusStats,
   datedNoteTime,
+  isStopWord,
   keywordTerms,
   matchExpression,
   queryTerms,
@@ -33,11 +34,17 @@ export const BACKFILL_BATCH_ROWS = 5_000;
 export const INDEX_DELAY_MS = 50;
 /** After a failed indexing pass, the next is tried this much later (the failure is logged once per pass). */
 export const INDEX_RETRY_MS = 5_000;
-/** Document frequencies are reused this long: they move slowly, and a common term's costs a doclist scan. */
+/** The document count is re-read this often; document frequencies, which move slowly, live ten times longer. */
 const STATS_TTL_MS = 60_000;
+const DF_TTL_MS = 600_000;
 const STATS_MAX_TERMS = 10_000;
 /** Terms the keyword fallback searches one by one at most (OpenClaw's fallback does the same with its own cap). */
 const FALLBACK_TERMS = 4;
+/** Candidates per fallback term: a fallback hit has only part of the query, so fewer of them are worth ranking. */
+const FALLBACK_CANDIDATES = 100;
+
+/** Changed memory files read at once during a scan (the thread pool has four threads; a few more keep it busy). */
+const SCAN_READS_IN_FLIGHT = 8;
 
 /** Why there is no embedding status: the backend is keyword search by design (what doctor.memory.status says). */
 export const NO_EMBEDDINGS =
@@ -91,7 +98,14 @@ export type MemoryBackendDeps = {
   now(): number;
 };
 
-type Candidate = { hit: Omit<MemoryHit, 'score' | 'textScore'>; text: string; at?: number };
+/** A match before ranking: `text` is what it is scored on; transcript snippets start with the `speaker`. */
+type Candidate = {
+  key: string;
+  hit: Omit<MemoryHit, 'score' | 'textScore' | 'snippet'>;
+  text: string;
+  speaker?: string;
+  at?: number;
+};
 type CachedStats = { docs: number; docsAt: number; df: Map<string, { value: number; at: number }> };
 type Scan = { running: Promise<void>; again: boolean };
 
@@ -106,6 +120,8 @@ export class MemoryBackend {
   readonly #deps: MemoryBackendDeps;
   #index: SqliteMemoryIndex | undefined;
   #state: 'idle' | 'running' | 'stopped' = 'idle';
+  /** Until the start-up scan is done, no indexing pass runs: a backfill would starve the scan's file reads. */
+  #starting = false;
   #unsubscribe: (() => void)[] = [];
   #timer: NodeJS.Timeout | undefined;
   #draining: Promise<void> | undefined;
@@ -132,6 +148,7 @@ export class MemoryBackend {
     if (this.#state !== 'idle') return;
     this.#index = new SqliteMemoryIndex(this.#deps.database, this.#deps.write);
     this.#state = 'running';
+    this.#starting = true;
     this.#unsubscribe.push(this.#deps.onCommit(() => this.#kick()));
     if (config)
       this.#unsubscribe.push(
@@ -140,10 +157,14 @@ export class MemoryBackend {
           this.#applyPolicy();
         }),
       );
-    this.#applyPolicy();
-    await this.#policy;
-    if (memorySettings(this.#deps.config()).enabled)
-      await Promise.all(listAgents(this.#deps.config()).map((agent) => this.syncFiles(agent.id)));
+    try {
+      this.#applyPolicy();
+      await this.#policy;
+      if (memorySettings(this.#deps.config()).enabled)
+        await Promise.all(listAgents(this.#deps.config()).map((agent) => this.syncFiles(agent.id)));
+    } finally {
+      this.#starting = false;
+    }
     this.#kick();
   }
 
@@ -217,40 +238,47 @@ export class MemoryBackend {
     }
     if (terms.length === 0) return { results: [] };
     const now = this.#deps.now();
-    const ranked = new Map<string, MemoryHit>();
-    const rank = (match: string) => {
+    const ranked = new Map<string, { hit: Omit<MemoryHit, 'snippet'>; candidate: Candidate }>();
+    const rank = (match: string, limit: number) => {
       for (const source of sources) {
-        const candidates = this.#candidates(index, source, agentId, match, terms);
+        // A candidate found by an earlier query (the strict one, another keyword) is not ranked twice.
+        const fresh = this.#candidates(index, source, agentId, match, limit).filter(
+          (c) => !ranked.has(c.key),
+        );
         const scores = bm25(
           terms,
-          candidates.map((c) => tokenize(c.text)),
+          fresh.map((c) => tokenize(c.text)),
           this.#corpusStats(index, source, now),
         );
-        candidates.forEach((candidate, i) => {
-          const key = `${candidate.hit.path}#${candidate.hit.startLine}:${candidate.hit.messageId ?? ''}`;
-          if (ranked.has(key)) return;
+        fresh.forEach((candidate, i) => {
           const textScore = relevanceScore(scores[i]);
           const weight = candidate.at === undefined ? 1 : recencyWeight(candidate.at, now);
-          ranked.set(key, {
-            ...candidate.hit,
-            score: round(textScore * weight),
-            textScore: round(textScore),
+          ranked.set(candidate.key, {
+            hit: { ...candidate.hit, score: round(textScore * weight), textScore: round(textScore) },
+            candidate,
           });
         });
       }
     };
-    rank(matchExpression(terms));
+    rank(matchExpression(terms), MEMORY_SEARCH_CANDIDATES);
     if (ranked.size < options.maxResults && terms.length > 1) {
       // Natural-language queries rarely have every word in one note: OpenClaw's keyword fallback searches the
       // significant words one by one, ranked against the whole query.
-      for (const term of keywordTerms(terms, FALLBACK_TERMS)) rank(matchExpression([term]));
+      for (const term of keywordTerms(terms, FALLBACK_TERMS))
+        rank(matchExpression([term]), FALLBACK_CANDIDATES);
     }
-    const all = [...ranked.values()].sort((a, b) => b.score - a.score || b.textScore - a.textScore);
+    const all = [...ranked.values()].sort(
+      (a, b) => b.hit.score - a.hit.score || b.hit.textScore - a.hit.textScore,
+    );
     const floor = options.minScore ?? memorySettings(this.#deps.config()).minScore;
-    let results = all.filter((hit) => hit.score >= floor);
+    let kept = all.filter(({ hit }) => hit.score >= floor);
     // OpenClaw keeps keyword matches when all of them fall below the configured minimum (not an explicit one).
-    if (results.length === 0 && options.minScore === undefined) results = all;
-    results = results.slice(0, options.maxResults);
+    if (kept.length === 0 && options.minScore === undefined) kept = all;
+    // Snippets only for the hits returned, not for every candidate ranked.
+    const results = kept.slice(0, options.maxResults).map(({ hit, candidate }) => ({
+      ...hit,
+      snippet: snippet(candidate.speaker ? `${candidate.speaker}: ${candidate.text}` : candidate.text, terms),
+    }));
     if (warnings.length === 0) return { results };
     return {
       results,
@@ -288,44 +316,37 @@ export class MemoryBackend {
     return this.#index;
   }
 
+  /** The newest `limit` matches of `match` in one corpus (FTS5 stops there, however many rows match). */
   #candidates(
     index: SqliteMemoryIndex,
     source: MemorySource,
     agentId: string,
     match: string,
-    terms: readonly string[],
+    limit: number,
   ): Candidate[] {
     if (source === 'memory') {
-      return index.searchChunks(match, agentId, MEMORY_SEARCH_CANDIDATES).map((chunk) => ({
-        hit: {
-          path: chunk.path,
-          startLine: chunk.startLine,
-          endLine: chunk.endLine,
-          snippet: snippet(chunk.text, terms),
-          source,
-        },
+      return index.searchChunks(match, agentId, limit).map((chunk) => ({
+        key: `memory:${chunk.path}#${chunk.startLine}`,
+        hit: { path: chunk.path, startLine: chunk.startLine, endLine: chunk.endLine, source },
         text: chunk.text,
         at: datedNoteTime(chunk.path),
       }));
     }
-    return index.searchMessages(match, agentId, MEMORY_SEARCH_CANDIDATES).map((message) => {
-      const text = transcriptText(message.content);
-      const speaker = message.role === 'user' ? 'User' : 'Assistant';
-      return {
-        hit: {
-          path: `sessions/${agentId}/${message.sessionId}.jsonl`,
-          startLine: message.seq,
-          endLine: message.seq,
-          snippet: snippet(`${speaker}: ${text}`, terms),
-          source,
-          sessionKey: message.sessionKey,
-          sessionId: message.sessionId,
-          messageId: message.id,
-        },
-        text,
-        at: message.timestamp,
-      };
-    });
+    return index.searchMessages(match, agentId, limit).map((message) => ({
+      key: `sessions:${message.id}`,
+      hit: {
+        path: `sessions/${agentId}/${message.sessionId}.jsonl`,
+        startLine: message.seq,
+        endLine: message.seq,
+        source,
+        sessionKey: message.sessionKey,
+        sessionId: message.sessionId,
+        messageId: message.id,
+      },
+      text: transcriptText(message.content),
+      speaker: message.role === 'user' ? 'User' : 'Assistant',
+      at: message.timestamp,
+    }));
   }
 
   #corpusStats(index: SqliteMemoryIndex, source: MemorySource, now: number): CorpusStats {
@@ -337,8 +358,11 @@ export class MemoryBackend {
     return {
       docs: Math.max(cached.docs, 1),
       df: (term) => {
+        // A stop word is in nearly every document (an IDF of about 0), and counting its doclist is the slowest
+        // lookup there is.
+        if (isStopWord(term)) return cached.docs;
         const hit = cached.df.get(term);
-        if (hit && now - hit.at <= STATS_TTL_MS) return hit.value;
+        if (hit && now - hit.at <= DF_TTL_MS) return hit.value;
         if (cached.df.size >= STATS_MAX_TERMS) cached.df.clear();
         const value = source === 'memory' ? index.chunkDf(term) : index.messageDf(term);
         cached.df.set(term, { value, at: now });
@@ -353,21 +377,25 @@ export class MemoryBackend {
     const workspaceDir = this.workspaceDir(agentId);
     try {
       const listing = await listMemoryFiles(workspaceDir);
-      const indexed = new Map(index.listFiles(agentId).map((file) => [file.path, file]));
+      const known = new Map(index.listFiles(agentId).map((file) => [file.path, file]));
+      const listed = new Set(listing.files.map((file) => file.path));
       const upserts: Parameters<SqliteMemoryIndex['applyFileChanges']>[1]['upserts'] = [];
       const touches: { id: number; size: number; mtimeMs: number }[] = [];
-      for (const file of listing.files) {
-        const known = indexed.get(file.path);
-        indexed.delete(file.path);
-        if (known && known.size === file.size && known.mtimeMs === file.mtimeMs) continue;
+      // A file whose size and mtime are as indexed is not read again.
+      const changed = listing.files.filter((file) => {
+        const before = known.get(file.path);
+        return !before || before.size !== file.size || before.mtimeMs !== file.mtimeMs;
+      });
+      await forEachLimited(changed, SCAN_READS_IN_FLIGHT, async (file) => {
         const content = await readFile(file.absPath).catch((error: NodeJS.ErrnoException) => {
           if (error.code === 'ENOENT') return undefined;
           throw error;
         });
-        if (!content || content.length > MEMORY_FILE_MAX_BYTES) continue;
+        if (!content || content.length > MEMORY_FILE_MAX_BYTES) return;
         const hash = createHash('sha256').update(content).digest('hex');
-        if (known && known.hash === hash)
-          touches.push({ id: known.id, size: file.size, mtimeMs: file.mtimeMs });
+        const before = known.get(file.path);
+        if (before && before.hash === hash)
+          touches.push({ id: before.id, size: file.size, mtimeMs: file.mtimeMs });
         else
           upserts.push({
             path: file.path,
@@ -376,8 +404,8 @@ export class MemoryBackend {
             hash,
             chunks: chunkMarkdown(content.toString('utf8')),
           });
-      }
-      const removals = [...indexed.values()].map((file) => file.id);
+      });
+      const removals = [...known.values()].filter((file) => !listed.has(file.path)).map((file) => file.id);
       if (upserts.length + touches.length + removals.length > 0 && this.running)
         await index.applyFileChanges(agentId, { upserts, touches, removals }, this.#deps.now());
       if (upserts.length + removals.length > 0) this.#stats.memory.docsAt = Number.NEGATIVE_INFINITY;
@@ -420,7 +448,7 @@ export class MemoryBackend {
 
   /** Schedules an indexing pass (after INDEX_DELAY_MS), or one more after the pass in flight. */
   #kick(): void {
-    if (this.#state !== 'running') return;
+    if (this.#state !== 'running' || this.#starting) return;
     if (this.#draining) {
       this.#drainAgain = true;
       return;
@@ -467,6 +495,15 @@ export class MemoryBackend {
       }
     })();
   }
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function round(score: number): number {

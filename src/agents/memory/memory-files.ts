@@ -83,14 +83,14 @@ async function walk(
     throw error;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of entries) {
-    if (entry.name.startsWith('.') || entry.isSymbolicLink()) continue;
-    const absPath = join(dir, entry.name);
-    const path = `${rel}/${entry.name}`;
-    if (entry.isDirectory()) await walk(absPath, path, listing, add);
-    else if (entry.isFile() && entry.name.endsWith('.md')) {
-      const stat = await lstatOrNull(absPath);
-      if (stat?.isFile()) add(path, absPath, stat);
-    }
-  }
+  const visible = entries.filter((entry) => !entry.name.startsWith('.') && !entry.isSymbolicLink());
+  // A directory's files are stat'ed together (a year of daily notes is one directory), in name order.
+  const files = visible.filter((entry) => entry.isFile() && entry.name.endsWith('.md'));
+  const stats = await Promise.all(files.map((entry) => lstatOrNull(join(dir, entry.name))));
+  files.forEach((entry, i) => {
+    const stat = stats[i];
+    if (stat?.isFile()) add(`${rel}/${entry.name}`, join(dir, entry.name), stat);
+  });
+  for (const entry of visible)
+    if (entry.isDirectory()) await walk(join(dir, entry.name), `${rel}/${entry.name}`, listing, add);
 }

@@ -8,6 +8,9 @@
 
 /** Lowercase words as the FTS5 `unicode61 remove_diacritics 2` tokenizer cuts them: letters and digits. */
 export function tokenize(text: string): string[] {
+  // Most text is ASCII: decomposing it (to drop diacritics) would cost more than the rest of the ranking.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, control characters included
+  if (!/[^\x00-\x7f]/.test(text)) return text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
   return (
     text
       .normalize('NFKD')
@@ -37,6 +40,10 @@ const STOP_WORDS = new Set(
     'to too under until up very was we were what when where which while who whom why will with would you your'
   ).split(' '),
 );
+
+export function isStopWord(term: string): boolean {
+  return STOP_WORDS.has(term);
+}
 
 /** Terms the keyword fallback searches one by one: no stop words, no single characters, at most `limit`. */
 export function keywordTerms(terms: readonly string[], limit: number): string[] {
