@@ -19,6 +19,7 @@ import { measureConnections } from './connections.ts';
 import { measureFanout } from './fanout.ts';
 import { enableProfiling, SHIPPED_NODE_FLAGS } from './gateway-flags.ts';
 import { describeMachine } from './machine.ts';
+import { measureMemory } from './memory.ts';
 import {
   cleanEnv,
   cleanupAll,
@@ -277,7 +278,7 @@ function newestMtimeMs(dir: string): number {
   return newest;
 }
 
-const SCENARIOS = ['startup', 'chat', 'rpc', 'fanout', 'connections', 'soak'] as const;
+const SCENARIOS = ['startup', 'chat', 'rpc', 'fanout', 'connections', 'soak', 'memory'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** What a plain `npm run bench` runs (and what must have run for RESULTS.md to be rewritten). */
 const DEFAULT_SCENARIOS: readonly Scenario[] = SCENARIOS;
@@ -471,6 +472,7 @@ async function main({ runs, only, profile }: Options, scratch: string): Promise<
       await scenario('connections', () => measureConnections({ ...subject, floorServer: multiFloor })),
     );
   if (only.has('soak')) outcomes.push(await scenario('soak', () => measureSoak(subject)));
+  if (only.has('memory')) outcomes.push(await scenario('memory', () => measureMemory(subject)));
 
   const tables = outcomes.flatMap((o) => o.tables);
   const targets = outcomes.flatMap((o) => o.targets);
