@@ -302,3 +302,39 @@ test("doctor.memory.status is what the Control UI's Memory page reads as healthy
   const refused = await off.client.request('memory.search', { query: 'x' });
   assert.equal(refused.error?.code, 'UNAVAILABLE');
 });
+
+test('config changes apply live: session search turned on finds older turns, memory turned off empties the index', async (t) => {
+  const { gw, client } = await open({ models: { echo: { wordDelayMs: 0 } } });
+  t.after(() => gw.close());
+  t.after(() => client.close());
+  await turn(client, 'main', 'the albatross migration', 'c1');
+  assert.deepEqual((await search(client, { query: 'albatross' })).results, []);
+  const patch = async (raw: string) => {
+    const { hash } = (await client.request('config.get')).payload as { hash: string };
+    const res = await client.request('config.patch', { raw, baseHash: hash });
+    assert.equal(res.ok, true, JSON.stringify(res.error));
+  };
+  await patch('{memory:{search:{sources:["memory","sessions"]}}}');
+  assert.equal((await search(client, { query: 'albatross' })).results.length, 2);
+
+  await patch('{memory:{search:{enabled:false}}}');
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    const status = (await client.request('doctor.memory.status', {})).payload as {
+      embedding: { error: string };
+    };
+    if (/disabled/.test(status.embedding.error)) break;
+    assert.ok(performance.now() < deadline, 'memory never turned off');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal((await client.request('memory.search', { query: 'albatross' })).error?.code, 'UNAVAILABLE');
+  await patch('{memory:{search:{enabled:true}}}');
+  // Back on: the transcripts were dropped with the setting and come back through a backfill.
+  const again = performance.now() + 15_000;
+  for (;;) {
+    const found = await search(client, { query: 'albatross' });
+    if (found.results.length === 2 && !found.stale) break;
+    assert.ok(performance.now() < again, `not backfilled: ${JSON.stringify(found)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+});

@@ -470,30 +470,35 @@ export class MemoryBackend {
     const index = this.#index;
     if (!index || this.#state !== 'running') return;
     this.#drainAgain = false;
-    this.#draining = (async () => {
-      try {
-        while (this.running) {
-          if (index.queueNonEmpty()) await index.indexQueued(INDEX_BATCH_MESSAGES);
-          else if (index.backfill()) await index.backfillStep(BACKFILL_BATCH_ROWS, this.#deps.now());
-          else break;
-          this.#stats.sessions.docsAt = Number.NEGATIVE_INFINITY;
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        this.#indexError = undefined;
-      } catch (error) {
-        if (!this.running) return;
-        this.#indexError = (error as Error).message;
-        this.#deps.logger.error('memory: indexing transcripts failed; retrying', { error: this.#indexError });
-        this.#timer = setTimeout(() => {
-          this.#timer = undefined;
-          this.#kick();
-        }, INDEX_RETRY_MS);
-        this.#timer.unref();
-      } finally {
-        this.#draining = undefined;
-        if (this.#drainAgain) this.#kick();
+    // The `then` runs a microtask after this assignment, even for a pass with nothing to do, so it clears this pass.
+    const pass = this.#drainPass(index).then(() => {
+      if (this.#draining === pass) this.#draining = undefined;
+      if (this.#drainAgain) this.#kick();
+    });
+    this.#draining = pass;
+  }
+
+  /** One indexing pass; never rejects (a failure is logged and retried after INDEX_RETRY_MS). */
+  async #drainPass(index: SqliteMemoryIndex): Promise<void> {
+    try {
+      while (this.running) {
+        if (index.queueNonEmpty()) await index.indexQueued(INDEX_BATCH_MESSAGES);
+        else if (index.backfill()) await index.backfillStep(BACKFILL_BATCH_ROWS, this.#deps.now());
+        else break;
+        this.#stats.sessions.docsAt = Number.NEGATIVE_INFINITY;
+        await new Promise((resolve) => setImmediate(resolve));
       }
-    })();
+      this.#indexError = undefined;
+    } catch (error) {
+      if (!this.running) return;
+      this.#indexError = (error as Error).message;
+      this.#deps.logger.error('memory: indexing transcripts failed; retrying', { error: this.#indexError });
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#kick();
+      }, INDEX_RETRY_MS);
+      this.#timer.unref();
+    }
   }
 }
 
