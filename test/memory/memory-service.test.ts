@@ -59,6 +59,33 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
 }
 
+test("migration 6 creates the memory index's tables, its FTS5 tables and its triggers", (t) => {
+  const { store } = openBackend(t);
+  const names = (type: string) =>
+    store.database
+      .prepare("SELECT name FROM sqlite_schema WHERE type = ? AND name LIKE 'memory%' ORDER BY name")
+      .all(type)
+      .map((row) => row.name);
+  for (const table of [
+    'memory_files',
+    'memory_chunks',
+    'memory_chunks_fts',
+    'memory_chunks_vocab',
+    'memory_queue',
+    'memory_messages',
+    'memory_messages_fts',
+    'memory_messages_vocab',
+  ])
+    assert.ok(names('table').includes(table), table);
+  assert.deepEqual(names('trigger'), [
+    'memory_chunks_dropped',
+    'memory_chunks_indexed',
+    'memory_enqueue',
+    'memory_forget',
+    'memory_reindex',
+  ]);
+});
+
 test('a message is queued in its own commit and indexed shortly after, off the commit path', async (t) => {
   const { backend, store } = openBackend(t);
   await backend.start();
