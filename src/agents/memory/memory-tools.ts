@@ -108,7 +108,7 @@ function memorySearchTool(memory: MemoryBackend, ctx: ToolContext): AgentTool {
       const minScore = params.minScore;
       if (minScore !== undefined && (typeof minScore !== 'number' || !Number.isFinite(minScore)))
         return badArgument('memory_search', 'minScore must be a number');
-      const corpus = params.corpus ?? undefined;
+      const corpus = params.corpus;
       if (corpus !== undefined && !['memory', 'wiki', 'all', 'sessions'].includes(corpus as string))
         return badArgument('memory_search', 'corpus must be memory, sessions, all or wiki');
       const settings = memorySettings(ctx.config);
