@@ -166,8 +166,9 @@ export const MIGRATIONS: readonly Migration[] = [
     // reads chunk text from memory_chunks, kept in step by the two chunk triggers (SQLite's documented recipe).
     // Transcripts: a message to index is queued by the enqueue trigger in the transaction that stores it (one
     // small insert, and only while the kv flag `memory.transcripts` is set), and the memory service moves the
-    // queue into the index in batches off the commit path. The index is contentless (the text is in `messages`);
-    // memory_messages maps its rowids to message ids, so a VACUUM renumbering `messages` cannot misattribute it.
+    // queue into the index in batches off the commit path. The index is contentless (the text is in `messages`)
+    // and keyed by the message's rowid; memory_messages keeps each indexed message's id beside it, so a VACUUM
+    // renumbering `messages` (it has no INTEGER PRIMARY KEY) misattributes nothing and is seen at start-up.
     // A deleted message leaves the index in the same transaction (forget trigger), however it is deleted (a
     // session delete's cascade, retention); an edited one is taken out and queued again.
     version: 6,
@@ -207,8 +208,9 @@ export const MIGRATIONS: readonly Migration[] = [
         message_id TEXT NOT NULL
       ) STRICT;
       CREATE TABLE memory_messages (
+        -- The message's rowid in messages, and the index's rowid for it.
         doc_id INTEGER PRIMARY KEY,
-        message_id TEXT NOT NULL UNIQUE,
+        message_id TEXT NOT NULL,
         agent_id TEXT NOT NULL
       ) STRICT;
       CREATE VIRTUAL TABLE memory_messages_fts USING fts5 (
@@ -220,15 +222,16 @@ export const MIGRATIONS: readonly Migration[] = [
       BEGIN
         INSERT INTO memory_queue (message_id) VALUES (new.id);
       END;
-      CREATE TRIGGER memory_forget AFTER DELETE ON messages BEGIN
-        DELETE FROM memory_messages_fts
-          WHERE rowid = (SELECT doc_id FROM memory_messages WHERE message_id = old.id);
-        DELETE FROM memory_messages WHERE message_id = old.id;
+      CREATE TRIGGER memory_forget AFTER DELETE ON messages
+        WHEN EXISTS (SELECT 1 FROM memory_messages WHERE doc_id = old.rowid)
+      BEGIN
+        DELETE FROM memory_messages_fts WHERE rowid = old.rowid;
+        DELETE FROM memory_messages WHERE doc_id = old.rowid;
       END;
       CREATE TRIGGER memory_reindex AFTER UPDATE OF content, role ON messages BEGIN
         DELETE FROM memory_messages_fts
-          WHERE rowid = (SELECT doc_id FROM memory_messages WHERE message_id = old.id);
-        DELETE FROM memory_messages WHERE message_id = old.id;
+          WHERE rowid = old.rowid AND EXISTS (SELECT 1 FROM memory_messages WHERE doc_id = old.rowid);
+        DELETE FROM memory_messages WHERE doc_id = old.rowid;
         INSERT INTO memory_queue (message_id)
           SELECT new.id WHERE new.role IN ('user', 'assistant')
             AND EXISTS (SELECT 1 FROM kv WHERE key = 'memory.transcripts');

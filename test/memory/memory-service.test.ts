@@ -215,6 +215,56 @@ test('transcript indexing off empties the index and stops queueing; back on, it 
   }
 });
 
+test('an index whose rowids no longer name their messages (a VACUUM renumbered them) is rebuilt at start-up', async (t) => {
+  const { backend, store, stateDir } = openBackend(t);
+  await backend.start();
+  await store.appendMessage({
+    sessionKey: 'agent:main:main',
+    role: 'user',
+    content: 'first kite',
+    timestamp: 1,
+  });
+  await store.appendMessage({
+    sessionKey: 'agent:main:main',
+    role: 'user',
+    content: 'second kite',
+    timestamp: 2,
+  });
+  await backend.flush();
+  await backend.stop();
+  // What a renumbering looks like from the index: its rowids point at other messages.
+  await store.write(() =>
+    store.database.exec(
+      'UPDATE memory_messages SET doc_id = doc_id + 1000; DELETE FROM memory_messages_fts; ' +
+        "INSERT INTO memory_messages_fts (rowid, text) SELECT doc_id, 'stale' FROM memory_messages",
+    ),
+  );
+  const again = new MemoryBackend({
+    database: store.database,
+    write: (work) => store.write(work),
+    onCommit: (listener) => store.onCommit(listener),
+    config: () => sessionsOn(defaultConfig()),
+    stateDir,
+    logger: createLogger({ level: 'error', console: null }),
+    now: Date.now,
+  });
+  await again.start();
+  try {
+    await again.flush();
+    const found = await again.search('main', 'kite', { maxResults: 5, sources: ['sessions'] });
+    assert.deepEqual(found.results.map((hit) => hit.snippet).sort(), [
+      'User: first kite',
+      'User: second kite',
+    ]);
+    assert.deepEqual(
+      (await again.search('main', 'stale', { maxResults: 5, sources: ['sessions'] })).results,
+      [],
+    );
+  } finally {
+    await again.stop();
+  }
+});
+
 test('stop leaves nothing running: no timer, socket or watcher survives a gateway that indexed and searched', async () => {
   const left = await handlesLeftBy(async () => {
     const gw = await startTestGateway({ config: SESSIONS_ON });

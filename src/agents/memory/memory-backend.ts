@@ -30,8 +30,14 @@ import { agentWorkspaceDir } from './workspace-dir.ts';
 export const INDEX_BATCH_MESSAGES = 256;
 /** Rowids of `messages` queued per backfill write. */
 export const BACKFILL_BATCH_ROWS = 5_000;
-/** A commit's messages are indexed this long after it, so a burst of turns is indexed in a few batches. */
-export const INDEX_DELAY_MS = 50;
+/**
+ * A commit's messages are indexed this long after it, so a busy gateway indexes them in full batches (a search
+ * does not wait for it: it indexes what is queued first). Measured: batches of ~20 messages (a 50 ms delay at
+ * ~200 turns/s) cost the chat path ~0.3 ms of CPU per turn, full ones a fraction of that.
+ */
+export const INDEX_DELAY_MS = 1_000;
+/** Queued messages a search indexes before it runs, at most; past that it answers with `stale`. */
+const SEARCH_CATCH_UP_BATCHES = 4;
 /** After a failed indexing pass, the next is tried this much later (the failure is logged once per pass). */
 export const INDEX_RETRY_MS = 5_000;
 /** The document count is re-read this often; document frequencies, which move slowly, live ten times longer. */
@@ -230,7 +236,8 @@ export class MemoryBackend {
     }
     if (sources.includes('sessions') && index.transcriptsEnabled()) {
       // Read your writes: what is queued now was committed before this search began.
-      if (index.queueNonEmpty()) await index.indexQueued(INDEX_BATCH_MESSAGES);
+      for (let i = 0; i < SEARCH_CATCH_UP_BATCHES && index.queueNonEmpty(); i++)
+        await index.indexQueued(INDEX_BATCH_MESSAGES);
       if (index.queueNonEmpty() || index.backfill()) {
         warnings.push('The transcript index is still catching up; older messages may be missing.');
         this.#kick();
@@ -429,6 +436,12 @@ export class MemoryBackend {
         const index = this.#running();
         const config = this.#deps.config();
         const wanted = indexesTranscripts(config);
+        if (wanted && index.transcriptsEnabled() && index.misattributed()) {
+          this.#deps.logger.warn(
+            'memory: messages were renumbered (a VACUUM?); rebuilding the transcript index',
+          );
+          await index.disableTranscripts();
+        }
         if (wanted && !index.transcriptsEnabled()) {
           await index.enableTranscripts(this.#deps.now());
           this.#kick();

@@ -41,8 +41,8 @@ function prepare(db: DatabaseSync) {
        SELECT id FROM messages WHERE rowid > ? AND rowid <= ? AND role IN ('user', 'assistant') ORDER BY rowid`,
     ),
     queueHead: db.prepare(
-      `SELECT q.seq, q.message_id AS messageId, m.session_key AS sessionKey, m.role, m.content, m.run_id AS runId,
-         s.agent_id AS agentId
+      `SELECT q.seq, q.message_id AS messageId, m.rowid AS rowid, m.session_key AS sessionKey, m.role, m.content,
+         m.run_id AS runId, s.agent_id AS agentId
        FROM memory_queue q LEFT JOIN messages m ON m.id = q.message_id LEFT JOIN sessions s ON s.key = m.session_key
        ORDER BY q.seq LIMIT ?`,
     ),
@@ -50,8 +50,7 @@ function prepare(db: DatabaseSync) {
     queueCount: db.prepare('SELECT count(*) AS n FROM memory_queue'),
     dequeue: db.prepare('DELETE FROM memory_queue WHERE seq <= ?'),
     insertDoc: db.prepare(
-      'INSERT INTO memory_messages (message_id, agent_id) VALUES (?, ?) ' +
-        'ON CONFLICT (message_id) DO NOTHING RETURNING doc_id AS docId',
+      'INSERT INTO memory_messages (doc_id, message_id, agent_id) VALUES (?, ?, ?) ON CONFLICT (doc_id) DO NOTHING',
     ),
     insertMessageText: db.prepare('INSERT INTO memory_messages_fts (rowid, text) VALUES (?, ?)'),
     clearQueue: db.prepare('DELETE FROM memory_queue'),
@@ -66,11 +65,18 @@ function prepare(db: DatabaseSync) {
       `SELECT m.id, m.session_key AS sessionKey, m.session_id AS sessionId, m.seq, m.role, m.content, m.timestamp
        FROM memory_messages_fts f
          JOIN memory_messages d ON d.doc_id = f.rowid
-         JOIN messages m ON m.id = d.message_id
-       WHERE memory_messages_fts MATCH ? AND d.agent_id = ?
+         JOIN messages m ON m.rowid = f.rowid
+       WHERE memory_messages_fts MATCH ? AND d.agent_id = ? AND m.id = d.message_id
        ORDER BY f.rowid DESC LIMIT ?`,
     ),
     messageDf: db.prepare('SELECT doc FROM memory_messages_vocab WHERE term = ?'),
+    // The newest and oldest indexed messages whose rowid no longer names them (a VACUUM renumbered messages).
+    misattributed: db.prepare(
+      `SELECT count(*) AS n FROM (
+         SELECT * FROM (SELECT doc_id, message_id FROM memory_messages ORDER BY doc_id DESC LIMIT 64)
+         UNION SELECT * FROM (SELECT doc_id, message_id FROM memory_messages ORDER BY doc_id LIMIT 64)
+       ) d LEFT JOIN messages m ON m.rowid = d.doc_id WHERE m.id IS NOT d.message_id`,
+    ),
 
     listFiles: db.prepare(
       'SELECT id, path, size, mtime_ms AS mtimeMs, hash FROM memory_files WHERE agent_id = ? ORDER BY path',
@@ -106,7 +112,12 @@ function prepare(db: DatabaseSync) {
   } satisfies Record<string, StatementSync>;
 }
 
-type QueueRow = QueuedMessage & { seq: number; messageId: string; agentId: string | null };
+type QueueRow = QueuedMessage & {
+  seq: number;
+  messageId: string;
+  rowid: number | null;
+  agentId: string | null;
+};
 
 /**
  * The memory index's tables (migration 6) on the gateway's own SQLite connection: reads run at once, writes go
@@ -184,15 +195,20 @@ export class SqliteMemoryIndex {
       const rows = this.#sql.queueHead.all(limit) as QueueRow[];
       if (rows.length === 0) return 0;
       for (const row of rows) {
-        if (!row.content || !row.agentId || !isIndexableTranscript(row)) continue;
+        if (row.rowid === null || !row.content || !row.agentId || !isIndexableTranscript(row)) continue;
         const text = transcriptText(row.content);
         if (text.trim() === '') continue;
-        const doc = this.#sql.insertDoc.get(row.messageId, row.agentId) as { docId: number } | undefined;
-        if (doc) this.#sql.insertMessageText.run(doc.docId, text);
+        if (this.#sql.insertDoc.run(row.rowid, row.messageId, row.agentId).changes > 0)
+          this.#sql.insertMessageText.run(row.rowid, text);
       }
       this.#sql.dequeue.run(rows[rows.length - 1].seq);
       return rows.length;
     });
+  }
+
+  /** Whether sampled index entries no longer match their messages' rowids: then the index must be rebuilt. */
+  misattributed(): boolean {
+    return Number((this.#sql.misattributed.get() as { n: number }).n) > 0;
   }
 
   searchMessages(match: string, agentId: string, limit: number): MessageCandidate[] {
