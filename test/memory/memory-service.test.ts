@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -265,9 +265,13 @@ test('an index whose rowids no longer name their messages (a VACUUM renumbered t
   }
 });
 
-test('stop leaves nothing running: no timer, socket or watcher survives a gateway that indexed and searched', async () => {
+test('stop leaves nothing running: no timer, socket or watcher survives a gateway that indexed and searched', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'clawgate-test-'));
+  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  mkdirSync(join(stateDir, 'workspace', 'memory', 'nested'), { recursive: true });
+  writeFileSync(join(stateDir, 'workspace', 'MEMORY.md'), 'handles are watched\n');
   const left = await handlesLeftBy(async () => {
-    const gw = await startTestGateway({ config: SESSIONS_ON });
+    const gw = await startTestGateway({ config: SESSIONS_ON, stateDir });
     try {
       const { client } = await connectClient(gw.url, gw.token);
       const sent = await client.request('chat.send', {
@@ -277,14 +281,35 @@ test('stop leaves nothing running: no timer, socket or watcher survives a gatewa
       });
       assert.equal(sent.ok, true);
       await client.waitFor((f) => f.event === 'chat' && (f.payload as { state?: string }).state === 'final');
-      // A commit just scheduled an indexing pass; the search runs beside it.
-      assert.equal((await client.request('memory.search', { query: 'handles' })).ok, true);
+      // A commit just scheduled an indexing pass, and a file write a re-index; the search runs beside them.
+      writeFileSync(join(stateDir, 'workspace', 'memory', 'nested', 'x.md'), 'handles again\n');
+      const found = await client.request('memory.search', { query: 'handles' });
+      const sources = (found.payload as { results: { source: string }[] }).results.map((hit) => hit.source);
+      assert.deepEqual(sources.sort(), ['memory', 'memory', 'sessions', 'sessions'], JSON.stringify(found));
       client.close();
     } finally {
       await gw.close();
     }
   });
   assert.deepEqual(left, []);
+});
+
+test('a memory file written is re-indexed by itself once the writes settle (watched), no search needed', async (t) => {
+  const { backend, store, stateDir } = openBackend(t);
+  mkdirSync(join(stateDir, 'workspace', 'memory'), { recursive: true });
+  await backend.start();
+  assert.equal(count(store, 'memory_files'), 0);
+  writeFileSync(join(stateDir, 'workspace', 'memory', 'note.md'), 'the watched note\n');
+  writeFileSync(join(stateDir, 'workspace', 'MEMORY.md'), 'the root note\n');
+  await until(() => count(store, 'memory_files') === 2, 'the debounced re-index');
+  rmSync(join(stateDir, 'workspace', 'memory'), { recursive: true });
+  await until(() => count(store, 'memory_files') === 1, 'the removal');
+  // memory/ made again: watched again after the next scan.
+  mkdirSync(join(stateDir, 'workspace', 'memory'));
+  writeFileSync(join(stateDir, 'workspace', 'memory', 'again.md'), 'back again\n');
+  await until(() => count(store, 'memory_files') === 2, 'the new directory');
+  const found = await backend.search('main', 'again', { maxResults: 5, sources: ['memory'] });
+  assert.equal(found.results[0]?.path, 'memory/again.md');
 });
 
 test('the backend alone: stop while an indexing pass is scheduled clears it', async (t) => {

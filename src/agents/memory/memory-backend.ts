@@ -8,6 +8,7 @@ import type { Logger } from '../../logging/logger.ts';
 import { listAgents } from '../registry.ts';
 import { chunkMarkdown } from './chunk-markdown.ts';
 import { listMemoryFiles } from './memory-files.ts';
+import { MemoryFilesWatch } from './memory-files-watch.ts';
 import {
   bm25,
   type CorpusStats,
@@ -36,6 +37,8 @@ export const BACKFILL_BATCH_ROWS = 5_000;
  * ~200 turns/s) cost the chat path ~0.3 ms of CPU per turn, full ones a fraction of that.
  */
 export const INDEX_DELAY_MS = 1_000;
+/** A change to memory files is indexed this long after the last event of its burst (OpenClaw's watch debounce). */
+export const FILES_DEBOUNCE_MS = 1_500;
 /** Queued messages a search indexes before it runs, at most; past that it answers with `stale`. */
 const SEARCH_CATCH_UP_BATCHES = 4;
 /** After a failed indexing pass, the next is tried this much later (the failure is logged once per pass). */
@@ -134,6 +137,9 @@ export class MemoryBackend {
   #drainAgain = false;
   #policy: Promise<void> = Promise.resolve();
   readonly #scans = new Map<string, Scan>();
+  readonly #watches = new Map<string, MemoryFilesWatch>();
+  readonly #changedAgents = new Set<string>();
+  #filesTimer: NodeJS.Timeout | undefined;
   readonly #scanInfo = new Map<string, { skipped: number; error?: string }>();
   #indexError: string | undefined;
   readonly #stats: Record<MemorySource, CachedStats> = {
@@ -185,6 +191,10 @@ export class MemoryBackend {
     this.#unsubscribe = [];
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#filesTimer);
+    this.#filesTimer = undefined;
+    for (const watch of this.#watches.values()) watch.close();
+    this.#watches.clear();
     await Promise.allSettled([
       this.#draining,
       this.#policy,
@@ -198,10 +208,20 @@ export class MemoryBackend {
 
   /**
    * Brings one agent's memory files into the index: new and changed files are chunked and indexed, removed ones
-   * dropped. Concurrent calls share one scan, and a call made while a scan runs gets one more after it, so what
-   * was on disk when it was called is in the index when it resolves.
+   * dropped. Nothing is read while the watchers have seen no change (MemoryFilesWatch). Concurrent calls share one
+   * scan, and a call made while a scan runs gets one more after it, so what was on disk when it was called is in
+   * the index when it resolves.
    */
-  syncFiles(agentId: string): Promise<void> {
+  async syncFiles(agentId: string): Promise<void> {
+    if (!this.#scans.has(agentId) && !this.#watchOf(agentId).dirty) {
+      // A write made just before this call has its event queued already; it is delivered in this loop turn.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!this.#watchOf(agentId).dirty) return;
+    }
+    return this.#scan(agentId);
+  }
+
+  #scan(agentId: string): Promise<void> {
     const current = this.#scans.get(agentId);
     if (current) {
       current.again = true;
@@ -378,10 +398,37 @@ export class MemoryBackend {
     };
   }
 
+  /** The agent's watch, made again when its workspace moved (a config change). */
+  #watchOf(agentId: string): MemoryFilesWatch {
+    const workspaceDir = this.workspaceDir(agentId);
+    let watch = this.#watches.get(agentId);
+    if (watch?.workspaceDir !== workspaceDir) {
+      watch?.close();
+      watch = new MemoryFilesWatch(workspaceDir, () => this.#filesChanged(agentId));
+      if (this.running) this.#watches.set(agentId, watch);
+    }
+    return watch;
+  }
+
+  /** Re-indexes the changed agents' files once a burst of writes has settled, so status counts stay current. */
+  #filesChanged(agentId: string): void {
+    if (!this.running) return;
+    this.#changedAgents.add(agentId);
+    clearTimeout(this.#filesTimer);
+    this.#filesTimer = setTimeout(() => {
+      this.#filesTimer = undefined;
+      const agents = [...this.#changedAgents];
+      this.#changedAgents.clear();
+      for (const id of agents) this.syncFiles(id).catch(() => undefined);
+    }, FILES_DEBOUNCE_MS);
+    this.#filesTimer.unref();
+  }
+
   async #scanOnce(agentId: string): Promise<void> {
     const index = this.#index;
     if (!index || !this.running) return;
     const workspaceDir = this.workspaceDir(agentId);
+    this.#watchOf(agentId).scanning();
     try {
       const listing = await listMemoryFiles(workspaceDir);
       const known = new Map(index.listFiles(agentId).map((file) => [file.path, file]));
