@@ -121,9 +121,10 @@ type Scan = { running: Promise<void>; again: boolean };
 /**
  * The memory backend: the index (SqliteMemoryIndex, in the gateway's database) and what keeps it current.
  * Transcripts are queued in the commit that stores them and indexed in batches shortly after (and before any
- * search, so a search sees every committed message); workspace memory files are checked against the index when a
- * search needs them (a stat per file; only changed files are read), so no watcher is needed. `start` opens it and
- * indexes the workspaces once; `stop` waits for indexing in flight and leaves nothing running.
+ * search, so a search sees every committed message); workspace memory files are watched, re-indexed once a change
+ * settles, and checked again (a stat per file; only changed files are read) by a search that follows a change.
+ * `start` opens it and indexes the workspaces once; `stop` closes the watchers, waits for indexing in flight and
+ * leaves nothing running.
  */
 export class MemoryBackend {
   readonly #deps: MemoryBackendDeps;
