@@ -22,6 +22,7 @@ import { measureCron } from './cron.ts';
 import { measureFanout } from './fanout.ts';
 import { enableProfiling, SHIPPED_NODE_FLAGS } from './gateway-flags.ts';
 import { describeMachine } from './machine.ts';
+import { measureMemory } from './memory.ts';
 import {
   cleanEnv,
   cleanupAll,
@@ -281,7 +282,17 @@ function newestMtimeMs(dir: string): number {
   return newest;
 }
 
-const SCENARIOS = ['startup', 'chat', 'rpc', 'fanout', 'connections', 'soak', 'cron', 'telegram'] as const;
+const SCENARIOS = [
+  'startup',
+  'chat',
+  'rpc',
+  'fanout',
+  'connections',
+  'soak',
+  'cron',
+  'telegram',
+  'memory',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** What a plain `npm run bench` runs (and what must have run for RESULTS.md to be rewritten). */
 const DEFAULT_SCENARIOS: readonly Scenario[] = SCENARIOS;
@@ -487,6 +498,7 @@ async function main({ runs, only, profile }: Options, scratch: string): Promise<
       ),
     );
   if (only.has('telegram')) outcomes.push(await scenario('telegram', () => measureTelegram(subject)));
+  if (only.has('memory')) outcomes.push(await scenario('memory', () => measureMemory(subject)));
 
   const tables = outcomes.flatMap((o) => o.tables);
   const targets = outcomes.flatMap((o) => o.targets);

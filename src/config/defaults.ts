@@ -9,6 +9,8 @@ import {
   LOG_MAX_FILES,
   LOG_RETENTION_MS,
   MAINTENANCE_INTERVAL_MS,
+  MEMORY_SEARCH_DEFAULT_MAX_RESULTS,
+  MEMORY_SEARCH_DEFAULT_MIN_SCORE,
   PLUGIN_LOAD_TIMEOUT_MS,
   RESET_ARCHIVE_RETENTION_MS,
   RUN_RETENTION_MS,
@@ -81,6 +83,14 @@ export function defaultConfig(): GatewayConfig {
       deny: [],
       load: { paths: [], timeoutMs: PLUGIN_LOAD_TIMEOUT_MS },
       entries: {},
+    },
+    memory: {
+      search: {
+        enabled: true,
+        experimental: { sessionMemory: false },
+        query: { maxResults: MEMORY_SEARCH_DEFAULT_MAX_RESULTS, minScore: MEMORY_SEARCH_DEFAULT_MIN_SCORE },
+      },
+      citations: 'auto',
     },
   };
 }

@@ -125,6 +125,25 @@ export const UPDATE_CHECK_MAX_BYTES = 1024 * 1024;
  * plugins (the seed's readiness rule), so a hung plugin is given up on and disabled instead of holding it.
  */
 export const PLUGIN_LOAD_TIMEOUT_MS = 10_000;
+/** Memory search (docs/memory.md): hits a `memory_search` returns by default (`memory.search.query.maxResults`). */
+export const MEMORY_SEARCH_DEFAULT_MAX_RESULTS = 6;
+/** Hits weaker than this are left out by default (`memory.search.query.minScore`, OpenClaw's 0.35). */
+export const MEMORY_SEARCH_DEFAULT_MIN_SCORE = 0.35;
+/** `memory.search` (the method): hits without `maxResults`, and the most any search returns (OpenClaw's). */
+export const MEMORY_SEARCH_METHOD_DEFAULT_RESULTS = 20;
+export const MEMORY_SEARCH_MAX_RESULTS = 50;
+/**
+ * Matches of one query ranked per corpus, newest first. Ranking reads each candidate's text, so this bounds a
+ * search's work whatever the index holds: a term in every one of 100 000 messages costs what a rare one does.
+ */
+export const MEMORY_SEARCH_CANDIDATES = 250;
+/** A memory file larger than this is not indexed and `memory_get` refuses it (a log pasted into memory/…). */
+export const MEMORY_FILE_MAX_BYTES = 4 * 1024 * 1024;
+/** Memory files indexed per workspace at most; the rest are reported by doctor.memory.status and skipped. */
+export const MEMORY_MAX_FILES = 10_000;
+/** `memory_get` without `lines` returns this many lines, and at most this many characters (OpenClaw's). */
+export const MEMORY_READ_DEFAULT_LINES = 120;
+export const MEMORY_READ_MAX_CHARS = 12_000;
 
 /** The overridable limits as the config file names them (`gateway.limits.<name>`). */
 export type GatewayLimits = {

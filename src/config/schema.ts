@@ -2,7 +2,7 @@ import { type TSchema, Type } from 'typebox';
 import { DM_POLICIES, GROUP_POLICIES } from '../channels/channel-types.ts';
 import { TelegramChannelSchema } from '../channels/telegram/telegram-schema.ts';
 import { DURATION_PATTERN } from './duration.ts';
-import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX } from './limits.ts';
+import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX, MEMORY_SEARCH_MAX_RESULTS } from './limits.ts';
 import {
   DM_SCOPES,
   GROUP_SCOPES,
@@ -10,6 +10,8 @@ import {
   HOOK_SESSION_MODES,
   HOOK_WAKE_MODES,
   MAINTENANCE_MODES,
+  MEMORY_CITATIONS,
+  MEMORY_SOURCES,
   PEER_KINDS,
   UPDATE_CHANNELS,
 } from './types.ts';
@@ -38,6 +40,7 @@ const Strings = Type.Array(NonEmpty);
 const Price = Type.Number({ minimum: 0 });
 const oneOf = (values: readonly string[]) => Type.Union(values.map((value) => Type.Literal(value)));
 const Hex = Type.String({ pattern: '^#?[0-9a-fA-F]{6}$' });
+const MaxHits = Type.Integer({ minimum: 1, maximum: MEMORY_SEARCH_MAX_RESULTS });
 /** OpenClaw's duration strings (`"30d"`, `"1h30m"`) or milliseconds; `false` (or zero) keeps everything. */
 const Retention = Type.Union([
   Type.String({ pattern: DURATION_PATTERN }),
@@ -658,6 +661,49 @@ export const ConfigFileSchema = Type.Object(
               ),
             }),
           ),
+        ),
+      },
+    ),
+    memory: section(
+      'Memory',
+      'Keyword search (SQLite FTS5) over each agent’s memory files and the session transcripts. Applied live.',
+      {
+        search: section('Memory search', 'What memory_search, memory_get and memory.search use.', {
+          enabled: key(
+            'Enabled',
+            'Index and search memory; false turns the memory tools and methods off.',
+            Bool,
+          ),
+          sources: key(
+            'Sources',
+            'memory (MEMORY.md, USER.md, memory/**/*.md) and sessions (transcripts, when session memory is on).',
+            Type.Array(oneOf(MEMORY_SOURCES)),
+          ),
+          rememberAcrossConversations: key(
+            'Remember across conversations',
+            'Keep transcripts indexed; default on unless direct messages are isolated (session.dmScope).',
+            Bool,
+          ),
+          experimental: section('Experimental', 'Features that may change.', {
+            sessionMemory: key(
+              'Session memory',
+              'Index transcripts and let search return them when sources lists sessions.',
+              Bool,
+            ),
+          }),
+          query: section('Query', 'Result defaults of memory_search and memory.search.', {
+            maxResults: key('Results', 'Hits a memory_search returns without its own maxResults.', MaxHits),
+            minScore: key(
+              'Minimum score',
+              '0–1; weaker hits are left out (a search with none above it keeps its keyword matches).',
+              Type.Number({ minimum: 0, maximum: 1 }),
+            ),
+          }),
+        }),
+        citations: key(
+          'Citations',
+          'auto (not in groups), on or off: a Source: path#line footer on memory_search snippets.',
+          oneOf(MEMORY_CITATIONS),
         ),
       },
     ),

@@ -132,6 +132,27 @@ export type PluginsConfig = {
   entries: Record<string, PluginEntryConfig>;
 };
 
+/** `memory.search.sources`: OpenClaw's corpora (memory files, session transcripts). */
+export const MEMORY_SOURCES = ['memory', 'sessions'] as const;
+export type MemorySource = (typeof MEMORY_SOURCES)[number];
+/** `memory.citations`: whether memory_search snippets carry a `Source: path#line` footer. */
+export const MEMORY_CITATIONS = ['auto', 'on', 'off'] as const;
+export type MemoryCitations = (typeof MEMORY_CITATIONS)[number];
+
+/** `memory.*`: the memory backend's keys (OpenClaw's, those clawgate implements; see docs/memory.md). */
+export type MemoryConfig = {
+  search: {
+    enabled: boolean;
+    /** Absent: OpenClaw's default (`["memory"]`). */
+    sources?: MemorySource[];
+    /** Absent: on unless direct messages are isolated (OpenClaw's rule, docs/memory.md). */
+    rememberAcrossConversations?: boolean;
+    experimental: { sessionMemory: boolean };
+    query: { maxResults: number; minScore: number };
+  };
+  citations: MemoryCitations;
+};
+
 /** The config after defaults, env and flags are applied: what the gateway runs with. */
 export type GatewayConfig = {
   gateway: {
@@ -195,6 +216,7 @@ export type GatewayConfig = {
    */
   channels: Record<string, unknown>;
   plugins: PluginsConfig;
+  memory: MemoryConfig;
 };
 
 /** `session.maintenance.mode` (OpenClaw's): `warn` only logs what a pass would prune. */

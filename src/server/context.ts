@@ -1,3 +1,4 @@
+import type { MemoryBackend } from '../agents/memory/memory-backend.ts';
 import type { ChannelManager } from '../channels/manager.ts';
 import type { ChatService } from '../chat/chat-service.ts';
 import type { ConfigOverrides } from '../config/load.ts';
@@ -71,6 +72,8 @@ export type GatewayContext = {
   readonly channelStore: ChannelStore;
   /** Loaded plugins, their records and tools; the loader itself loads only once a plugin is configured. */
   readonly plugins: PluginSystem;
+  /** Memory search: the index over workspace memory files and transcripts (opened by the post-attach phase). */
+  readonly memory: MemoryBackend;
   /** Set by start-up once the listener is bound. */
   boundPort: number;
   tlsFingerprint: string | undefined;

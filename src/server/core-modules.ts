@@ -1,3 +1,4 @@
+import { memoryModule } from '../agents/memory/module.ts';
 import { agentsModule } from '../agents/module.ts';
 import { channelsModule } from '../channels/module.ts';
 import { telegramModule } from '../channels/telegram/module.ts';
@@ -39,6 +40,7 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   webhookChannelModule,
   pluginsModule,
   telegramModule,
+  memoryModule,
 ];
 
 /** The one scope `clawgate call` asks for: what the core method declares, admin for a method it does not know. */

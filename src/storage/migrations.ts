@@ -220,6 +220,85 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX channel_dead_letters_by_account ON channel_dead_letters (channel, account_id, id);
     `,
   },
+  {
+    // Memory search (src/agents/memory, docs/memory.md): FTS5 indexes over the agent workspaces' memory files and
+    // over session transcripts. Everything here is derived and can be rebuilt from the files and `messages`.
+    // Workspace files: one row per indexed file, its text in line-range chunks; the external-content FTS table
+    // reads chunk text from memory_chunks, kept in step by the two chunk triggers (SQLite's documented recipe).
+    // Transcripts: a message to index is queued by the enqueue trigger in the transaction that stores it (one
+    // small insert, and only while the kv flag `memory.transcripts` is set), and the memory service moves the
+    // queue into the index in batches off the commit path. The index is contentless (the text is in `messages`)
+    // and keyed by the message's rowid; memory_messages keeps each indexed message's id beside it, so a VACUUM
+    // renumbering `messages` (it has no INTEGER PRIMARY KEY) misattributes nothing and is seen at start-up.
+    // A deleted message leaves the index in the same transaction (forget trigger), however it is deleted (a
+    // session delete's cascade, retention); an edited one is taken out and queued again.
+    version: 6,
+    sql: `
+      CREATE TABLE memory_files (
+        id INTEGER PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        -- Relative to the agent's workspace, '/'-separated.
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ms REAL NOT NULL,
+        hash TEXT NOT NULL,
+        indexed_at INTEGER NOT NULL,
+        UNIQUE (agent_id, path)
+      ) STRICT;
+      CREATE TABLE memory_chunks (
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL REFERENCES memory_files (id) ON DELETE CASCADE,
+        start_line INTEGER NOT NULL,
+        end_line INTEGER NOT NULL,
+        text TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX memory_chunks_by_file ON memory_chunks (file_id);
+      CREATE VIRTUAL TABLE memory_chunks_fts USING fts5 (
+        text, content = 'memory_chunks', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+      );
+      CREATE VIRTUAL TABLE memory_chunks_vocab USING fts5vocab (memory_chunks_fts, row);
+      CREATE TRIGGER memory_chunks_indexed AFTER INSERT ON memory_chunks BEGIN
+        INSERT INTO memory_chunks_fts (rowid, text) VALUES (new.id, new.text);
+      END;
+      CREATE TRIGGER memory_chunks_dropped AFTER DELETE ON memory_chunks BEGIN
+        INSERT INTO memory_chunks_fts (memory_chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+      END;
+
+      CREATE TABLE memory_queue (
+        seq INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE memory_messages (
+        -- The message's rowid in messages, and the index's rowid for it.
+        doc_id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        agent_id TEXT NOT NULL
+      ) STRICT;
+      CREATE VIRTUAL TABLE memory_messages_fts USING fts5 (
+        text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+      );
+      CREATE VIRTUAL TABLE memory_messages_vocab USING fts5vocab (memory_messages_fts, row);
+      CREATE TRIGGER memory_enqueue AFTER INSERT ON messages
+        WHEN new.role IN ('user', 'assistant') AND EXISTS (SELECT 1 FROM kv WHERE key = 'memory.transcripts')
+      BEGIN
+        INSERT INTO memory_queue (message_id) VALUES (new.id);
+      END;
+      CREATE TRIGGER memory_forget AFTER DELETE ON messages
+        WHEN EXISTS (SELECT 1 FROM memory_messages WHERE doc_id = old.rowid)
+      BEGIN
+        DELETE FROM memory_messages_fts WHERE rowid = old.rowid;
+        DELETE FROM memory_messages WHERE doc_id = old.rowid;
+      END;
+      CREATE TRIGGER memory_reindex AFTER UPDATE OF content, role ON messages BEGIN
+        DELETE FROM memory_messages_fts
+          WHERE rowid = old.rowid AND EXISTS (SELECT 1 FROM memory_messages WHERE doc_id = old.rowid);
+        DELETE FROM memory_messages WHERE doc_id = old.rowid;
+        INSERT INTO memory_queue (message_id)
+          SELECT new.id WHERE new.role IN ('user', 'assistant')
+            AND EXISTS (SELECT 1 FROM kv WHERE key = 'memory.transcripts');
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -235,6 +235,7 @@ export class SqliteStore implements GatewayStore {
   #lastSweepAt = Number.NEGATIVE_INFINITY;
   #pending: PendingWrite[] = [];
   #flush: NodeJS.Immediate | undefined;
+  readonly #commitListeners = new Set<() => void>();
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -442,6 +443,16 @@ export class SqliteStore implements GatewayStore {
   }
 
   /**
+   * Calls `listener` after each group commit (synchronously, before the writes' promises settle), until the
+   * returned function removes it: the memory index learns there may be new messages to index without a timer.
+   * A listener must not throw and should only schedule work.
+   */
+  onCommit(listener: () => void): () => void {
+    this.#commitListeners.add(listener);
+    return () => this.#commitListeners.delete(listener);
+  }
+
+  /**
    * Runs `work` inside the next group commit, for the sibling stores that share this connection (cron): their
    * writes then cost no fsync of their own and keep the same "resolved means on disk" promise.
    */
@@ -559,6 +570,7 @@ export class SqliteStore implements GatewayStore {
       for (const write of batch) write.reject(error);
       return;
     }
+    for (const listener of this.#commitListeners) listener();
     batch.forEach((write, i) => {
       const outcome = outcomes[i] as WriteOutcome;
       if (outcome.ok) write.resolve(outcome.value);

@@ -2,6 +2,7 @@ import { type TProperties, type TSchema, Type } from 'typebox';
 import { CHANNEL_PARAM_SCHEMAS } from './channels.ts';
 import { CHAT_PARAM_SCHEMAS } from './chat.ts';
 import { CRON_PARAM_SCHEMAS } from './cron.ts';
+import { MEMORY_PARAM_SCHEMAS } from './memory.ts';
 import { UPDATE_PARAM_SCHEMAS } from './update.ts';
 import { USAGE_PARAM_SCHEMAS } from './usage.ts';
 
@@ -105,6 +106,7 @@ export const METHOD_PARAM_SCHEMAS = {
   ...USAGE_PARAM_SCHEMAS,
   ...CRON_PARAM_SCHEMAS,
   ...UPDATE_PARAM_SCHEMAS,
+  ...MEMORY_PARAM_SCHEMAS,
 } satisfies Record<string, TSchema>;
 
 export type MethodWithSchema = keyof typeof METHOD_PARAM_SCHEMAS;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { MemoryBackend } from '../../agents/memory/memory-backend.ts';
 import { resolveModel } from '../../agents/providers/registry.ts';
 import { resolveAgent } from '../../agents/registry.ts';
 import { channelHealth } from '../../channels/health.ts';
@@ -201,6 +202,15 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     channels,
     channelStore,
     plugins: new PluginSystem(),
+    memory: new MemoryBackend({
+      database: sqlite.database,
+      write: (work) => sqlite.write(work),
+      onCommit: (listener) => sqlite.onCommit(listener),
+      config: () => configState.config,
+      stateDir: paths.stateDir,
+      logger: log,
+      now: Date.now,
+    }),
     devices,
     secrets: new AuthSecretSource({
       configPath: paths.configPath,
