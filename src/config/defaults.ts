@@ -3,6 +3,7 @@ import {
   AUTH_RATE_LIMIT_MAX_ATTEMPTS,
   AUTH_RATE_LIMIT_WINDOW_MS,
   DEFAULT_LIMITS,
+  EXEC_APPROVAL_TIMEOUT_MS,
   LOG_MAX_FILE_BYTES,
   LOG_MAX_FILES,
   LOG_RETENTION_MS,
@@ -67,5 +68,8 @@ export function defaultConfig(): GatewayConfig {
     cron: { enabled: true },
     update: { channel: 'stable', checkOnStart: true, registryUrl: DEFAULT_UPDATE_REGISTRY_URL },
     hooks: { enabled: false, path: DEFAULT_HOOKS_PATH, allowRequestSessionKey: false, mappings: [] },
+    // The secure default (docs/approvals.md): what the allowlist does not cover waits for an operator.
+    tools: { exec: { security: 'allowlist', ask: 'on-miss', safeBinTrustedDirs: [], safeBinProfiles: {} } },
+    approvals: { exec: { timeoutMs: EXEC_APPROVAL_TIMEOUT_MS } },
   };
 }

@@ -6,6 +6,7 @@ import { compileSchema, describeIssues, loadSchemas } from '../protocol/validato
 import { ConfigError } from './config-error.ts';
 import { defaultConfig } from './defaults.ts';
 import { parseDuration } from './duration.ts';
+import { resolveExecPolicy } from './exec-policy-check.ts';
 import { checkHooks } from './hooks-check.ts';
 import { resolveStatePaths, type StatePaths } from './paths.ts';
 import { isPlaceholderSecret, resolveSecretRef } from './secret-ref.ts';
@@ -172,6 +173,7 @@ export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: Config
   checkBindings(config);
   checkHeartbeats(config);
   checkHooks(config, env);
+  resolveExecPolicy(config, file);
   return config;
 }
 

@@ -1,3 +1,4 @@
+import type { ExecApprovals } from '../agents/approvals/exec-approvals.ts';
 import type { ChatService } from '../chat/chat-service.ts';
 import type { ConfigOverrides } from '../config/load.ts';
 import type { StatePaths } from '../config/paths.ts';
@@ -62,6 +63,8 @@ export type GatewayContext = {
   readonly automation: Automation;
   /** The webhook endpoints' own failed-auth limiter, counters and runs in flight. */
   readonly hooks: HookIngress;
+  /** Exec approvals: the document, prompts, standing grants and the gate the exec tool asks. */
+  readonly approvals: ExecApprovals;
   /** Set by start-up once the listener is bound. */
   boundPort: number;
   tlsFingerprint: string | undefined;

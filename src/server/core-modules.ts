@@ -1,3 +1,4 @@
+import { approvalsModule } from '../agents/approvals/module.ts';
 import { agentsModule } from '../agents/module.ts';
 import { chatModule } from '../chat/module.ts';
 import { configModule } from '../config/module.ts';
@@ -24,6 +25,7 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   loggingModule,
   configModule,
   agentsModule,
+  approvalsModule,
   devicesModule,
   chatModule,
   sessionsModule,

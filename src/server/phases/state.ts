@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { ExecApprovals } from '../../agents/approvals/exec-approvals.ts';
+import { automationJob } from '../../agents/approvals/standing-grants.ts';
 import { resolveModel } from '../../agents/providers/registry.ts';
 import { resolveAgent } from '../../agents/registry.ts';
 import { ChatService } from '../../chat/chat-service.ts';
@@ -20,6 +22,7 @@ import { mainSessionKey } from '../../routing/session-key.ts';
 import { SessionEvents } from '../../sessions/session-events.ts';
 import { SessionService } from '../../sessions/session-service.ts';
 import { databasePath } from '../../storage/database.ts';
+import { SqliteApprovalStore } from '../../storage/sqlite-approval-store.ts';
 import { SqliteCronStore } from '../../storage/sqlite-cron-store.ts';
 import { SqliteStore } from '../../storage/sqlite-store.ts';
 import { CLAWGATE_VERSION } from '../../version.ts';
@@ -152,6 +155,19 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     config: () => configState.config,
     now: Date.now,
   });
+  const approvals = new ExecApprovals({
+    store: new SqliteApprovalStore(sqlite.database, (work) => sqlite.write(work)),
+    events,
+    logger: log,
+    config: () => configState.config,
+    env,
+    owner: bootId,
+    documentPath: `${databasePath(paths.stateDir)}#exec_approvals_config`,
+    lookupJob: async (jobId) => {
+      const job = await automation.store.getJob(jobId);
+      return job && automationJob(job);
+    },
+  });
   const sessionsPath = join(paths.stateDir, 'sessions');
   let healthCache: HealthSnapshot | undefined;
   const ctx: GatewayContext = {
@@ -176,6 +192,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     lanes,
     automation,
     hooks: new HookIngress(),
+    approvals,
     devices,
     secrets: new AuthSecretSource({
       configPath: paths.configPath,
