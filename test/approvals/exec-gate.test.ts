@@ -38,7 +38,11 @@ test('the secure default: a command the allowlist does not cover waits for an op
   // allow-once leaves no trace in the allowlist: the same command asks again.
   const again = await prompted(h, 'tool --build');
   await resolve(h, again.prompt.id, 'deny');
-  assert.deepEqual(await again.decision, { allowed: false, reason: 'denied by an operator', approvalId: again.prompt.id });
+  assert.deepEqual(await again.decision, {
+    allowed: false,
+    reason: 'denied by an operator',
+    approvalId: again.prompt.id,
+  });
   assert.equal(h.clock.pendingTimers, 0, 'no timeout left armed');
 });
 
@@ -49,11 +53,10 @@ test('with no approval client connected the prompt takes its fallback at once (n
   assert.match((decision as { reason: string }).reason, /no approval client is connected.*askFallback=deny/);
   const id = (decision as { approvalId: string }).approvalId;
   const stored = await h.approvals.service.get(id);
-  assert.deepEqual([stored?.status, stored?.reason, stored?.resolver], [
-    'denied',
-    'no-route',
-    { kind: 'system', id: 'no-approval-route' },
-  ]);
+  assert.deepEqual(
+    [stored?.status, stored?.reason, stored?.resolver],
+    ['denied', 'no-route', { kind: 'system', id: 'no-approval-route' }],
+  );
   assert.equal(h.clock.pendingTimers, 0);
 });
 
@@ -70,7 +73,10 @@ test('a decision that never comes resolves by askFallback after the timeout (inj
   await h.clock.advance(1);
   const result = await decision;
   assert.equal(result.allowed, false);
-  assert.match((result as { reason: string }).reason, /no operator decided within 1800000 ms; askFallback=deny/);
+  assert.match(
+    (result as { reason: string }).reason,
+    /no operator decided within 1800000 ms; askFallback=deny/,
+  );
   const stored = await h.approvals.service.get(prompt.id);
   assert.deepEqual([stored?.status, stored?.reason], ['expired', 'timeout']);
   const resolved = await untilSent(h, 'exec.approval.resolved');
@@ -89,7 +95,11 @@ test('askFallback allowlist and full, never looser than security', async (t) => 
     agents: { main: { allowlist: [{ pattern: git }] } },
   });
   let check = await prompted(h, 'git status');
-  assert.deepEqual(check.prompt.request.allowedDecisions, ['allow-once', 'deny'], 'ask=always offers no durable decision');
+  assert.deepEqual(
+    check.prompt.request.allowedDecisions,
+    ['allow-once', 'deny'],
+    'ask=always offers no durable decision',
+  );
   await h.clock.advance(1_000);
   assert.deepEqual(await check.decision, { allowed: true, via: 'allowlist', approvalId: check.prompt.id });
   check = await prompted(h, 'tool');
@@ -135,7 +145,12 @@ test("the turn's AbortSignal ends the wait: denied, recorded cancelled, and anno
 test('policy matrix: security × ask × allowlist hit/miss', async (t) => {
   const h = await approvalsHarness(t);
   await setDocument(h, { agents: { main: { allowlist: [{ pattern: join(h.binDir, 'git') }] } } });
-  const cases: [security: 'deny' | 'allowlist' | 'full', ask: 'off' | 'on-miss' | 'always', command: string, expect: string][] = [
+  const cases: [
+    security: 'deny' | 'allowlist' | 'full',
+    ask: 'off' | 'on-miss' | 'always',
+    command: string,
+    expect: string,
+  ][] = [
     ['deny', 'off', 'git status', 'deny'],
     ['deny', 'always', 'git status', 'deny'],
     ['allowlist', 'off', 'git status', 'allow:allowlist'],
@@ -153,7 +168,10 @@ test('policy matrix: security × ask × allowlist hit/miss', async (t) => {
     h.config.tools.exec.ask = ask;
     const before = h.events.named('exec.approval.requested').length;
     const pending = h.approvals.gate.check(h.request(command), new AbortController().signal);
-    const raced = await Promise.race([pending, untilSent(h, 'exec.approval.requested', before + 1).then(() => 'prompt')]);
+    const raced = await Promise.race([
+      pending,
+      untilSent(h, 'exec.approval.requested', before + 1).then(() => 'prompt'),
+    ]);
     const label = `${security}/${ask} ${command}`;
     if (expect === 'prompt') {
       assert.equal(raced, 'prompt', label);
@@ -186,10 +204,13 @@ test('the approvals document tightens the config policy and never loosens it', a
   await resolve(h, tightened.prompt.id, 'allow-once');
   assert.equal((await tightened.decision).allowed, true);
   // Another agent falls under `*` and the config: it runs without asking.
-  assert.deepEqual(await h.approvals.gate.check(h.request('tool', { agentId: 'ops' }), new AbortController().signal), {
-    allowed: true,
-    via: 'policy',
-  });
+  assert.deepEqual(
+    await h.approvals.gate.check(h.request('tool', { agentId: 'ops' }), new AbortController().signal),
+    {
+      allowed: true,
+      via: 'policy',
+    },
+  );
   // Denied for one agent in the document: refused without a prompt.
   await setDocument(h, { agents: { main: { security: 'deny' } } });
   const denied = await h.approvals.gate.check(h.request('tool'), new AbortController().signal);
@@ -232,7 +253,10 @@ test('chains need every segment covered; safe bins cover stdin filters; unanalys
   const git = join(h.binDir, 'git');
   await setDocument(h, { agents: { main: { allowlist: [{ pattern: git }] } } });
   const signal = new AbortController().signal;
-  assert.equal((await h.approvals.gate.check(h.request('git log | head -n 5 | wc -l'), signal)).allowed, true);
+  assert.equal(
+    (await h.approvals.gate.check(h.request('git log | head -n 5 | wc -l'), signal)).allowed,
+    true,
+  );
   assert.equal((await h.approvals.gate.check(h.request('git status && git diff'), signal)).allowed, true);
 
   const chained = await prompted(h, 'git status && tool');
@@ -254,8 +278,14 @@ test('chains need every segment covered; safe bins cover stdin filters; unanalys
 
   const substituted = await prompted(h, 'git $(whoami)');
   assert.match(substituted.prompt.request.warningText ?? '', /command substitution/);
-  assert.deepEqual(substituted.prompt.request.allowedDecisions, ['allow-once', 'deny'], 'nothing exact to remember');
-  await resolve(h, substituted.prompt.id, 'allow-always').then((outcome) => assert.equal(outcome.kind, 'unavailable'));
+  assert.deepEqual(
+    substituted.prompt.request.allowedDecisions,
+    ['allow-once', 'deny'],
+    'nothing exact to remember',
+  );
+  await resolve(h, substituted.prompt.id, 'allow-always').then((outcome) =>
+    assert.equal(outcome.kind, 'unavailable'),
+  );
   await resolve(h, substituted.prompt.id, 'deny');
   await substituted.decision;
 });
@@ -286,9 +316,16 @@ test("standing grants: Always allow on an automation's prompt covers that job's 
   assert.deepEqual([scope?.kind, scope?.automation], ['standing-grant', 'Nightly deploy']);
   await resolve(h, first.prompt.id, 'allow-always');
   await first.decision;
-  assert.equal((await h.approvals.document.read()).file.agents.main, undefined, 'no allowlist entry is written');
+  assert.equal(
+    (await h.approvals.document.read()).file.agents.main,
+    undefined,
+    'no allowlist entry is written',
+  );
   const [grant] = await h.approvals.grants.list();
-  assert.deepEqual([grant.cronJobId, grant.command, grant.mintedByApprovalId], ['job-1', 'deploy --prod', first.prompt.id]);
+  assert.deepEqual(
+    [grant.cronJobId, grant.command, grant.mintedByApprovalId],
+    ['job-1', 'deploy --prod', first.prompt.id],
+  );
 
   const signal = new AbortController().signal;
   assert.deepEqual(await h.approvals.gate.check(h.request('deploy --prod', automation), signal), {

@@ -41,7 +41,10 @@ export class RecordingBroadcast implements Broadcast {
 }
 
 /** A connection as the approvals code sees it; only the fields it reads are real. */
-export function fakeClient(connId: string, options: { scopes?: string[]; caps?: string[]; id?: string } = {}) {
+export function fakeClient(
+  connId: string,
+  options: { scopes?: string[]; caps?: string[]; id?: string } = {},
+) {
   return {
     connId,
     scopes: new Set(options.scopes ?? ['operator.approvals']),

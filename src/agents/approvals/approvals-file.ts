@@ -137,14 +137,18 @@ export function normalizeApprovalsFile(raw: Obj): ExecApprovalsFile {
   const file = emptyApprovalsFile();
   if (isObj(raw.defaults)) file.defaults = policyFields(raw.defaults, 'file.defaults');
   if (isObj(raw.agents)) {
+    let legacy: AgentApprovals | undefined;
     for (const [agentId, value] of Object.entries(raw.agents)) {
       if (!isObj(value)) throw invalid(`file.agents.${agentId}`, 'must be an object');
-      const id = agentId === 'default' ? 'main' : agentId;
       const agent = agentApprovals(value, `file.agents.${agentId}`);
-      const existing = file.agents[id];
-      file.agents[id] = existing
-        ? { ...agent, ...existing, allowlist: [...(existing.allowlist ?? []), ...(agent.allowlist ?? [])] }
-        : agent;
+      if (agentId === 'default') legacy = agent;
+      else file.agents[agentId] = agent;
+    }
+    if (legacy) {
+      const main = file.agents.main;
+      file.agents.main = main
+        ? { ...legacy, ...main, allowlist: [...(main.allowlist ?? []), ...(legacy.allowlist ?? [])] }
+        : legacy;
     }
   }
   return file;
