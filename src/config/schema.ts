@@ -200,10 +200,22 @@ const ExecToolSchema = section(
       Type.Record(
         NonEmpty,
         closed({
-          minPositional: opt(Type.Integer({ minimum: 0 })),
-          maxPositional: opt(Type.Integer({ minimum: 0 })),
-          allowedValueFlags: opt(Strings),
-          deniedFlags: opt(Strings),
+          minPositional: key(
+            'Fewest operands',
+            'Positional arguments it needs at least.',
+            Type.Integer({ minimum: 0 }),
+          ),
+          maxPositional: key(
+            'Most operands',
+            'Positional arguments it takes at most.',
+            Type.Integer({ minimum: 0 }),
+          ),
+          allowedValueFlags: key(
+            'Flags with a value',
+            'Flags that take the next argument as their value.',
+            Strings,
+          ),
+          deniedFlags: key('Refused flags', 'Flags that make the invocation unsafe.', Strings),
         }),
       ),
     ),

@@ -103,8 +103,8 @@ export interface ApprovalStore {
   approvalHistory(query: HistoryQuery): Promise<StoredApproval[]>;
   /** Pending approvals of other boots (their waiter died with that process) are settled; returns them. */
   settleOrphanedApprovals(owner: string, settlement: ApprovalSettlement): Promise<StoredApproval[]>;
-  /** Keeps the newest `keep` settled approvals; returns how many were deleted. */
-  pruneApprovalHistory(keep: number): Promise<number>;
+  /** Keeps the newest `keep` settled approvals, none resolved before `before`; returns how many were deleted. */
+  pruneApprovalHistory(keep: number, before: number): Promise<number>;
 
   insertGrant(grant: StandingGrant): Promise<void>;
   /** Newest first. */

@@ -90,6 +90,9 @@ function prepare(db: DatabaseSync) {
       `SELECT resolved_at, id FROM operator_approvals WHERE resolved_at IS NOT NULL
        ORDER BY resolved_at DESC, id DESC LIMIT 1 OFFSET ?`,
     ),
+    pruneExpiredHistory: db.prepare(
+      'DELETE FROM operator_approvals WHERE resolved_at IS NOT NULL AND resolved_at < ?',
+    ),
     pruneHistory: db.prepare(
       `DELETE FROM operator_approvals WHERE resolved_at IS NOT NULL
          AND (resolved_at < :at OR (resolved_at = :at AND id <= :id))`,
@@ -209,11 +212,13 @@ export class SqliteApprovalStore implements ApprovalStore {
     });
   }
 
-  pruneApprovalHistory(keep: number): Promise<number> {
+  pruneApprovalHistory(keep: number, before: number): Promise<number> {
     return this.#write(() => {
+      let deleted = Number(this.#sql.pruneExpiredHistory.run(before).changes);
       const boundary = this.#sql.historyBoundary.get(keep) as { resolved_at: number; id: string } | undefined;
-      if (!boundary) return 0;
-      return Number(this.#sql.pruneHistory.run({ at: boundary.resolved_at, id: boundary.id }).changes);
+      if (boundary)
+        deleted += Number(this.#sql.pruneHistory.run({ at: boundary.resolved_at, id: boundary.id }).changes);
+      return deleted;
     });
   }
 

@@ -358,3 +358,17 @@ test('a store that fails denies the command instead of hanging or throwing', asy
   assert.equal(decision.allowed, false);
   assert.match((decision as { reason: string }).reason, /exec approvals are unavailable/);
 });
+
+test('history keeps the rolling 30 days: older resolved approvals are pruned at start-up', async (t) => {
+  const h = await approvalsHarness(t);
+  const old = await prompted(h, 'tool --old');
+  await resolve(h, old.prompt.id, 'deny');
+  await old.decision;
+  await h.clock.advance(31 * 86_400_000);
+  const recent = await prompted(h, 'tool --recent');
+  await resolve(h, recent.prompt.id, 'deny');
+  await recent.decision;
+  await h.approvals.start();
+  assert.equal(await h.approvals.service.get(old.prompt.id), undefined);
+  assert.equal((await h.approvals.service.get(recent.prompt.id))?.status, 'denied');
+});

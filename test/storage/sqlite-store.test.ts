@@ -87,10 +87,13 @@ test('open sets WAL, synchronous=FULL, the busy timeout and foreign keys, and mi
     [
       'cron_jobs',
       'cron_runs',
+      'exec_approvals_config',
+      'exec_standing_grants',
       'idempotency',
       'kv',
       'leases',
       'messages',
+      'operator_approvals',
       'runs',
       'sessions',
       'sqlite_sequence',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { APPROVAL_HISTORY_MAX_ROWS } from '../../config/limits.ts';
+import { APPROVAL_HISTORY_MAX_ROWS, APPROVAL_HISTORY_RETENTION_MS } from '../../config/limits.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { GatewayError } from '../../protocol/gateway-error.ts';
 import type { Broadcast } from '../../server/broadcast.ts';
@@ -95,7 +95,7 @@ export class ApprovalService {
         `${orphans.length} exec approval(s) pending at the last shutdown were cancelled`,
       );
     }
-    await this.#deps.store.pruneApprovalHistory(APPROVAL_HISTORY_MAX_ROWS);
+    await this.#prune();
   }
 
   /** Cancels every prompt still open (their turns are ending too) and clears its timers. */
@@ -278,9 +278,13 @@ export class ApprovalService {
     this.#settledSincePrune += 1;
     if (this.#settledSincePrune < PRUNE_EVERY_SETTLEMENTS) return;
     this.#settledSincePrune = 0;
-    this.#deps.store
-      .pruneApprovalHistory(APPROVAL_HISTORY_MAX_ROWS)
-      .catch((error: unknown) => this.#logFailure('history', 'prune', error));
+    this.#prune().catch((error: unknown) => this.#logFailure('history', 'prune', error));
+  }
+
+  async #prune(): Promise<void> {
+    const before = this.#deps.clock.now() - APPROVAL_HISTORY_RETENTION_MS;
+    const deleted = await this.#deps.store.pruneApprovalHistory(APPROVAL_HISTORY_MAX_ROWS, before);
+    if (deleted > 0) this.#deps.logger.info(`pruned ${deleted} resolved exec approval(s) from the history`);
   }
 
   #logFailure(id: string, action: string, error: unknown): void {
