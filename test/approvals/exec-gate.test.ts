@@ -298,10 +298,21 @@ test('a manual allowlist entry is stamped with its last use', async (t) => {
   const signal = new AbortController().signal;
   assert.equal((await h.approvals.gate.check(h.request('git status'), signal)).allowed, true);
   assert.equal((await h.approvals.gate.check(h.request('tool -x'), signal)).allowed, true);
+  await h.settle();
   const [git, tool] = (await h.approvals.document.read()).file.agents.main.allowlist ?? [];
   assert.equal(git.lastUsedCommand, 'git status');
   assert.equal(git.lastResolvedPath, join(h.binDir, 'git'));
   assert.equal(tool.lastUsedAt, h.clock.now());
+  // At most one stamp a minute per entry: each rewrites the document (and its hash, which editors compare).
+  const { hash } = await h.approvals.document.read();
+  await h.clock.advance(59_000);
+  await h.approvals.gate.check(h.request('tool -y'), signal);
+  await h.settle();
+  assert.equal((await h.approvals.document.read()).hash, hash);
+  await h.clock.advance(1_000);
+  await h.approvals.gate.check(h.request('tool -y'), signal);
+  await h.settle();
+  assert.equal((await h.approvals.document.read()).file.agents.main.allowlist?.[1].lastUsedAt, h.clock.now());
   const narrowed = await prompted(h, 'git push');
   await resolve(h, narrowed.prompt.id, 'deny');
   await narrowed.decision;

@@ -30,6 +30,9 @@ const EMPTY_HASH = createHash('sha256').update(EMPTY_TEXT).digest('hex');
 
 // OpenClaw's messages, which its CLI and Control UI show as they are.
 const CHANGED = 'exec approvals changed since last load; re-run exec.approvals.get and retry';
+/** An allowlist entry's `lastUsedAt` is refreshed at most this often. */
+const USE_STAMP_EVERY_MS = 60_000;
+const USE_STAMPS_TRACKED = 10_000;
 const HASH_REQUIRED = 'exec approvals base hash required; re-run exec.approvals.get and retry';
 
 /**
@@ -42,6 +45,8 @@ export class ApprovalsDocument {
   readonly #path: string;
   readonly #requested: () => { security: ExecSecurity; ask: ExecAsk };
   #cache: { hash: string; file: ExecApprovalsFile } | undefined;
+  /** When each entry was last stamped by this process. */
+  readonly #stamped = new Map<string, number>();
 
   constructor(deps: {
     store: ApprovalStore;
@@ -111,11 +116,17 @@ export class ApprovalsDocument {
   }
 
   /**
-   * Stamps the entries a command ran under (the UI shows when each was last used). Generated entries get no
-   * `lastUsedCommand`: their argv is kept only as a hash.
+   * Stamps the entries a command ran under (the UI shows when each was last used), each at most once a minute:
+   * every stamp rewrites the document and changes its hash, which an editor holding the old one must re-read.
+   * Generated entries get no `lastUsedCommand`: their argv is kept only as a hash.
    */
-  async recordUse(agentId: string, uses: AllowlistUse[], now: number): Promise<void> {
+  async recordUse(agentId: string, allUses: AllowlistUse[], now: number): Promise<void> {
+    const uses = allUses.filter(
+      (use) => now - (this.#stamped.get(use.entryId) ?? -Infinity) >= USE_STAMP_EVERY_MS,
+    );
     if (uses.length === 0) return;
+    if (this.#stamped.size >= USE_STAMPS_TRACKED) this.#stamped.clear();
+    for (const use of uses) this.#stamped.set(use.entryId, now);
     await this.#store.updateDocument((text) => {
       const file = parseApprovalsFile(text);
       const byId = new Map<string, AllowlistEntry>();

@@ -96,7 +96,7 @@ export class ApprovalExecGate implements ExecGate {
       policy.ask === 'always' || (policy.ask === 'on-miss' && !analysis.allowlistSatisfied);
     if (!needsApproval) {
       if (analysis.allowlistSatisfied) {
-        await this.#recordUse(request, analysis);
+        this.#recordUse(request, analysis);
         return allow(policy.security === 'full' ? 'policy' : 'allowlist');
       }
       if (policy.security === 'full') return allow('policy');
@@ -222,13 +222,14 @@ export class ApprovalExecGate implements ExecGate {
     }
   }
 
-  async #recordUse(request: ExecGateRequest, analysis: CommandAnalysis): Promise<void> {
+  /** Not awaited: the stamp is for the operator's eyes, and the command need not wait for its write. */
+  #recordUse(request: ExecGateRequest, analysis: CommandAnalysis): void {
     const uses = analysis.segments.flatMap((segment) =>
       segment.entry?.id
         ? [{ entryId: segment.entry.id, command: request.command, resolvedPath: segment.resolvedPath }]
         : [],
     );
-    await this.#deps.document
+    this.#deps.document
       .recordUse(request.agentId, uses, this.#deps.clock.now())
       .catch((error: unknown) =>
         this.#deps.logger.warn('stamping allowlist use failed', { error: (error as Error).message }),

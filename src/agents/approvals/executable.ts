@@ -24,9 +24,11 @@ export function resolveExecutable(
 }
 
 function executableAt(path: string): string | undefined {
+  // Most PATH entries do not hold the command: look without throwing (an exception per miss costs more than the
+  // lookup itself).
+  if (!statSync(path, { throwIfNoEntry: false })?.isFile()) return undefined;
   try {
     const real = realpathSync(path);
-    if (!statSync(real).isFile()) return undefined;
     accessSync(real, constants.X_OK);
     return real;
   } catch {

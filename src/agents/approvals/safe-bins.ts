@@ -236,12 +236,20 @@ export type SafeBinSettings = {
   safeBinProfiles: Readonly<Record<string, SafeBinProfileConfig>>;
 };
 
+const realDirs = new Map<string, string>();
+
+/** Trusted directories by real path (`/bin` is `/usr/bin` on merged-/usr systems); looked up once each. */
 function realDir(dir: string): string {
-  try {
-    return realpathSync(dir);
-  } catch {
-    return dir;
+  let real = realDirs.get(dir);
+  if (real === undefined) {
+    try {
+      real = realpathSync(dir);
+    } catch {
+      real = dir;
+    }
+    if (realDirs.size < 64) realDirs.set(dir, real);
   }
+  return real;
 }
 
 /** Does this segment run as a safe bin? `words` is argv, each word with whether the shell leaves it as written. */
