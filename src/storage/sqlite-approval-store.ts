@@ -90,6 +90,9 @@ function prepare(db: DatabaseSync) {
       `SELECT resolved_at, id FROM operator_approvals WHERE resolved_at IS NOT NULL
        ORDER BY resolved_at DESC, id DESC LIMIT 1 OFFSET ?`,
     ),
+    oldestResolved: db.prepare(
+      'SELECT min(resolved_at) AS at FROM operator_approvals WHERE resolved_at IS NOT NULL',
+    ),
     pruneExpiredHistory: db.prepare(
       'DELETE FROM operator_approvals WHERE resolved_at IS NOT NULL AND resolved_at < ?',
     ),
@@ -201,7 +204,9 @@ export class SqliteApprovalStore implements ApprovalStore {
     return rows.map(toApproval);
   }
 
-  settleOrphanedApprovals(owner: string, settlement: ApprovalSettlement): Promise<StoredApproval[]> {
+  async settleOrphanedApprovals(owner: string, settlement: ApprovalSettlement): Promise<StoredApproval[]> {
+    // Read first: at an ordinary start there is nothing to settle, and no commit (an fsync) is paid for it.
+    if ((this.#sql.orphaned.all(owner) as ApprovalRow[]).length === 0) return [];
     return this.#write(() => {
       const settled: StoredApproval[] = [];
       for (const row of this.#sql.orphaned.all(owner) as ApprovalRow[]) {
@@ -212,7 +217,9 @@ export class SqliteApprovalStore implements ApprovalStore {
     });
   }
 
-  pruneApprovalHistory(keep: number, before: number): Promise<number> {
+  async pruneApprovalHistory(keep: number, before: number): Promise<number> {
+    const due = this.#sql.oldestResolved.get() as { at: number | null };
+    if ((due.at === null || due.at >= before) && !this.#sql.historyBoundary.get(keep)) return 0;
     return this.#write(() => {
       let deleted = Number(this.#sql.pruneExpiredHistory.run(before).changes);
       const boundary = this.#sql.historyBoundary.get(keep) as { resolved_at: number; id: string } | undefined;
