@@ -5,6 +5,7 @@ import {
   CRON_RUN_RETENTION_MS,
   CRON_RUNS_PER_JOB,
   DEFAULT_LIMITS,
+  EXEC_APPROVAL_TIMEOUT_MS,
   LOG_MAX_FILE_BYTES,
   LOG_MAX_FILES,
   LOG_RETENTION_MS,
@@ -92,5 +93,8 @@ export function defaultConfig(): GatewayConfig {
       },
       citations: 'auto',
     },
+    // The secure default (docs/approvals.md): what the allowlist does not cover waits for an operator.
+    tools: { exec: { security: 'allowlist', ask: 'on-miss', safeBinTrustedDirs: [], safeBinProfiles: {} } },
+    approvals: { exec: { timeoutMs: EXEC_APPROVAL_TIMEOUT_MS } },
   };
 }

@@ -145,6 +145,24 @@ export const MEMORY_MAX_FILES = 10_000;
 export const MEMORY_READ_DEFAULT_LINES = 120;
 export const MEMORY_READ_MAX_CHARS = 12_000;
 
+/**
+ * Exec approvals. A prompt waits this long for an operator before its `askFallback` applies
+ * (`approvals.exec.timeoutMs`; OpenClaw's fixed 30 minutes).
+ */
+export const EXEC_APPROVAL_TIMEOUT_MS = 30 * 60_000;
+/** The longest command an approval prompt shows; a longer one is refused rather than shown cut (OpenClaw's). */
+export const EXEC_APPROVAL_MAX_COMMAND_CHARS = 16_384;
+/**
+ * `approval.history` keeps resolved approvals for 30 days (OpenClaw's "rolling 30-day window", which its Control UI
+ * states) and at most this many rows; older ones are pruned at start-up and as more are resolved.
+ */
+export const APPROVAL_HISTORY_MAX_ROWS = 10_000;
+export const APPROVAL_HISTORY_RETENTION_MS = 30 * 86_400_000;
+/** `approval.history` page size when the caller gives no `limit` (its schema caps `limit` at 100). */
+export const APPROVAL_HISTORY_DEFAULT_LIMIT = 50;
+/** `exec.approval.grants.list` answers at most this many grants (the official schema's `maxItems`). */
+export const STANDING_GRANTS_MAX_LIST = 500;
+
 /** The overridable limits as the config file names them (`gateway.limits.<name>`). */
 export type GatewayLimits = {
   maxPreauthPayloadBytes: number;

@@ -8,6 +8,7 @@ import { checkChannels } from './channels-check.ts';
 import { ConfigError } from './config-error.ts';
 import { defaultConfig } from './defaults.ts';
 import { parseDuration } from './duration.ts';
+import { resolveExecPolicy } from './exec-policy-check.ts';
 import { checkHooks } from './hooks-check.ts';
 import { resolveStatePaths, type StatePaths } from './paths.ts';
 import { isPlaceholderSecret, resolveSecretRef } from './secret-ref.ts';
@@ -176,6 +177,7 @@ export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: Config
   checkHooks(config, env);
   resolveTelegramSecrets(config, env);
   checkChannels(config, env);
+  resolveExecPolicy(config, file);
   return config;
 }
 

@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { EXEC_ASK, EXEC_MODES, EXEC_SECURITY } from '../agents/approvals/policy.ts';
 import { DM_POLICIES, GROUP_POLICIES } from '../channels/channel-types.ts';
 import { TelegramChannelSchema } from '../channels/telegram/telegram-schema.ts';
 import { DURATION_PATTERN } from './duration.ts';
@@ -173,6 +174,65 @@ const AgentSchema = closed({
   }),
   heartbeat: opt(HeartbeatSchema),
 });
+
+/** `tools.exec`'s approval policy (OpenClaw's keys); the exec tool's own settings sit beside them. */
+const ExecToolSchema = section(
+  'Exec',
+  'Host commands the agent runs: which need an operator’s approval (docs/approvals.md).',
+  {
+    mode: key(
+      'Mode',
+      'deny, allowlist (run only allowlisted commands), ask (ask an operator on a miss; the default), auto (as ask), full (run everything). Not with security/ask.',
+      oneOf(EXEC_MODES),
+    ),
+    security: key(
+      'Security',
+      'Legacy pair with ask: deny, allowlist (default) or full.',
+      oneOf(EXEC_SECURITY),
+    ),
+    ask: key('Ask', 'Legacy pair with security: off, on-miss (default) or always.', oneOf(EXEC_ASK)),
+    safeBins: key(
+      'Safe bins',
+      'Stdin-only filters that run in allowlist mode without an entry; default cut, uniq, head, tail, tr, wc.',
+      Strings,
+    ),
+    safeBinTrustedDirs: key(
+      'Safe bin directories',
+      'Directories besides /bin and /usr/bin a safe bin may resolve from.',
+      Strings,
+    ),
+    safeBinProfiles: key(
+      'Safe bin profiles',
+      'Argument policy of a custom safe bin, by name.',
+      Type.Record(
+        NonEmpty,
+        closed({
+          minPositional: key(
+            'Fewest operands',
+            'Positional arguments it needs at least.',
+            Type.Integer({ minimum: 0 }),
+          ),
+          maxPositional: key(
+            'Most operands',
+            'Positional arguments it takes at most.',
+            Type.Integer({ minimum: 0 }),
+          ),
+          allowedValueFlags: key(
+            'Flags with a value',
+            'Flags that take the next argument as their value.',
+            Strings,
+          ),
+          deniedFlags: key('Refused flags', 'Flags that make the invocation unsafe.', Strings),
+        }),
+      ),
+    ),
+    grantExpiryDays: key(
+      'Standing grant lifetime',
+      'Days an Always-allow grant for an automation lives; default until revoked.',
+      Type.Integer({ minimum: 1, maximum: 3650 }),
+    ),
+  },
+);
 
 const ProviderSchema = closed({
   baseUrl: key(
@@ -707,6 +767,16 @@ export const ConfigFileSchema = Type.Object(
         ),
       },
     ),
+    tools: section('Tools', 'What agents may run.', { exec: ExecToolSchema }),
+    approvals: section('Approvals', 'Operator approval prompts.', {
+      exec: section('Exec approvals', 'Prompts for host commands.', {
+        timeoutMs: key(
+          'Timeout',
+          'Milliseconds a prompt waits for a decision before its askFallback applies; default 30 minutes.',
+          Ms,
+        ),
+      }),
+    }),
     // OpenClaw's Control UI keeps its operator's display preferences here; the gateway only stores them.
     ui: section(
       'Control UI appearance',

@@ -1,3 +1,4 @@
+import type { ExecAsk, ExecSecurity } from '../agents/approvals/policy.ts';
 import type { GatewayLimits } from './limits.ts';
 
 export const AUTH_MODES = ['token', 'password', 'none', 'trusted-proxy'] as const;
@@ -217,6 +218,32 @@ export type GatewayConfig = {
   channels: Record<string, unknown>;
   plugins: PluginsConfig;
   memory: MemoryConfig;
+  tools: { exec: ExecToolConfig };
+  /** `approvals.exec.timeoutMs`: how long an exec approval prompt waits before its fallback applies. */
+  approvals: { exec: { timeoutMs: number } };
+};
+
+/** A custom safe bin's argv policy (`tools.exec.safeBinProfiles.<bin>`, OpenClaw's shape). */
+export type SafeBinProfileConfig = {
+  minPositional?: number;
+  maxPositional?: number;
+  allowedValueFlags?: string[];
+  deniedFlags?: string[];
+};
+
+/**
+ * `tools.exec`'s approval policy after load: `mode` (or the legacy `security`/`ask` pair) is resolved into the
+ * pair, so the gate reads one shape.
+ */
+export type ExecToolConfig = {
+  security: ExecSecurity;
+  ask: ExecAsk;
+  /** Absent: OpenClaw's default list (cut, uniq, head, tail, tr, wc). */
+  safeBins?: string[];
+  safeBinTrustedDirs: string[];
+  safeBinProfiles: Record<string, SafeBinProfileConfig>;
+  /** Days a standing grant minted for an automation lives; absent: until revoked. */
+  grantExpiryDays?: number;
 };
 
 /** `session.maintenance.mode` (OpenClaw's): `warn` only logs what a pass would prune. */

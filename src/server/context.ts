@@ -1,3 +1,4 @@
+import type { ExecApprovals } from '../agents/approvals/exec-approvals.ts';
 import type { MemoryBackend } from '../agents/memory/memory-backend.ts';
 import type { ChannelManager } from '../channels/manager.ts';
 import type { ChatService } from '../chat/chat-service.ts';
@@ -74,6 +75,8 @@ export type GatewayContext = {
   readonly plugins: PluginSystem;
   /** Memory search: the index over workspace memory files and transcripts (opened by the post-attach phase). */
   readonly memory: MemoryBackend;
+  /** Exec approvals: the document, prompts, standing grants and the gate the exec tool asks. */
+  readonly approvals: ExecApprovals;
   /** Set by start-up once the listener is bound. */
   boundPort: number;
   tlsFingerprint: string | undefined;

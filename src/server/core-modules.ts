@@ -1,3 +1,4 @@
+import { approvalsModule } from '../agents/approvals/module.ts';
 import { memoryModule } from '../agents/memory/module.ts';
 import { agentsModule } from '../agents/module.ts';
 import { channelsModule } from '../channels/module.ts';
@@ -29,6 +30,7 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   loggingModule,
   configModule,
   agentsModule,
+  approvalsModule,
   devicesModule,
   chatModule,
   sessionsModule,

@@ -299,6 +299,64 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    // Exec approvals (docs/approvals.md). The approvals document (OpenClaw's exec-approvals file: defaults,
+    // per-agent policy and allowlists) is one JSON row, compared and swapped by the SHA-256 of its text. Each
+    // approval prompt is a row from request to decision: pending ones are what exec.approval.list shows, resolved
+    // ones are approval.history (newest resolution first, by the partial index). Standing grants are minted by
+    // "Always allow" on an automation's prompt and bound to that job's definition, command and directory.
+    version: 7,
+    sql: `
+      CREATE TABLE exec_approvals_config (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        document TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE operator_approvals (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        decision TEXT,
+        reason TEXT,
+        request TEXT NOT NULL,
+        agent_id TEXT,
+        session_key TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        resolved_at INTEGER,
+        resolver_kind TEXT,
+        resolver_id TEXT,
+        resolved_by TEXT,
+        -- The gateway (boot id) waiting on it: a pending row of another boot lost its waiter in a restart.
+        owner TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX operator_approvals_pending ON operator_approvals (kind, created_at) WHERE status = 'pending';
+      CREATE INDEX operator_approvals_history ON operator_approvals (resolved_at DESC, id DESC)
+        WHERE resolved_at IS NOT NULL;
+
+      CREATE TABLE exec_standing_grants (
+        grant_id TEXT PRIMARY KEY,
+        minted_by_approval_id TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        cron_job_id TEXT NOT NULL,
+        cron_job_name TEXT,
+        -- A fingerprint of the job's substantive definition: an edit stops the grant matching.
+        job_revision TEXT NOT NULL,
+        command TEXT NOT NULL,
+        cwd TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        revoked_at INTEGER,
+        revoked_by TEXT,
+        last_used_at INTEGER,
+        use_count INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX exec_standing_grants_by_job ON exec_standing_grants (agent_id, cron_job_id);
+      CREATE INDEX exec_standing_grants_by_created ON exec_standing_grants (created_at DESC, grant_id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -349,7 +349,7 @@ test('an OpenClaw key clawgate lacks is "not supported yet", a typo is an unknow
     res,
     'INVALID_REQUEST',
     'CONFIG_INVALID',
-    /tools is an OpenClaw setting that clawgate does not support yet/,
+    /tools\.allow is an OpenClaw setting that clawgate does not support yet/,
   );
   assert.match(
     res.error?.message ?? '',

@@ -77,14 +77,10 @@ function harness(
   const set = new Set(clients.map(asClient));
   const slow: GatewayWsClient[] = [];
   let limit = options.maxBufferedBytes ?? 1024;
-  // The real registrations, plus one event a later module (approvals) will declare.
+  // The real registrations (exec.approval.requested, the approvals-scoped event, among them).
   const registry = new GatewayRegistry();
   registry.register(serverModule());
   for (const module of CORE_MODULES) registry.register(module);
-  registry.register({
-    id: 'approvals-test',
-    events: { 'exec.approval.requested': { scope: 'operator.approvals' } },
-  });
   const unregistered: string[] = [];
   const bus = new InProcessBroadcast({
     clients: set,

@@ -56,11 +56,19 @@ export type ExecGateRequest = {
   command: string;
   /** The working directory, inside the agent's workspace. */
   cwd: string;
+  /** The tool call asking, shown with the prompt. */
+  toolCallId?: string;
+  /**
+   * Set only by the runner for a turn an automation (cron job) runs, never from client input: "Always allow" on
+   * its prompt then mints a standing grant for that job instead of an allowlist entry.
+   */
+  automation?: { jobId: string };
 };
 
 export type ExecGateDecision =
-  | { allowed: true; via: 'policy' | 'allowlist' | 'approval' }
-  | { allowed: false; reason: string };
+  /** `approvalId`: the prompt that decided it, when one did (to correlate with `exec.approval.*` events). */
+  | { allowed: true; via: 'policy' | 'allowlist' | 'approval'; approvalId?: string }
+  | { allowed: false; reason: string; approvalId?: string };
 
 /** What a tool factory sees of the turn that is about to run. */
 export type ToolContext = {

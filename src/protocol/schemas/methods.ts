@@ -1,4 +1,5 @@
 import { type TProperties, type TSchema, Type } from 'typebox';
+import { APPROVALS_PARAM_SCHEMAS } from './approvals.ts';
 import { CHANNEL_PARAM_SCHEMAS } from './channels.ts';
 import { CHAT_PARAM_SCHEMAS } from './chat.ts';
 import { CRON_PARAM_SCHEMAS } from './cron.ts';
@@ -107,6 +108,7 @@ export const METHOD_PARAM_SCHEMAS = {
   ...CRON_PARAM_SCHEMAS,
   ...UPDATE_PARAM_SCHEMAS,
   ...MEMORY_PARAM_SCHEMAS,
+  ...APPROVALS_PARAM_SCHEMAS,
 } satisfies Record<string, TSchema>;
 
 export type MethodWithSchema = keyof typeof METHOD_PARAM_SCHEMAS;

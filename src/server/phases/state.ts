@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { ExecApprovals } from '../../agents/approvals/exec-approvals.ts';
+import { automationJob } from '../../agents/approvals/standing-grants.ts';
 import { MemoryBackend } from '../../agents/memory/memory-backend.ts';
 import { resolveModel } from '../../agents/providers/registry.ts';
 import { resolveAgent } from '../../agents/registry.ts';
@@ -25,6 +27,7 @@ import { mainSessionKey } from '../../routing/session-key.ts';
 import { SessionEvents } from '../../sessions/session-events.ts';
 import { SessionService } from '../../sessions/session-service.ts';
 import { databasePath } from '../../storage/database.ts';
+import { SqliteApprovalStore } from '../../storage/sqlite-approval-store.ts';
 import { SqliteChannelStore } from '../../storage/sqlite-channel-store.ts';
 import { SqliteCronStore } from '../../storage/sqlite-cron-store.ts';
 import { SqliteStore } from '../../storage/sqlite-store.ts';
@@ -175,6 +178,19 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     lease,
     deliver: async (request) => (await import('../../channels/outbound.ts')).deliverText(channels, request),
   });
+  const approvals = new ExecApprovals({
+    store: new SqliteApprovalStore(sqlite.database, (work) => sqlite.write(work)),
+    events,
+    logger: log,
+    config: () => configState.config,
+    env,
+    owner: bootId,
+    documentPath: `${databasePath(paths.stateDir)}#exec_approvals_config`,
+    lookupJob: async (jobId) => {
+      const job = await automation.store.getJob(jobId);
+      return job && automationJob(job);
+    },
+  });
   const sessionsPath = join(paths.stateDir, 'sessions');
   let healthCache: HealthSnapshot | undefined;
   const ctx: GatewayContext = {
@@ -211,6 +227,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
       logger: log,
       now: Date.now,
     }),
+    approvals,
     devices,
     secrets: new AuthSecretSource({
       configPath: paths.configPath,

@@ -39,6 +39,8 @@ export class GatewayWsClient {
   queued: string[] = [];
   role: ClientRole = 'operator';
   scopes: ReadonlySet<string> = new Set();
+  /** `connect.caps`: what the client says it can do (`exec-approvals`: it shows approval prompts). */
+  caps: ReadonlySet<string> = new Set();
   authMethod: AuthMethod | undefined;
   authGeneration = 0;
   deviceId: string | undefined;
