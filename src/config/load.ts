@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import JSON5 from 'json5';
 import { listAgents } from '../agents/registry.ts';
+import { checkToolsConfig } from '../agents/tools/tools-config.ts';
 import { compileSchema, describeIssues, loadSchemas } from '../protocol/validators.ts';
 import { ConfigError } from './config-error.ts';
 import { defaultConfig } from './defaults.ts';
@@ -172,6 +173,7 @@ export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: Config
   checkBindings(config);
   checkHeartbeats(config);
   checkHooks(config, env);
+  checkToolsConfig(config);
   return config;
 }
 

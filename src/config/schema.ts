@@ -1,6 +1,7 @@
 import { type TSchema, Type } from 'typebox';
 import { DURATION_PATTERN } from './duration.ts';
 import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX } from './limits.ts';
+import { AgentToolsSchema, GatewayToolsSchema, ToolsSchema } from './tools-schema.ts';
 import {
   DM_SCOPES,
   GROUP_SCOPES,
@@ -165,6 +166,7 @@ const AgentSchema = closed({
     avatar: key('Avatar', 'Image URL or data URL.', NonEmpty),
   }),
   heartbeat: opt(HeartbeatSchema),
+  tools: AgentToolsSchema,
 });
 
 const ProviderSchema = closed({
@@ -347,6 +349,7 @@ export const ConfigFileSchema = Type.Object(
         }),
       }),
       limits: LimitsSchema,
+      tools: GatewayToolsSchema,
       maintenance: section(
         'Maintenance',
         'The periodic pass that prunes old records and log archives and checkpoints the database. Applied live.',
@@ -443,6 +446,7 @@ export const ConfigFileSchema = Type.Object(
         mode: key('Mode', 'off, minimal or full.', oneOf(['off', 'minimal', 'full'])),
       }),
     }),
+    tools: ToolsSchema,
     cron: section('Automations', 'Scheduled jobs (cron) and the heartbeats they drive.', {
       enabled: key('Enabled', 'Run stored jobs; false keeps them and runs none, heartbeats included.', Bool),
     }),

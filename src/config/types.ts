@@ -1,4 +1,5 @@
 import type { GatewayLimits } from './limits.ts';
+import type { AgentToolsConfig, GatewayToolsConfig, ToolsConfig } from './tools-types.ts';
 
 export const AUTH_MODES = ['token', 'password', 'none', 'trusted-proxy'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -27,6 +28,7 @@ export type AgentConfig = {
   systemPrompt?: string;
   identity?: { name?: string; theme?: string; emoji?: string; avatar?: string };
   heartbeat?: HeartbeatConfig;
+  tools?: AgentToolsConfig;
 };
 
 /** USD per million tokens (OpenClaw's `models.providers.*.models[].cost`); what usage reports price with. */
@@ -130,6 +132,8 @@ export type GatewayConfig = {
     reload: { mode: 'hybrid' | 'off' };
     http: { endpoints: { chatCompletions: { enabled: boolean } } };
     limits: GatewayLimits;
+    /** What `tools.invoke` / `POST /tools/invoke` refuse beyond tool policy. */
+    tools?: GatewayToolsConfig;
     /** The periodic retention pass; durations are ms after load (`false`: keep), see docs/operations.md. */
     maintenance: {
       enabled: boolean;
@@ -163,6 +167,8 @@ export type GatewayConfig = {
   cron: { enabled: boolean };
   update: { channel: UpdateChannel; checkOnStart: boolean; registryUrl: string };
   hooks: HooksConfig;
+  /** Tool policy and the built-in tools' limits; absent keys take the defaults in src/agents/tools/tools-config.ts. */
+  tools?: ToolsConfig;
 };
 
 /** `session.maintenance.mode` (OpenClaw's): `warn` only logs what a pass would prune. */

@@ -1,3 +1,4 @@
+import type { ToolRegistry } from '../agents/tools/tool-registry.ts';
 import type { ChatService } from '../chat/chat-service.ts';
 import type { ConfigOverrides } from '../config/load.ts';
 import type { StatePaths } from '../config/paths.ts';
@@ -55,6 +56,8 @@ export type GatewayContext = {
   readonly identity: GatewayIdentity;
   readonly store: GatewayStore;
   readonly chat: ChatService;
+  /** Agent tools: `ctx.tools.register(…)` adds one (a plugin's `api.registerTool`, an MCP server's). */
+  readonly tools: ToolRegistry;
   readonly sessions: SessionService;
   readonly sessionEvents: SessionEvents;
   readonly lanes: Lanes;

@@ -43,6 +43,8 @@ export class GatewayWsClient {
   authGeneration = 0;
   deviceId: string | undefined;
   info: ClientInfo | undefined;
+  /** `connect.caps`: contracts the client opted into (`tool-events`: it wants the `agent` tool stream). */
+  caps: ReadonlySet<string> = new Set();
   /** Number of the last event frame sent (protocol.md §8); the next event takes seq + 1. */
   seq = 0;
   /** When (performance.now()) the unanswered ping went out; undefined once it is answered. */

@@ -24,6 +24,7 @@ type ConnectParams = {
   client: ClientInfo;
   role?: string;
   scopes?: string[];
+  caps?: string[];
   auth?: ConnectAuth;
   device?: { id: string; publicKey: string; signature: string; signedAt: number; nonce: string };
 };
@@ -318,6 +319,7 @@ async function connect(
   client.authGeneration = auth.generation;
   client.deviceId = deviceId;
   client.info = params.client;
+  client.caps = new Set(params.caps ?? []);
   client.authenticated = true;
 
   const hello = buildHelloOk(ctx, client, { scopes, authMode: auth.mode, issuedDeviceToken });
