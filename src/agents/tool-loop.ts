@@ -186,6 +186,9 @@ async function runTool(
   if (problems.length > 0) {
     return errorResult(`Invalid arguments for tool ${call.name}: ${problems.join('; ')}`);
   }
+  // Checked again: the abort may have come while the arguments were being checked (a listener added after the
+  // abort would never fire).
+  if (signal.aborted) return errorResult('Not run: the run was aborted.');
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<ToolResult>((resolve) => {
     onAbort = () => resolve(errorResult('Aborted: the run was aborted while the tool ran.'));

@@ -400,7 +400,11 @@ export class ChatService {
     }
   }
 
-  /** A tool event: `agent` stream `tool` for clients that asked for tool events, `session.tool` for watchers. */
+  /**
+   * A tool event: `agent` stream `tool` for clients that asked for tool events, `session.tool` for watchers. Like
+   * OpenClaw's, it names its session and agent (beyond the published AgentEvent schema): the Control UI files a
+   * tool card under the session it belongs to.
+   */
   #emitTool(run: ActiveRun, data: Record<string, unknown>): void {
     run.seq += 1;
     const payload = {
@@ -409,6 +413,7 @@ export class ChatService {
       stream: 'tool',
       ts: this.#deps.now(),
       sessionKey: run.sessionKey,
+      agentId: run.agentId,
       data,
     };
     this.#deps.events.broadcast('agent', payload, { filter: (client) => client.caps.has(TOOL_EVENTS_CAP) });

@@ -1,4 +1,5 @@
 import { agentsModule } from '../agents/module.ts';
+import { toolsModule } from '../agents/tools/module.ts';
 import { chatModule } from '../chat/module.ts';
 import { configModule } from '../config/module.ts';
 import { cronModule } from '../cron/module.ts';
@@ -31,6 +32,7 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   cronModule,
   updateModule,
   hooksModule,
+  toolsModule,
 ];
 
 /** The one scope `clawgate call` asks for: what the core method declares, admin for a method it does not know. */

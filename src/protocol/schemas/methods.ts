@@ -1,6 +1,7 @@
 import { type TProperties, type TSchema, Type } from 'typebox';
 import { CHAT_PARAM_SCHEMAS } from './chat.ts';
 import { CRON_PARAM_SCHEMAS } from './cron.ts';
+import { TOOLS_PARAM_SCHEMAS } from './tools.ts';
 import { UPDATE_PARAM_SCHEMAS } from './update.ts';
 import { USAGE_PARAM_SCHEMAS } from './usage.ts';
 
@@ -103,6 +104,7 @@ export const METHOD_PARAM_SCHEMAS = {
   ...USAGE_PARAM_SCHEMAS,
   ...CRON_PARAM_SCHEMAS,
   ...UPDATE_PARAM_SCHEMAS,
+  ...TOOLS_PARAM_SCHEMAS,
 } satisfies Record<string, TSchema>;
 
 export type MethodWithSchema = keyof typeof METHOD_PARAM_SCHEMAS;
