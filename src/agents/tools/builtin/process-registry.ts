@@ -54,7 +54,7 @@ export class ProcessSession {
     this.cwd = options.cwd;
     this.startedAt = options.now();
     // Its own process group, so a kill reaches what the shell started too.
-    this.#child = spawn(shellPath(), ['-c', options.command], {
+    this.#child = spawn(shellPath(), [...shellFlags(), '-c', options.command], {
       cwd: options.cwd,
       env: options.env,
       detached: true,
@@ -78,7 +78,7 @@ export class ProcessSession {
     });
     if (options.timeoutMs > 0) {
       this.#timeoutTimer = setTimeout(() => {
-        this.kill('timeout', `timed out after ${Math.round(options.timeoutMs / 1000)} s`);
+        this.kill('timeout', `timed out after ${Number((options.timeoutMs / 1000).toFixed(1))} s`);
       }, options.timeoutMs);
     }
   }
@@ -157,6 +157,14 @@ export class ProcessSession {
 }
 
 let shell: string | undefined;
+
+/**
+ * bash reads ~/.bashrc even for `-c` when its stdin is a socket (it takes that for sshd), and Node's pipes are
+ * sockets: `--norc --noprofile` keeps a command's environment what exec gave it.
+ */
+function shellFlags(): string[] {
+  return shellPath().endsWith('bash') ? ['--norc', '--noprofile'] : [];
+}
 
 /** bash when the host has it (what commands are usually written for), else the POSIX shell. */
 function shellPath(): string {
