@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { GatewayModule } from '../../src/server/registry.ts';
 import { SqliteStore } from '../../src/storage/sqlite-store.ts';
-import { startTestGateway, TEST_TOKEN } from '../helpers/gateway.ts';
+import { startTestGateway } from '../helpers/gateway.ts';
 import { connectClient } from '../helpers/raw-client.ts';
 import { recordingGate, textOf, toolHarness } from '../helpers/tool-harness.ts';
 
