@@ -46,6 +46,7 @@ import {
 } from './report.ts';
 import { measureRpc } from './rpc.ts';
 import { measureSoak } from './soak.ts';
+import { measureTools } from './tools.ts';
 
 const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const SRC_CLI = join(REPO_ROOT, 'src', 'cli', 'main.ts');
@@ -277,7 +278,7 @@ function newestMtimeMs(dir: string): number {
   return newest;
 }
 
-const SCENARIOS = ['startup', 'chat', 'rpc', 'fanout', 'connections', 'soak'] as const;
+const SCENARIOS = ['startup', 'chat', 'tools', 'rpc', 'fanout', 'connections', 'soak'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** What a plain `npm run bench` runs (and what must have run for RESULTS.md to be rewritten). */
 const DEFAULT_SCENARIOS: readonly Scenario[] = SCENARIOS;
@@ -462,6 +463,7 @@ async function main({ runs, only, profile }: Options, scratch: string): Promise<
         })),
       })),
     );
+  if (only.has('tools')) outcomes.push(await scenario('tools', () => measureTools(subject)));
   if (only.has('rpc'))
     outcomes.push(await scenario('rpc', () => measureRpc({ ...subject, floorServer: multiFloor })));
   if (only.has('fanout'))
