@@ -4,11 +4,9 @@ import type { GatewayContext } from '../../server/context.ts';
 import { requireBearer } from '../../server/http/bearer-auth.ts';
 import { BodyError, readJsonBody } from '../../server/http/read-body.ts';
 import { sendJson } from '../../server/http/respond.ts';
-import type { RouteDefinition } from '../../server/registry.ts';
 import { invokeTool } from './tool-invoke.ts';
 import { toolsMethods } from './tools-methods.ts';
 
-export const TOOLS_INVOKE_PATH = '/tools/invoke';
 /** OpenClaw's default cap on the request body (413 past it). */
 export const TOOLS_INVOKE_MAX_BODY_BYTES = 2 * 1024 * 1024;
 const BODY_TIMEOUT_MS = 30_000;
@@ -27,7 +25,11 @@ const BEARER_SCOPES: ReadonlySet<string> = new Set([
  * secret in `Authorization`; a token in the URL is never read, so it is a 401), the WebSocket method's scope
  * checked against what the Bearer grants, the body capped at 2 MB (413).
  */
-async function handle(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleToolsInvoke(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (req.method !== 'POST') {
     sendJson(
       res,
@@ -89,18 +91,3 @@ async function handle(ctx: GatewayContext, req: IncomingMessage, res: ServerResp
     res.off('close', onClose);
   }
 }
-
-export const toolsInvokeRoute: RouteDefinition = {
-  name: 'tools-invoke',
-  // The route checks the method before auth (405 either way) and authenticates itself.
-  auth: 'none',
-  match: (_ctx, path) => path === TOOLS_INVOKE_PATH,
-  handle: (ctx, req, res) => {
-    handle(ctx, req, res).catch((error: unknown) => {
-      ctx.logger.error('tools/invoke failed', { error: (error as Error).stack });
-      if (!res.headersSent)
-        sendJson(res, 500, { ok: false, error: { type: 'tool_error', message: 'internal error' } });
-      else res.destroy();
-    });
-  },
-};
