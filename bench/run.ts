@@ -51,6 +51,7 @@ import {
 import { measureRpc } from './rpc.ts';
 import { measureSoak } from './soak.ts';
 import { measureTelegram } from './telegram.ts';
+import { measureTools } from './tools.ts';
 
 const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const SRC_CLI = join(REPO_ROOT, 'src', 'cli', 'main.ts');
@@ -285,6 +286,7 @@ function newestMtimeMs(dir: string): number {
 const SCENARIOS = [
   'startup',
   'chat',
+  'tools',
   'rpc',
   'fanout',
   'connections',
@@ -477,6 +479,7 @@ async function main({ runs, only, profile }: Options, scratch: string): Promise<
         })),
       })),
     );
+  if (only.has('tools')) outcomes.push(await scenario('tools', () => measureTools(subject)));
   if (only.has('rpc'))
     outcomes.push(await scenario('rpc', () => measureRpc({ ...subject, floorServer: multiFloor })));
   if (only.has('fanout'))

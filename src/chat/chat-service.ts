@@ -1,6 +1,9 @@
-import type { LlmProvider, ProviderMessage } from '../agents/providers/types.ts';
+import type { LlmProvider, ProviderMessage, StreamedToolCall } from '../agents/providers/types.ts';
 import { ProviderError } from '../agents/providers/types.ts';
-import { runModelTurn, TurnError } from '../agents/runner.ts';
+import { TurnError, type TurnUsage } from '../agents/runner.ts';
+import { runToolLoop, type ToolStep } from '../agents/tool-loop.ts';
+import type { AgentTool, ToolResult, ToolUpdate } from '../agents/tools/tool-types.ts';
+import { maxToolSteps } from '../agents/tools/tools-config.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
 import { GatewayError } from '../protocol/gateway-error.ts';
@@ -9,7 +12,9 @@ import type { LaneName, Lanes } from '../server/lanes.ts';
 import type { SessionEvents } from '../sessions/session-events.ts';
 import type { SessionRecord, StoredMessage, Usage } from '../storage/store.ts';
 import { type ContextTailStore, MAX_CONTEXT_MESSAGES } from './context-tail.ts';
-import { assistantMessage, messageText, wireUsage } from './wire-message.ts';
+import { toProviderContext } from './provider-context.ts';
+import { boundedDetails } from './tool-transcript.ts';
+import { assistantMessage, wireUsage } from './wire-message.ts';
 
 /** The longest delay `setTimeout` honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -29,6 +34,8 @@ export type ChatDeps = {
   /** The agent's model chain (primary first) and system prompt. */
   agentSettings(agentId: string): { models: string[]; systemPrompt?: string };
   sessionEvents: SessionEvents;
+  /** The tools a turn of this agent may call, its policy applied (ToolRegistry.resolve); none when absent. */
+  tools?(target: { agentId: string; sessionKey: string; runId: string }): AgentTool[];
 };
 
 export type SendInput = {
@@ -379,23 +386,93 @@ export class ChatService {
 
   async #history(userMessage: StoredMessage): Promise<ProviderMessage[]> {
     const messages = await this.#deps.store.recent(userMessage.sessionKey, MAX_CONTEXT_MESSAGES);
-    const turnAt = new Map<string, number>();
-    for (const message of messages) {
-      if (message.role === 'user' && message.runId) turnAt.set(message.runId, message.seq);
+    return toProviderContext(messages, userMessage);
+  }
+
+  /** The turn's tools; a registry that fails leaves the turn without tools rather than failing it. */
+  #turnTools(run: ActiveRun): AgentTool[] {
+    if (!this.#deps.tools) return [];
+    try {
+      return this.#deps.tools({ agentId: run.agentId, sessionKey: run.sessionKey, runId: run.runId });
+    } catch (error) {
+      this.#deps.logger.error("could not resolve the turn's tools; it runs without them", {
+        runId: run.runId,
+        error: (error as Error).stack,
+      });
+      return [];
     }
-    const position = (message: StoredMessage) => {
-      const turn = message.role === 'assistant' && message.runId ? turnAt.get(message.runId) : undefined;
-      return turn === undefined ? message.seq : turn + 0.5;
+  }
+
+  /**
+   * A tool event: `agent` stream `tool` for clients that asked for tool events, `session.tool` for watchers. Like
+   * OpenClaw's, it names its session and agent (beyond the published AgentEvent schema): the Control UI files a
+   * tool card under the session it belongs to.
+   */
+  #emitTool(run: ActiveRun, data: Record<string, unknown>): void {
+    run.seq += 1;
+    const payload = {
+      runId: run.runId,
+      seq: run.seq,
+      stream: 'tool',
+      ts: this.#deps.now(),
+      sessionKey: run.sessionKey,
+      agentId: run.agentId,
+      data,
     };
-    const history: ProviderMessage[] = [];
-    for (const message of messages.sort((a, b) => position(a) - position(b))) {
-      if (message.role === 'system' || (message.role === 'user' && message.seq >= userMessage.seq)) continue;
-      const text = messageText(message);
-      if (text === '') continue;
-      history.push({ role: message.role, content: text });
-    }
-    history.push({ role: 'user', content: messageText(userMessage) });
-    return history;
+    this.#deps.events.broadcast('agent', payload, { filter: (client) => client.caps.has(TOOL_EVENTS_CAP) });
+    this.#deps.events.broadcast('session.tool', payload, {
+      filter: (client) =>
+        !client.caps.has(TOOL_EVENTS_CAP) &&
+        (client.sessionsSubscribed || client.messageSubscriptions.has(run.sessionKey)),
+    });
+  }
+
+  /** A committed step's assistant message: its text and tool calls, before any call runs. */
+  async #commitToolStep(run: ActiveRun, target: ModelTarget, step: ToolStep): Promise<void> {
+    const message = await this.#deps.store.appendMessage({
+      sessionKey: run.sessionKey,
+      role: 'assistant',
+      content: [
+        ...(step.text ? [{ type: 'text' as const, text: step.text }] : []),
+        ...step.toolCalls.map((call) => ({
+          type: 'toolCall' as const,
+          id: call.id,
+          name: call.name,
+          arguments: call.arguments,
+        })),
+      ],
+      timestamp: this.#deps.now(),
+      runId: run.runId,
+      provider: target.providerId,
+      model: target.model,
+      ...(step.usage ? { usage: toUsage(step.usage) } : {}),
+      stopReason: 'toolUse',
+    });
+    this.#deps.sessionEvents.message(run.agentId, message, undefined);
+  }
+
+  /** A call's result, committed before it is streamed or fed back: an acknowledged result is never lost. */
+  async #commitToolResult(run: ActiveRun, call: StreamedToolCall, result: ToolResult): Promise<void> {
+    const details = boundedDetails(result.details);
+    const message = await this.#deps.store.appendMessage({
+      sessionKey: run.sessionKey,
+      role: 'toolResult',
+      content: result.content,
+      timestamp: this.#deps.now(),
+      runId: run.runId,
+      toolCallId: call.id,
+      toolName: call.name,
+      isError: result.isError === true,
+      ...(details !== undefined ? { details } : {}),
+    });
+    this.#emitTool(run, {
+      phase: 'result',
+      name: call.name,
+      toolCallId: call.id,
+      isError: result.isError === true,
+      result: { content: result.content, ...(details !== undefined ? { details } : {}) },
+    });
+    this.#deps.sessionEvents.message(run.agentId, message, undefined);
   }
 
   async #execute(run: ActiveRun, input: SendInput, userMessage: StoredMessage): Promise<RunOutcome> {
@@ -415,6 +492,8 @@ export class ChatService {
     const startedAt = now();
     let text = '';
     let usage: Usage | undefined;
+    /** The final step's own usage: what its message records (earlier steps' messages hold theirs). */
+    let stepUsage: Usage | undefined;
     let stopReason = 'stop';
     let error: ProviderError | undefined;
     let target: ModelTarget | undefined;
@@ -422,6 +501,7 @@ export class ChatService {
       this.#emitPhase(run, 'preparing_context');
       this.#emitAgent(run, 'lifecycle', { phase: 'start', startedAt });
       const settings = this.#deps.agentSettings(run.agentId);
+      const tools = this.#turnTools(run);
       const history = await this.#history(userMessage);
       this.#emitPhase(run, 'starting_model');
       // A model chosen for the session (sessions.patch) goes first; the agent's chain follows as fallbacks.
@@ -443,9 +523,17 @@ export class ChatService {
           model: target.model,
         });
         try {
-          const result = await runModelTurn(
-            target.provider,
-            { model: target.model, system: settings.systemPrompt, messages: history, signal },
+          const modelTarget = target;
+          const result = await runToolLoop(
+            {
+              provider: target.provider,
+              model: target.model,
+              system: settings.systemPrompt,
+              messages: history,
+              tools,
+              maxSteps: maxToolSteps(this.#deps.config()),
+              signal,
+            },
             {
               onDelta: (delta, full) => {
                 text = full;
@@ -458,28 +546,46 @@ export class ChatService {
                 });
               },
               onUsage: (u) => {
-                usage = { input: u.input, output: u.output, total: u.input + u.output };
+                usage = toUsage(u);
                 this.#emitAgent(run, 'usage', { ...wireUsage(usage) });
               },
+              onStepStart: () => {
+                text = '';
+              },
+              onToolStep: (step) => this.#commitToolStep(run, modelTarget, step),
+              onToolStart: (call) =>
+                this.#emitTool(run, {
+                  phase: 'start',
+                  name: call.name,
+                  toolCallId: call.id,
+                  args: call.arguments,
+                }),
+              onToolUpdate: (call, update: ToolUpdate) =>
+                this.#emitTool(run, {
+                  phase: 'update',
+                  name: call.name,
+                  toolCallId: call.id,
+                  partialResult: update,
+                }),
+              onToolResult: (call, outcome) => this.#commitToolResult(run, call, outcome),
             },
           );
           text = result.text;
           stopReason = result.stopReason;
-          if (result.usage)
-            usage = {
-              input: result.usage.input,
-              output: result.usage.output,
-              total: result.usage.input + result.usage.output,
-            };
+          if (result.usage) usage = toUsage(result.usage);
+          stepUsage = result.stepUsage ? toUsage(result.stepUsage) : undefined;
           error = undefined;
           break;
         } catch (turnError) {
           const failure = turnError instanceof TurnError ? turnError : undefined;
           error = failure?.providerError ?? new ProviderError('unknown', (turnError as Error).message);
           text = failure?.partialText ?? text;
+          if (failure?.usage) usage = toUsage(failure.usage);
+          stepUsage = failure?.stepUsage ? toUsage(failure.stepUsage) : undefined;
           const next = chain[index + 1];
-          // Fall back only when nothing reached the client yet and the failure is worth retrying elsewhere.
-          if (next && error.retryable && text === '' && !signal.aborted) {
+          // Fall back only when nothing reached the client yet, no tool ran (another model would run it again)
+          // and the failure is worth retrying elsewhere.
+          if (next && error.retryable && text === '' && !failure?.toolSteps && !signal.aborted) {
             this.#emitAgent(run, 'lifecycle', {
               phase: 'fallback_step',
               from: ref,
@@ -525,7 +631,7 @@ export class ChatService {
           timestamp: now(),
           runId: run.runId,
           ...(target ? { provider: target.providerId, model: target.model } : {}),
-          ...(usage ? { usage } : {}),
+          ...(stepUsage ? { usage: stepUsage } : {}),
           stopReason: finalStop,
           ...(errorMessage ? { errorMessage } : {}),
         },
@@ -636,6 +742,12 @@ function repeatAnswer(outcome: RunOutcome): SendResult {
     'UNAVAILABLE',
     `agent failed before reply: ${outcome.errorMessage ?? 'the run failed'}`,
   );
+}
+
+const TOOL_EVENTS_CAP = 'tool-events';
+
+function toUsage(usage: TurnUsage): Usage {
+  return { input: usage.input, output: usage.output, total: usage.input + usage.output };
 }
 
 function errorKindOf(error: ProviderError | undefined): string {

@@ -1,4 +1,5 @@
 import type {
+  ContentBlock,
   GatewayStore,
   IdempotencyRecord,
   ListMessagesOptions,
@@ -170,6 +171,10 @@ export class ContextTailStore implements GatewayStore {
     return this.#store.getRun(runId);
   }
 
+  listRunningRuns(): Promise<RunRecord[]> {
+    return this.#store.listRunningRuns();
+  }
+
   failInterruptedRuns(endedAt: number, error: string): Promise<number> {
     return this.#store.failInterruptedRuns(endedAt, error);
   }
@@ -286,7 +291,10 @@ export class ContextTailStore implements GatewayStore {
 function approximateBytes(message: StoredMessage): number {
   let chars = message.id.length + message.sessionKey.length + message.sessionId.length;
   if (typeof message.content === 'string') chars += message.content.length;
-  else for (const block of message.content) chars += block.type.length + block.text.length;
+  else for (const block of message.content) chars += blockChars(block);
+  // Tool fields are small next to their content, but details can be large: counted by their JSON.
+  if (message.toolCallId) chars += message.toolCallId.length + (message.toolName?.length ?? 0);
+  if (message.details !== undefined) chars += JSON.stringify(message.details)?.length ?? 0;
   for (const text of [
     message.runId,
     message.provider,
@@ -297,6 +305,17 @@ function approximateBytes(message: StoredMessage): number {
     chars += text?.length ?? 0;
   }
   return MESSAGE_OVERHEAD_BYTES + 2 * chars;
+}
+
+function blockChars(block: ContentBlock): number {
+  switch (block.type) {
+    case 'text':
+      return block.type.length + block.text.length;
+    case 'toolCall':
+      return block.id.length + block.name.length + (JSON.stringify(block.arguments)?.length ?? 0);
+    case 'image':
+      return block.data.length + block.mimeType.length;
+  }
 }
 
 function sumBytes(messages: StoredMessage[]): number {

@@ -16,7 +16,13 @@ export const chatModule: GatewayModule = {
     },
     agent: {
       scope: 'operator.read',
-      droppable: (payload) => DROPPABLE_AGENT_STREAMS.has((payload as { stream: string }).stream),
+      droppable: (payload) => {
+        const { stream, data } = payload as { stream: string; data?: { phase?: string } };
+        // A tool's progress may be skipped; its start and result never are (the card would be wrong).
+        return DROPPABLE_AGENT_STREAMS.has(stream) || (stream === 'tool' && data?.phase === 'update');
+      },
     },
+    // The tool stream for session watchers that did not ask for `agent` tool events (OpenClaw drops it if slow).
+    'session.tool': { scope: 'operator.read', droppable: true },
   },
 };

@@ -1,10 +1,15 @@
-import type { SessionRecord, StoredMessage, Usage } from '../storage/store.ts';
+import type { ContentBlock, SessionRecord, StoredMessage, Usage } from '../storage/store.ts';
 
 /** A transcript message as clients receive it (chat.history, chat.startup, session.message, chat events). */
 export type WireMessage = {
   role: string;
-  content: string | { type: 'text'; text: string }[];
+  content: string | ContentBlock[];
   timestamp: number;
+  /** On a `toolResult` message (OpenClaw's fields). */
+  toolCallId?: string;
+  toolName?: string;
+  isError?: boolean;
+  details?: unknown;
   id?: string;
   runId?: string;
   provider?: string;
@@ -34,6 +39,12 @@ export function toWireMessage(message: StoredMessage): WireMessage {
   if (message.usage) wire.usage = wireUsage(message.usage);
   if (message.stopReason) wire.stopReason = message.stopReason;
   if (message.errorMessage) wire.errorMessage = message.errorMessage;
+  if (message.role === 'toolResult') {
+    wire.toolCallId = message.toolCallId ?? '';
+    wire.toolName = message.toolName ?? '';
+    wire.isError = message.isError === true;
+    if (message.details !== undefined) wire.details = message.details;
+  }
   wire.__openclaw = { id: message.id, seq: message.seq };
   // OpenClaw keys a user message by `<idempotencyKey>:user` and an assistant one by its runId; the Control UI
   // uses them to retire its optimistic copy of a sent message (else it shows it twice, "Delivery unconfirmed").
@@ -51,10 +62,12 @@ export function assistantMessage(text: string, timestamp: number) {
   return { role: 'assistant', content: [{ type: 'text' as const, text }], timestamp };
 }
 
-export function messageText(message: StoredMessage): string {
-  return typeof message.content === 'string'
-    ? message.content
-    : message.content.map((block) => block.text).join('');
+/** The text of a message: its text blocks joined (tool calls and images have none). */
+export function messageText(message: Pick<StoredMessage, 'content'>): string {
+  if (typeof message.content === 'string') return message.content;
+  let text = '';
+  for (const block of message.content) if (block.type === 'text') text += block.text;
+  return text;
 }
 
 /** A session as `sessions.list` / `sessions.changed` describe it (OpenClaw's SessionRow subset). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import JSON5 from 'json5';
 import { listAgents } from '../agents/registry.ts';
+import { checkToolsConfig } from '../agents/tools/tools-config.ts';
 import { resolveTelegramSecrets } from '../channels/telegram/telegram-secrets.ts';
 import { compileSchema, describeIssues, loadSchemas } from '../protocol/validators.ts';
 import { checkChannels } from './channels-check.ts';
@@ -178,6 +179,7 @@ export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: Config
   resolveTelegramSecrets(config, env);
   checkChannels(config, env);
   resolveExecPolicy(config, file);
+  checkToolsConfig(config);
   return config;
 }
 

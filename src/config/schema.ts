@@ -4,6 +4,7 @@ import { DM_POLICIES, GROUP_POLICIES } from '../channels/channel-types.ts';
 import { TelegramChannelSchema } from '../channels/telegram/telegram-schema.ts';
 import { DURATION_PATTERN } from './duration.ts';
 import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX, MEMORY_SEARCH_MAX_RESULTS } from './limits.ts';
+import { AgentToolsSchema, GatewayToolsSchema, toolsSchema } from './tools-schema.ts';
 import {
   DM_SCOPES,
   GROUP_SCOPES,
@@ -173,66 +174,59 @@ const AgentSchema = closed({
     avatar: key('Avatar', 'Image URL or data URL.', NonEmpty),
   }),
   heartbeat: opt(HeartbeatSchema),
+  tools: AgentToolsSchema,
 });
 
-/** `tools.exec`'s approval policy (OpenClaw's keys); the exec tool's own settings sit beside them. */
-const ExecToolSchema = section(
-  'Exec',
-  'Host commands the agent runs: which need an operator’s approval (docs/approvals.md).',
-  {
-    mode: key(
-      'Mode',
-      'deny, allowlist (run only allowlisted commands), ask (ask an operator on a miss; the default), auto (as ask), full (run everything). Not with security/ask.',
-      oneOf(EXEC_MODES),
+/** `tools.exec`'s approval policy (OpenClaw's keys): which host commands need an operator (docs/approvals.md). */
+const EXEC_APPROVAL_KEYS: Record<string, TSchema> = {
+  mode: key(
+    'Mode',
+    'deny, allowlist (run only allowlisted commands), ask (ask an operator on a miss; the default), auto (as ask), full (run everything). Not with security/ask.',
+    oneOf(EXEC_MODES),
+  ),
+  security: key('Security', 'Legacy pair with ask: deny, allowlist (default) or full.', oneOf(EXEC_SECURITY)),
+  ask: key('Ask', 'Legacy pair with security: off, on-miss (default) or always.', oneOf(EXEC_ASK)),
+  safeBins: key(
+    'Safe bins',
+    'Stdin-only filters that run in allowlist mode without an entry; default cut, uniq, head, tail, tr, wc.',
+    Strings,
+  ),
+  safeBinTrustedDirs: key(
+    'Safe bin directories',
+    'Directories besides /bin and /usr/bin a safe bin may resolve from.',
+    Strings,
+  ),
+  safeBinProfiles: key(
+    'Safe bin profiles',
+    'Argument policy of a custom safe bin, by name.',
+    Type.Record(
+      NonEmpty,
+      closed({
+        minPositional: key(
+          'Fewest operands',
+          'Positional arguments it needs at least.',
+          Type.Integer({ minimum: 0 }),
+        ),
+        maxPositional: key(
+          'Most operands',
+          'Positional arguments it takes at most.',
+          Type.Integer({ minimum: 0 }),
+        ),
+        allowedValueFlags: key(
+          'Flags with a value',
+          'Flags that take the next argument as their value.',
+          Strings,
+        ),
+        deniedFlags: key('Refused flags', 'Flags that make the invocation unsafe.', Strings),
+      }),
     ),
-    security: key(
-      'Security',
-      'Legacy pair with ask: deny, allowlist (default) or full.',
-      oneOf(EXEC_SECURITY),
-    ),
-    ask: key('Ask', 'Legacy pair with security: off, on-miss (default) or always.', oneOf(EXEC_ASK)),
-    safeBins: key(
-      'Safe bins',
-      'Stdin-only filters that run in allowlist mode without an entry; default cut, uniq, head, tail, tr, wc.',
-      Strings,
-    ),
-    safeBinTrustedDirs: key(
-      'Safe bin directories',
-      'Directories besides /bin and /usr/bin a safe bin may resolve from.',
-      Strings,
-    ),
-    safeBinProfiles: key(
-      'Safe bin profiles',
-      'Argument policy of a custom safe bin, by name.',
-      Type.Record(
-        NonEmpty,
-        closed({
-          minPositional: key(
-            'Fewest operands',
-            'Positional arguments it needs at least.',
-            Type.Integer({ minimum: 0 }),
-          ),
-          maxPositional: key(
-            'Most operands',
-            'Positional arguments it takes at most.',
-            Type.Integer({ minimum: 0 }),
-          ),
-          allowedValueFlags: key(
-            'Flags with a value',
-            'Flags that take the next argument as their value.',
-            Strings,
-          ),
-          deniedFlags: key('Refused flags', 'Flags that make the invocation unsafe.', Strings),
-        }),
-      ),
-    ),
-    grantExpiryDays: key(
-      'Standing grant lifetime',
-      'Days an Always-allow grant for an automation lives; default until revoked.',
-      Type.Integer({ minimum: 1, maximum: 3650 }),
-    ),
-  },
-);
+  ),
+  grantExpiryDays: key(
+    'Standing grant lifetime',
+    'Days an Always-allow grant for an automation lives; default until revoked.',
+    Type.Integer({ minimum: 1, maximum: 3650 }),
+  ),
+};
 
 const ProviderSchema = closed({
   baseUrl: key(
@@ -518,6 +512,7 @@ export const ConfigFileSchema = Type.Object(
         }),
       }),
       limits: LimitsSchema,
+      tools: GatewayToolsSchema,
       maintenance: section(
         'Maintenance',
         'The periodic pass that prunes old records and log archives and checkpoints the database. Applied live.',
@@ -629,6 +624,7 @@ export const ConfigFileSchema = Type.Object(
         mode: key('Mode', 'off, minimal or full.', oneOf(['off', 'minimal', 'full'])),
       }),
     }),
+    tools: toolsSchema(EXEC_APPROVAL_KEYS),
     cron: section('Automations', 'Scheduled jobs (cron) and the heartbeats they drive.', {
       enabled: key('Enabled', 'Run stored jobs; false keeps them and runs none, heartbeats included.', Bool),
     }),
@@ -767,7 +763,6 @@ export const ConfigFileSchema = Type.Object(
         ),
       },
     ),
-    tools: section('Tools', 'What agents may run.', { exec: ExecToolSchema }),
     approvals: section('Approvals', 'Operator approval prompts.', {
       exec: section('Exec approvals', 'Prompts for host commands.', {
         timeoutMs: key(

@@ -1,5 +1,6 @@
 import type { ExecAsk, ExecSecurity } from '../agents/approvals/policy.ts';
 import type { GatewayLimits } from './limits.ts';
+import type { AgentToolsConfig, ExecToolConfig, GatewayToolsConfig, ToolsConfig } from './tools-types.ts';
 
 export const AUTH_MODES = ['token', 'password', 'none', 'trusted-proxy'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -32,6 +33,7 @@ export type AgentConfig = {
   systemPrompt?: string;
   identity?: { name?: string; theme?: string; emoji?: string; avatar?: string };
   heartbeat?: HeartbeatConfig;
+  tools?: AgentToolsConfig;
 };
 
 /** USD per million tokens (OpenClaw's `models.providers.*.models[].cost`); what usage reports price with. */
@@ -174,6 +176,8 @@ export type GatewayConfig = {
     reload: { mode: 'hybrid' | 'off' };
     http: { endpoints: { chatCompletions: { enabled: boolean } } };
     limits: GatewayLimits;
+    /** What `tools.invoke` / `POST /tools/invoke` refuse beyond tool policy. */
+    tools?: GatewayToolsConfig;
     /** The periodic retention pass; durations are ms after load (`false`: keep), see docs/operations.md. */
     maintenance: {
       enabled: boolean;
@@ -218,7 +222,11 @@ export type GatewayConfig = {
   channels: Record<string, unknown>;
   plugins: PluginsConfig;
   memory: MemoryConfig;
-  tools: { exec: ExecToolConfig };
+  /**
+   * Tool policy and the built-in tools' limits (absent keys take the defaults in src/agents/tools/tools-config.ts),
+   * with `tools.exec`'s approval policy resolved at load beside the exec tool's own limits.
+   */
+  tools: Omit<ToolsConfig, 'exec'> & { exec: ExecApprovalConfig & ExecToolConfig };
   /** `approvals.exec.timeoutMs`: how long an exec approval prompt waits before its fallback applies. */
   approvals: { exec: { timeoutMs: number } };
 };
@@ -235,7 +243,7 @@ export type SafeBinProfileConfig = {
  * `tools.exec`'s approval policy after load: `mode` (or the legacy `security`/`ask` pair) is resolved into the
  * pair, so the gate reads one shape.
  */
-export type ExecToolConfig = {
+export type ExecApprovalConfig = {
   security: ExecSecurity;
   ask: ExecAsk;
   /** Absent: OpenClaw's default list (cut, uniq, head, tail, tr, wc). */

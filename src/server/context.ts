@@ -1,5 +1,6 @@
 import type { ExecApprovals } from '../agents/approvals/exec-approvals.ts';
 import type { MemoryBackend } from '../agents/memory/memory-backend.ts';
+import type { ToolRegistry } from '../agents/tools/tool-registry.ts';
 import type { ChannelManager } from '../channels/manager.ts';
 import type { ChatService } from '../chat/chat-service.ts';
 import type { ConfigOverrides } from '../config/load.ts';
@@ -60,6 +61,8 @@ export type GatewayContext = {
   readonly identity: GatewayIdentity;
   readonly store: GatewayStore;
   readonly chat: ChatService;
+  /** Agent tools: `ctx.tools.register(…)` adds one (a plugin's `api.registerTool`, an MCP server's). */
+  readonly tools: ToolRegistry;
   readonly sessions: SessionService;
   readonly sessionEvents: SessionEvents;
   readonly lanes: Lanes;

@@ -1,6 +1,7 @@
 import { approvalsModule } from '../agents/approvals/module.ts';
 import { memoryModule } from '../agents/memory/module.ts';
 import { agentsModule } from '../agents/module.ts';
+import { toolsModule } from '../agents/tools/module.ts';
 import { channelsModule } from '../channels/module.ts';
 import { telegramModule } from '../channels/telegram/module.ts';
 import { webhookChannelModule } from '../channels/webhook/module.ts';
@@ -43,6 +44,7 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   pluginsModule,
   telegramModule,
   memoryModule,
+  toolsModule,
 ];
 
 /** The one scope `clawgate call` asks for: what the core method declares, admin for a method it does not know. */

@@ -171,6 +171,9 @@ function prepareStatements(db: DatabaseSync) {
         "VALUES (?, ?, ?, ?, 'running', ?)",
     ),
     finishRun: db.prepare('UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE run_id = ?'),
+    runningRuns: db.prepare(
+      "SELECT run_id, session_key, session_id, agent_id, status, started_at, ended_at, error FROM runs WHERE status = 'running'",
+    ),
     failInterrupted: db.prepare(
       "UPDATE runs SET status = 'error', ended_at = ?, error = ? WHERE status = 'running'",
     ),
@@ -323,7 +326,7 @@ export class SqliteStore implements GatewayStore {
         stored.sessionId,
         seq,
         stored.role,
-        JSON.stringify(stored.content),
+        encodeContent(stored),
         stored.timestamp,
         ...optional(stored.runId, stored.provider, stored.model),
         stored.usage ? JSON.stringify(stored.usage) : null,
@@ -407,6 +410,10 @@ export class SqliteStore implements GatewayStore {
     return this.#write(() => {
       this.#sql.finishRun.run(status, endedAt, error ?? null, runId);
     });
+  }
+
+  async listRunningRuns(): Promise<RunRecord[]> {
+    return (this.#sql.runningRuns.all() as RunRow[]).map(toRun);
   }
 
   async failInterruptedRuns(endedAt: number, error: string): Promise<number> {
@@ -665,7 +672,43 @@ function toStored(message: NewMessage, sessionId: string, seq: number): StoredMe
   if (message.usage !== undefined) stored.usage = message.usage;
   if (message.stopReason !== undefined) stored.stopReason = message.stopReason;
   if (message.errorMessage !== undefined) stored.errorMessage = message.errorMessage;
+  if (message.toolCallId !== undefined) stored.toolCallId = message.toolCallId;
+  if (message.toolName !== undefined) stored.toolName = message.toolName;
+  if (message.isError !== undefined) stored.isError = message.isError;
+  if (message.details !== undefined) stored.details = message.details;
   return stored;
+}
+
+type ToolFields = Pick<StoredMessage, 'toolCallId' | 'toolName' | 'isError' | 'details'>;
+
+/**
+ * The `content` column holds the content as JSON. A tool result's call id, tool name, error flag and details have
+ * no columns of their own (no schema change for them): they travel with its content as one JSON object,
+ * `{"content": [...], "toolCallId": …}`, which only a `toolResult` row ever holds.
+ */
+function encodeContent(message: StoredMessage): string {
+  if (message.role !== 'toolResult') return JSON.stringify(message.content);
+  const { toolCallId, toolName, isError, details } = message;
+  return JSON.stringify({ content: message.content, toolCallId, toolName, isError, details });
+}
+
+function decodeContent(message: StoredMessage, text: string): void {
+  const parsed = JSON.parse(text) as unknown;
+  if (
+    message.role !== 'toolResult' ||
+    parsed === null ||
+    typeof parsed !== 'object' ||
+    Array.isArray(parsed)
+  ) {
+    message.content = parsed as StoredMessage['content'];
+    return;
+  }
+  const fields = parsed as ToolFields & { content: StoredMessage['content'] };
+  message.content = fields.content;
+  if (fields.toolCallId !== undefined) message.toolCallId = fields.toolCallId;
+  if (fields.toolName !== undefined) message.toolName = fields.toolName;
+  if (fields.isError !== undefined) message.isError = fields.isError;
+  if (fields.details !== undefined) message.details = fields.details;
 }
 
 function toMessage(row: MessageRow): StoredMessage {
@@ -675,9 +718,10 @@ function toMessage(row: MessageRow): StoredMessage {
     sessionId: row.session_id,
     seq: row.seq,
     role: row.role,
-    content: JSON.parse(row.content) as StoredMessage['content'],
+    content: '',
     timestamp: row.timestamp,
   };
+  decodeContent(message, row.content);
   if (row.run_id !== null) message.runId = row.run_id;
   if (row.provider !== null) message.provider = row.provider;
   if (row.model !== null) message.model = row.model;

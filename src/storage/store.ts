@@ -6,7 +6,17 @@
 
 export type Usage = { input: number; output: number; total: number };
 export type TextBlock = { type: 'text'; text: string };
-export type MessageRole = 'user' | 'assistant' | 'system';
+/** A tool call the model made (OpenClaw's transcript block): `arguments` as parsed from the model's JSON. */
+export type ToolCallBlock = {
+  type: 'toolCall';
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+};
+export type ImageBlock = { type: 'image'; data: string; mimeType: string };
+export type ContentBlock = TextBlock | ToolCallBlock | ImageBlock;
+/** `toolResult`: one tool's answer to one tool call of the assistant message before it. */
+export type MessageRole = 'user' | 'assistant' | 'system' | 'toolResult';
 
 export type StoredMessage = {
   id: string;
@@ -16,8 +26,11 @@ export type StoredMessage = {
   /** 1, 2, 3… within the session key, across resets; the cursor `chat.history` pages by. */
   seq: number;
   role: MessageRole;
-  /** User messages keep the text as sent; assistant messages are content blocks (OpenClaw's shapes). */
-  content: string | TextBlock[];
+  /**
+   * User messages keep the text as sent; assistant messages are content blocks (text and tool calls), tool results
+   * text or image blocks (OpenClaw's shapes).
+   */
+  content: string | ContentBlock[];
   timestamp: number;
   runId?: string;
   provider?: string;
@@ -26,6 +39,12 @@ export type StoredMessage = {
   /** `stop`, `length`, `aborted`, `error`, … */
   stopReason?: string;
   errorMessage?: string;
+  /** A `toolResult` message: the call it answers, the tool's name, whether it failed, and its structured result. */
+  toolCallId?: string;
+  toolName?: string;
+  isError?: boolean;
+  /** For clients only (tool cards); never replayed to the model. Bounded when stored. */
+  details?: unknown;
 };
 
 export type NewMessage = Omit<StoredMessage, 'id' | 'seq' | 'sessionId'> & { id?: string };
@@ -179,6 +198,8 @@ export interface GatewayStore {
     error?: string,
   ): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
+  /** Runs still `running`: at start-up, the ones a crash cut off (read before `failInterruptedRuns` closes them). */
+  listRunningRuns(): Promise<RunRecord[]>;
   /** At start-up: runs still `running` were cut off by a crash; they become `error` with this reason. */
   failInterruptedRuns(endedAt: number, error: string): Promise<number>;
 

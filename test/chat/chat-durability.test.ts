@@ -10,7 +10,7 @@ import { connectClient, type Frame, type RawClient } from '../helpers/raw-client
 type ChatPayload = { runId: string; state: string; message?: { content: { text: string }[] } };
 type WireMessage = {
   role: string;
-  content: string | { text: string }[];
+  content: string | { type: string; text?: string }[];
   runId?: string;
   stopReason?: string;
 };
@@ -23,7 +23,7 @@ function chatOf(frame: Frame): ChatPayload {
 }
 
 function textOf(content: WireMessage['content']): string {
-  return typeof content === 'string' ? content : content.map((b) => b.text).join('');
+  return typeof content === 'string' ? content : content.map((b) => b.text ?? '').join('');
 }
 
 async function send(client: RawClient, message: string, idempotencyKey: string): Promise<void> {

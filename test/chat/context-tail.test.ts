@@ -296,7 +296,7 @@ test('past the cap the model gets the newest messages, as the store has them', a
   // When the last turn ran, the newest 50 stored were its question and the 49 before it (its reply came after).
   const stored = await real.listMessages(KEY, { limit: MAX_CONTEXT_MESSAGES + 1 });
   const line = (m: StoredMessage) =>
-    `${m.role}: ${typeof m.content === 'string' ? m.content : m.content.map((b) => b.text).join('')}`;
+    `${m.role}: ${typeof m.content === 'string' ? m.content : m.content.map((b) => (b.type === 'text' ? b.text : '')).join('')}`;
   assert.deepEqual(context.slice(0, -1), stored.slice(0, MAX_CONTEXT_MESSAGES - 1).map(line));
   assert.equal(context.at(-1), `user: q${turns - 1}`);
 });

@@ -343,20 +343,20 @@ test('an OpenClaw key clawgate lacks is "not supported yet", a typo is an unknow
   t.after(() => gw.close());
   const client = await admin(t, gw);
   const res = await client.request('config.set', {
-    raw: JSON.stringify({ tools: { allow: ['exec'] }, gateway: { remote: { url: 'ws://x' }, prot: 1 } }),
+    raw: JSON.stringify({ tools: { byProvider: {} }, gateway: { remote: { url: 'ws://x' }, prot: 1 } }),
   });
   assertError(
     res,
     'INVALID_REQUEST',
     'CONFIG_INVALID',
-    /tools\.allow is an OpenClaw setting that clawgate does not support yet/,
+    /tools\.byProvider is an OpenClaw setting that clawgate does not support yet/,
   );
   assert.match(
     res.error?.message ?? '',
     /gateway\.remote is an OpenClaw setting that clawgate does not support yet/,
   );
   assert.match(res.error?.message ?? '', /unknown key gateway\.prot/);
-  assert.doesNotMatch(res.error?.message ?? '', /unknown key tools/);
+  assert.doesNotMatch(res.error?.message ?? '', /unknown key tools\.byProvider/);
 });
 
 test('config.schema describes every key for the UI forms; config.schema.lookup walks it', async (t) => {

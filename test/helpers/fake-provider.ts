@@ -21,9 +21,24 @@ export type FakeFailure =
   /** Send every text chunk, then end the response cleanly: no finish chunk, `[DONE]`, `message_delta` or `message_stop`. */
   | { mode: 'truncate' };
 
+/** A tool call the fake model makes: its arguments streamed as JSON text in `argumentChunks` pieces. */
+export type FakeToolCall = {
+  id?: string;
+  name: string;
+  /** An object is sent as its JSON; a string as written (to send JSON that does not parse). */
+  arguments: Record<string, unknown> | string;
+  argumentChunks?: number;
+};
+
 export type FakeScript = {
   /** The reply, streamed in `chunkSize`-character deltas. */
   text?: string;
+  /**
+   * Tool calls after the text, in the provider's real streaming shape: OpenAI `tool_calls` deltas keyed by index
+   * (id and name first, then the arguments in pieces), Anthropic `tool_use` blocks with `input_json_delta`s. The
+   * stop reason then defaults to `tool_calls` / `tool_use`.
+   */
+  toolCalls?: FakeToolCall[];
   chunkSize?: number;
   /** Delay before each chunk (0: none). */
   delayMs?: number;
@@ -208,6 +223,14 @@ async function streamChunks(
   return false;
 }
 
+/** A call's argument JSON cut into pieces, as models stream it. */
+function argumentPieces(call: FakeToolCall): string[] {
+  const json = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments);
+  const pieces = Math.max(1, call.argumentChunks ?? 3);
+  const size = Math.max(1, Math.ceil(json.length / pieces));
+  return json === '' ? [] : chunkText(json, size);
+}
+
 function sse(res: ServerResponse, data: unknown, event?: string): void {
   res.write(
     `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`,
@@ -240,7 +263,7 @@ async function openai(res: ServerResponse, body: Record<string, unknown>, script
     total_tokens: 0,
   };
   usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-  const finish = script.stopReason ?? 'stop';
+  const finish = script.stopReason ?? (script.toolCalls?.length ? 'tool_calls' : 'stop');
   const base = { id: 'chatcmpl-fake', created: 1_700_000_000, model, system_fingerprint: null };
   if (body.stream !== true) {
     writeJson(res, 200, {
@@ -272,6 +295,19 @@ async function openai(res: ServerResponse, body: Record<string, unknown>, script
       sse(res, { error: { message: message ?? 'fake stream error', type: type ?? 'server_error' } }),
   );
   if (!complete) return;
+  for (const [index, call] of (script.toolCalls ?? []).entries()) {
+    const id = call.id ?? `call_fake_${index + 1}`;
+    sse(
+      res,
+      chunk(
+        { tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: '' } }] },
+        null,
+      ),
+    );
+    for (const piece of argumentPieces(call)) {
+      sse(res, chunk({ tool_calls: [{ index, function: { arguments: piece } }] }, null));
+    }
+  }
   if (failure?.mode !== 'truncate') {
     sse(res, chunk({}, finish));
     if (includeUsage) sse(res, { ...base, object: 'chat.completion.chunk', choices: [], usage });
@@ -317,7 +353,7 @@ async function anthropic(
   const text = script.text ?? DEFAULT_TEXT;
   const input = script.usage?.input ?? estimateTokens(body);
   const output = script.usage?.output ?? chunkText(text, script.chunkSize ?? 5).length;
-  const stopReason = script.stopReason ?? 'end_turn';
+  const stopReason = script.stopReason ?? (script.toolCalls?.length ? 'tool_use' : 'end_turn');
   const message = {
     id: 'msg_fake',
     type: 'message',
@@ -392,6 +428,26 @@ async function anthropic(
     return;
   }
   sse(res, { type: 'content_block_stop', index: 0 }, 'content_block_stop');
+  for (const [n, call] of (script.toolCalls ?? []).entries()) {
+    const index = n + 1;
+    sse(
+      res,
+      {
+        type: 'content_block_start',
+        index,
+        content_block: { type: 'tool_use', id: call.id ?? `toolu_fake_${index}`, name: call.name, input: {} },
+      },
+      'content_block_start',
+    );
+    for (const piece of argumentPieces(call)) {
+      sse(
+        res,
+        { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } },
+        'content_block_delta',
+      );
+    }
+    sse(res, { type: 'content_block_stop', index }, 'content_block_stop');
+  }
   sse(
     res,
     {

@@ -1,6 +1,8 @@
 import type { Anthropic } from '@anthropic-ai/sdk';
+import { toAnthropicMessages, toAnthropicTools } from './anthropic-messages.ts';
 import { streamEndedError, toProviderError } from './errors.ts';
 import { SdkProvider } from './sdk-provider.ts';
+import { toolCallFromText } from './tool-arguments.ts';
 import type { CompletionRequest, StreamEvent } from './types.ts';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
@@ -41,7 +43,8 @@ export class AnthropicMessagesProvider extends SdkProvider<Anthropic> {
           model: request.model,
           max_tokens: request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
           ...(request.system ? { system: request.system } : {}),
-          messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+          messages: toAnthropicMessages(request.messages),
+          ...(request.tools?.length ? { tools: toAnthropicTools(request.tools) } : {}),
           stream: true,
         },
         { signal: guard.signal },
@@ -51,16 +54,36 @@ export class AnthropicMessagesProvider extends SdkProvider<Anthropic> {
       const usage: Usage = {};
       let stopReason: string | undefined;
       let stopped = false;
+      // tool_use blocks by index: the id and name come at the block's start, the input as JSON text in parts.
+      const calls = new Map<number, { id: string; name: string; json: string }>();
       for await (const event of stream) {
         guard.touch();
         switch (event.type) {
           case 'message_start':
             Object.assign(usage, definedOnly(event.message.usage));
             break;
+          case 'content_block_start':
+            if (event.content_block.type === 'tool_use') {
+              const { id, name } = event.content_block;
+              calls.set(event.index, { id, name, json: '' });
+            }
+            break;
           case 'content_block_delta':
             if (event.delta.type === 'text_delta' && event.delta.text)
               yield { type: 'text', delta: event.delta.text };
+            else if (event.delta.type === 'input_json_delta') {
+              const call = calls.get(event.index);
+              if (call) call.json += event.delta.partial_json;
+            }
             break;
+          case 'content_block_stop': {
+            const call = calls.get(event.index);
+            if (call) {
+              calls.delete(event.index);
+              yield { type: 'tool_call', call: toolCallFromText(call.id, call.name, call.json) };
+            }
+            break;
+          }
           case 'message_delta':
             Object.assign(usage, definedOnly(event.usage));
             stopReason = event.delta.stop_reason ?? stopReason;

@@ -1,10 +1,17 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { abortedError } from './errors.ts';
-import type { CompletionRequest, LlmProvider, StreamEvent } from './types.ts';
+import { toolCallFromText } from './tool-arguments.ts';
+import type { CompletionRequest, LlmProvider, ProviderMessage, StreamEvent } from './types.ts';
 
 /** Default pause between streamed words, so the offline provider looks like a model typing. */
 export const ECHO_WORD_DELAY_MS = 30;
 export const ECHO_PREFIX = 'Echo: ';
+/**
+ * A user message line `@tool <name> <JSON arguments>` makes the echo model call that tool: one line per model step,
+ * in order, then it answers `Echo: <the last tool result>`. Deterministic tool turns for tests and benchmarks.
+ */
+export const ECHO_TOOL_DIRECTIVE = '@tool';
+const DIRECTIVE = /^@tool\s+(\S+)\s*(.*)$/;
 
 export type EchoProviderOptions = {
   id?: string;
@@ -15,6 +22,7 @@ export type EchoProviderOptions = {
 /**
  * The offline provider (`echo/echo`): streams the last user message back, prefixed with `Echo: `, one word
  * per chunk. Token counts are word counts; `maxTokens` cuts the reply at that many words (stop reason `length`).
+ * `@tool` lines in the last user message script tool calls (ECHO_TOOL_DIRECTIVE).
  */
 export class EchoProvider implements LlmProvider {
   readonly id: string;
@@ -32,11 +40,24 @@ export class EchoProvider implements LlmProvider {
 
   async *stream(request: CompletionRequest): AsyncIterable<StreamEvent> {
     const { signal } = request;
-    const lastUser = request.messages.findLast((m) => m.role === 'user');
-    const all = `${ECHO_PREFIX}${lastUser?.content.trim() || '(empty message)'}`.match(/\s*\S+/g) ?? [];
+    const userIndex = request.messages.findLastIndex((m) => m.role === 'user');
+    const lastUser = request.messages[userIndex] as { content: string } | undefined;
+    const script = toolScript(lastUser?.content ?? '');
+    const after = request.messages.slice(userIndex + 1);
+    const stepsDone = after.filter((m) => m.role === 'assistant' && m.toolCalls?.length).length;
+    const input = [request.system ?? '', ...request.messages.map(inputText)].join(' ').match(/\S+/g);
+    if (script.length > stepsDone) {
+      if (signal.aborted) throw abortedError(this.id, signal.reason);
+      const [name, args] = script[stepsDone] as [string, string];
+      yield { type: 'tool_call', call: toolCallFromText(`echo-call-${stepsDone + 1}`, name, args) };
+      yield { type: 'usage', input: input?.length ?? 0, output: 1 };
+      yield { type: 'done', stopReason: 'tool_use' };
+      return;
+    }
+    const reply = script.length > 0 ? lastToolText(after) : lastUser?.content.trim();
+    const all = `${ECHO_PREFIX}${reply || '(empty message)'}`.match(/\s*\S+/g) ?? [];
     const truncated = request.maxTokens !== undefined && request.maxTokens < all.length;
     const words = truncated ? all.slice(0, request.maxTokens) : all;
-    const input = [request.system ?? '', ...request.messages.map((m) => m.content)].join(' ').match(/\S+/g);
     if (signal.aborted) throw abortedError(this.id, signal.reason);
     for (let i = 0; i < words.length; i++) {
       if (i > 0) {
@@ -54,4 +75,23 @@ export class EchoProvider implements LlmProvider {
     yield { type: 'usage', input: input?.length ?? 0, output: words.length };
     yield { type: 'done', stopReason: truncated ? 'length' : 'stop' };
   }
+}
+
+/** The `@tool` lines of a message as [name, argument text] pairs. */
+function toolScript(text: string): [string, string][] {
+  const script: [string, string][] = [];
+  for (const line of text.split('\n')) {
+    const match = DIRECTIVE.exec(line.trim());
+    if (match) script.push([match[1] as string, (match[2] as string).trim()]);
+  }
+  return script;
+}
+
+function lastToolText(messages: ProviderMessage[]): string {
+  const last = messages.findLast((m) => m.role === 'tool');
+  return last?.content.trim() || '(no tool output)';
+}
+
+function inputText(message: ProviderMessage): string {
+  return message.content;
 }

@@ -1,6 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import type { OpenAI } from 'openai';
 import { streamEndedError, toProviderError } from './errors.ts';
+import {
+  accumulateToolCallDeltas,
+  type PendingOpenAiCall,
+  toOpenAiMessages,
+  toOpenAiTools,
+} from './openai-messages.ts';
 import { SdkProvider } from './sdk-provider.ts';
+import { toolCallFromText } from './tool-arguments.ts';
 import type { CompletionRequest, StreamEvent } from './types.ts';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -27,13 +35,11 @@ export class OpenAiCompletionsProvider extends SdkProvider<OpenAI> {
     try {
       if (guard.signal.aborted) throw guard.signal.reason;
       const client = await this.client();
-      const messages: OpenAI.Chat.ChatCompletionMessageParam[] = request.system
-        ? [{ role: 'system', content: request.system }, ...request.messages]
-        : [...request.messages];
       const stream = await client.chat.completions.create(
         {
           model: request.model,
-          messages,
+          messages: toOpenAiMessages(request.system, request.messages),
+          ...(request.tools?.length ? { tools: toOpenAiTools(request.tools) } : {}),
           stream: true,
           stream_options: { include_usage: true },
           ...(request.maxTokens === undefined ? {} : this.#maxTokens(request.maxTokens)),
@@ -44,17 +50,25 @@ export class OpenAiCompletionsProvider extends SdkProvider<OpenAI> {
       guard.touch();
       let finish: string | undefined;
       let usage: OpenAI.CompletionUsage | undefined;
+      const calls = new Map<number, PendingOpenAiCall>();
       for await (const chunk of stream) {
         guard.touch();
         if (chunk.usage) usage = chunk.usage;
         const choice = chunk.choices?.[0];
         const delta = choice?.delta?.content;
         if (delta) yield { type: 'text', delta };
+        accumulateToolCallDeltas(calls, choice?.delta?.tool_calls);
         if (choice?.finish_reason) finish = choice.finish_reason;
       }
       // The SDK ends the iteration quietly on an abort, and on a body that closes without `[DONE]`.
       if (guard.signal.aborted) throw guard.signal.reason;
       if (finish === undefined) throw streamEndedError(ctx, 'no finish_reason before the response closed');
+      // Arguments arrive in pieces: a call is whole only once the stream has finished.
+      for (const [index, call] of [...calls].sort(([a], [b]) => a - b)) {
+        // Some compatible servers send no id; the transcript and the result still need one to pair them.
+        const id = call.id || `call_${index}_${randomUUID().slice(0, 8)}`;
+        yield { type: 'tool_call', call: toolCallFromText(id, call.name, call.arguments) };
+      }
       if (usage)
         yield { type: 'usage', input: usage.prompt_tokens ?? 0, output: usage.completion_tokens ?? 0 };
       yield { type: 'done', stopReason: FINISH_REASONS[finish] ?? finish };

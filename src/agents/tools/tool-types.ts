@@ -80,6 +80,11 @@ export type ToolContext = {
   config: GatewayConfig;
   logger: Logger;
   execGate: ExecGate;
+  /**
+   * Whether this agent's policy lets it call the named tool this turn (`exec` runs in the foreground only when
+   * `process` is not allowed). Absent: assume it may.
+   */
+  toolAllowed?(name: string): boolean;
 };
 
 /** Builds the tools for one turn (a tool that needs the turn's context), or `null` for none. */

@@ -5,10 +5,15 @@ import { automationJob } from '../../agents/approvals/standing-grants.ts';
 import { MemoryBackend } from '../../agents/memory/memory-backend.ts';
 import { resolveModel } from '../../agents/providers/registry.ts';
 import { resolveAgent } from '../../agents/registry.ts';
+import { registerCoreTools } from '../../agents/tools/builtin/core-tools.ts';
+import { refuseAllExecGate } from '../../agents/tools/default-exec-gate.ts';
+import { gatewaySecrets } from '../../agents/tools/gateway-secrets.ts';
+import { ToolRegistry } from '../../agents/tools/tool-registry.ts';
 import { channelHealth } from '../../channels/health.ts';
 import { ChannelManager } from '../../channels/manager.ts';
 import { ChatService } from '../../chat/chat-service.ts';
 import { ContextTailStore } from '../../chat/context-tail.ts';
+import { markInterruptedToolCalls } from '../../chat/interrupted-tools.ts';
 import type { ConfigOverrides, LoadedConfig } from '../../config/load.ts';
 import { ConfigReloader, type ConfigState } from '../../config/reload.ts';
 import { Automation } from '../../cron/automation.ts';
@@ -73,6 +78,9 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
   const sqlite = SqliteStore.open(paths.stateDir);
   const store = new ContextTailStore(sqlite);
   closers.push({ name: 'store', close: () => store.close() });
+  const interruptedTools = await markInterruptedToolCalls(store, Date.now());
+  if (interruptedTools > 0)
+    log.warn(`${interruptedTools} tool call(s) were interrupted by the previous shutdown`);
   const interrupted = await store.failInterruptedRuns(
     Date.now(),
     'the run was interrupted by a gateway restart',
@@ -111,6 +119,22 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
   const mainKeyOf = (agentId: string) =>
     mainSessionKey(agentId, configState.config.session.mainKey, configState.config.session.scope);
   const sessionEvents = new SessionEvents(events, Date.now, mainKeyOf);
+  // Agent tools: the built-ins now, plugins and MCP servers register into the same registry later. `exec` asks the
+  // exec gate: refuse-all until the exec approvals below take over, so no command runs unchecked in between.
+  const tools = new ToolRegistry({
+    config: () => configState.config,
+    logger: log,
+    stateDir: paths.stateDir,
+    configPath: paths.configPath,
+    execGate: refuseAllExecGate,
+    secrets: () => gatewaySecrets(configState.config, ctx.secrets.current().auth, env),
+  });
+  registerCoreTools(tools, {
+    stateDir: paths.stateDir,
+    configPath: paths.configPath,
+    env: { ...process.env, ...env },
+  });
+  closers.push({ name: 'tools', close: () => tools.close() });
   const chat = new ChatService({
     store,
     events,
@@ -124,6 +148,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
       return { models: [agent.model, ...agent.fallbacks], systemPrompt: agent.systemPrompt };
     },
     sessionEvents,
+    tools: (target) => tools.resolve(target, 'turn').map((entry) => entry.tool),
   });
   sessionEvents.activeRuns = (sessionKey) => chat.activeRunIds(sessionKey);
   const sessions = new SessionService(store, sessionEvents, chat, Date.now);
@@ -191,6 +216,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
       return job && automationJob(job);
     },
   });
+  tools.setExecGate(approvals.gate);
   const sessionsPath = join(paths.stateDir, 'sessions');
   let healthCache: HealthSnapshot | undefined;
   const ctx: GatewayContext = {
@@ -210,6 +236,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     events,
     store,
     chat,
+    tools,
     sessions,
     sessionEvents,
     lanes,

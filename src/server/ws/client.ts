@@ -39,12 +39,15 @@ export class GatewayWsClient {
   queued: string[] = [];
   role: ClientRole = 'operator';
   scopes: ReadonlySet<string> = new Set();
-  /** `connect.caps`: what the client says it can do (`exec-approvals`: it shows approval prompts). */
-  caps: ReadonlySet<string> = new Set();
   authMethod: AuthMethod | undefined;
   authGeneration = 0;
   deviceId: string | undefined;
   info: ClientInfo | undefined;
+  /**
+   * `connect.caps`: contracts the client opted into (`tool-events`: it wants the `agent` tool stream;
+   * `exec-approvals`: it shows approval prompts).
+   */
+  caps: ReadonlySet<string> = new Set();
   /** Number of the last event frame sent (protocol.md §8); the next event takes seq + 1. */
   seq = 0;
   /** When (performance.now()) the unanswered ping went out; undefined once it is answered. */
