@@ -1,3 +1,4 @@
+import { describeToolSource } from '../agents/tools/tool-registry.ts';
 import { loadSchemas } from '../protocol/validators.ts';
 import { openClawMethodScope } from '../server/authz/openclaw-methods.ts';
 import type { GatewayContext } from '../server/context.ts';
@@ -28,6 +29,8 @@ type Instance = {
   input: PluginApiInput;
   events: PluginEvents;
   services: { service: PluginService; ctx: PluginServiceContext }[];
+  /** Takes its tools back out of the gateway's one tool registry. */
+  unregisterTools: (() => void)[];
 };
 
 type Wanted = { found: FoundPlugin; reason: string | undefined; fingerprint: string };
@@ -319,7 +322,7 @@ export class PluginHost implements PluginHostControl {
     if (clash) throw new Error(clash);
     const manifest = (want.found as { manifest: PluginManifest }).manifest;
     this.#ctx.registry.register(staged.module as GatewayModule);
-    this.#system.tools.set(manifest.id, staged.tools);
+    const unregisterTools = staged.tools.map((tool) => this.#ctx.tools.register(tool));
     staged.live = true;
     const instance: Instance = {
       id: manifest.id,
@@ -329,6 +332,7 @@ export class PluginHost implements PluginHostControl {
       input: loaded.input,
       events: loaded.events,
       services: [],
+      unregisterTools,
     };
     this.#instances.set(manifest.id, instance);
     return instance;
@@ -369,8 +373,9 @@ export class PluginHost implements PluginHostControl {
       if (owner) return `channel ${adapter.id} is already registered by ${owner}`;
     }
     for (const tool of staged.tools) {
-      const owner = this.#system.tools.owner(tool.name);
-      if (owner) return `tool ${tool.name} is already registered by plugin ${owner}`;
+      const existing = this.#ctx.tools.registrations().find((entry) => entry.name === tool.name);
+      if (existing)
+        return `tool ${tool.name} is already registered by ${describeToolSource(existing.source)}`;
     }
     return undefined;
   }
@@ -424,7 +429,7 @@ export class PluginHost implements PluginHostControl {
     instance.services = [];
     instance.staged.live = false;
     this.#ctx.registry.unregister(instance.staged.module as GatewayModule);
-    this.#system.tools.delete(instance.id);
+    for (const unregister of instance.unregisterTools.splice(0)) unregister();
     this.#instances.delete(instance.id);
     this.#ctx.readiness.setDegraded(readinessName(instance.id), undefined);
   }

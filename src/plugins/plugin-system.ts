@@ -1,6 +1,5 @@
 import type { GatewayContext } from '../server/context.ts';
 import { pluginsConfigured } from './policy.ts';
-import { PluginToolRegistry } from './tool-registry.ts';
 
 /** OpenClaw's plugin states (`plugins.list`): `not-installed` is a `plugins.entries` id no plugin answers to. */
 export type PluginState = 'enabled' | 'disabled' | 'error' | 'not-installed';
@@ -43,13 +42,12 @@ export type PluginHostControl = {
 };
 
 /**
- * The gateway's plugins (`ctx.plugins`): their records, their tools, and the loader, which is imported only once
+ * The gateway's plugins (`ctx.plugins`): their records and the loader (their tools live in the gateway's one tool registry, `ctx.tools`), which is imported only once
  * a plugin is configured. Start-up with no plugin configured loads this file and nothing else of the feature.
  */
 export class PluginSystem {
   readonly records = new Map<string, PluginRecord>();
   diagnostics: PluginDiagnostic[] = [];
-  readonly tools = new PluginToolRegistry();
   /** Moves on every applied change (OpenClaw's runtime generation, in `plugins.changed` and receipts). */
   generation = 0;
   #ctx: GatewayContext | undefined;

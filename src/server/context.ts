@@ -74,7 +74,7 @@ export type GatewayContext = {
   readonly channels: ChannelManager;
   /** Channel state, DM pairing, handled commands and dead letters. */
   readonly channelStore: ChannelStore;
-  /** Loaded plugins, their records and tools; the loader itself loads only once a plugin is configured. */
+  /** Loaded plugins and their records (their tools are in `tools`); the loader itself loads only once a plugin is configured. */
   readonly plugins: PluginSystem;
   /** Memory search: the index over workspace memory files and transcripts (opened by the post-attach phase). */
   readonly memory: MemoryBackend;

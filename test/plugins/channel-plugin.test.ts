@@ -24,8 +24,9 @@ test('a channel plugin (defineChannelPluginEntry + createChatChannelPlugin) regi
   t.after(() => gw.close());
   const ctx = probe.ctx();
 
-  const [entry] = ctx.registry.channels();
-  assert.equal(entry?.owner, 'loopback-chat');
+  // The core's own channels (Telegram, the webhook channel) are registered beside it.
+  const entry = ctx.registry.channels().find((candidate) => candidate.owner === 'loopback-chat');
+  assert.ok(entry, 'the plugin registered its channel');
   const adapter = entry.adapter;
   assert.equal(adapter.id, 'loopback-chat');
   assert.equal(adapter.label, 'Loopback Chat');
@@ -135,5 +136,5 @@ test('a channel plugin (defineChannelPluginEntry + createChatChannelPlugin) regi
   );
   assert.equal(off.ok, true, JSON.stringify(off.error));
   assert.equal((off.payload as { restartRequired: boolean }).restartRequired, true);
-  assert.equal(ctx.registry.channels().length, 1);
+  assert.ok(ctx.registry.channels().some((candidate) => candidate.owner === 'loopback-chat'));
 });

@@ -55,7 +55,7 @@ test('the example plugins load from plugins.load.paths: methods over WebSocket, 
   assert.deepEqual((inspect.payload as { declared: { tools: string[] } }).declared.tools, ['count_words']);
 
   const ctx = probe.ctx();
-  const [registration] = ctx.plugins.tools.list();
+  const [registration] = ctx.tools.registrations().filter((entry) => entry.source.kind === 'plugin');
   assert.equal(registration?.name, 'count_words');
   assert.deepEqual(registration?.source, { kind: 'plugin', pluginId: 'word-count' });
   const tool = registration?.factory({} as never);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { CORE_MODULES } from '../../src/server/core-modules.ts';
 import { admin } from '../helpers/admin.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { assertMatchesOfficial } from '../helpers/official-schemas.ts';
@@ -128,7 +129,10 @@ test('a plugin that throws, hangs, clashes or cannot load is disabled with one l
   assert.deepEqual(await health.json(), { ok: true, status: 'live' });
   const ctx = probe.ctx();
   assert.deepEqual(
-    ctx.registry.channels().map((entry) => [entry.owner, entry.adapter.id]),
+    ctx.registry
+      .channels()
+      .filter((entry) => !CORE_MODULES.some((module) => module.id === entry.owner))
+      .map((entry) => [entry.owner, entry.adapter.id]),
     [['chan-a', 'dup-chat']],
   );
 

@@ -19,13 +19,13 @@ test('an OpenClaw method clawgate lacks is "not supported" to a caller with its 
   const { client: reader } = await connectClient(gw.url, gw.token, { scopes: ['operator.read'] });
   t.after(() => reader.close());
 
-  const cron = await reader.request('node.list', {});
-  assert.deepEqual(cron.error, {
+  const read = await reader.request('board.get', {});
+  assert.deepEqual(read.error, {
     code: 'INVALID_REQUEST',
-    message: 'node.list is not supported by this gateway (clawgate) yet',
-    details: { code: 'METHOD_NOT_SUPPORTED', method: 'node.list' },
+    message: 'board.get is not supported by this gateway (clawgate) yet',
+    details: { code: 'METHOD_NOT_SUPPORTED', method: 'board.get' },
   });
-  const write = await reader.request('tools.invoke', {});
+  const write = await reader.request('board.update', {});
   assert.equal(write.error?.code, 'FORBIDDEN');
   assert.equal(write.error?.message, 'missing scope: operator.write');
   const unknown = await reader.request('foo.bar', {});
@@ -34,5 +34,5 @@ test('an OpenClaw method clawgate lacks is "not supported" to a caller with its 
   const { client: admin } = await connectClient(gw.url, gw.token);
   t.after(() => admin.close());
   assert.equal((await admin.request('foo.bar', {})).error?.message, 'unknown method: foo.bar');
-  assert.equal((await admin.request('tools.invoke', {})).error?.details?.code, 'METHOD_NOT_SUPPORTED');
+  assert.equal((await admin.request('board.update', {})).error?.details?.code, 'METHOD_NOT_SUPPORTED');
 });

@@ -128,7 +128,8 @@ test('tools.effective: what the session agent is offered after its policy; offic
   assertMatchesOfficial('ToolsEffectiveResult', effective);
   assert.equal(effective.profile, 'coding');
   const core = effective.groups.find((g) => g.id === 'core')?.tools.map((tool) => tool.id);
-  assert.deepEqual(core, ['read', 'write', 'edit', 'process', 'web_fetch']);
+  // The coding profile includes group:memory, which the memory backend registers.
+  assert.deepEqual(core, ['read', 'write', 'edit', 'process', 'web_fetch', 'memory_search', 'memory_get']);
   // The coding profile takes no plugin tools except the one alsoAllow names.
   assert.deepEqual(
     effective.groups.find((g) => g.id === 'plugin')?.tools.map((tool) => [tool.id, tool.pluginId]),

@@ -2,7 +2,7 @@ import type { GatewayConfig } from '../../config/types.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { SecretRedactor } from './redact-secrets.ts';
 import { type PolicySurface, type ToolPolicy, toolPolicy } from './tool-policy.ts';
-import type { AgentTool, ExecGate, ToolContext, ToolRegistration } from './tool-types.ts';
+import type { AgentTool, ExecGate, ToolContext, ToolRegistration, ToolSource } from './tool-types.ts';
 import { resolveWorkspaceDir } from './workspace.ts';
 
 export type ToolRegistryDeps = {
@@ -51,7 +51,7 @@ export class ToolRegistry {
     const existing = this.#registrations.get(registration.name);
     if (existing) {
       throw new Error(
-        `tool ${registration.name} is already registered (by ${describeSource(existing)}); ${describeSource(registration)} cannot register it again`,
+        `tool ${registration.name} is already registered (by ${describeToolSource(existing.source)}); ${describeToolSource(registration.source)} cannot register it again`,
       );
     }
     this.#registrations.set(registration.name, registration);
@@ -119,7 +119,7 @@ export class ToolRegistry {
         built = registration.factory(ctx);
       } catch (error) {
         this.#deps.logger.error(`tool factory ${registration.name} failed; its tools are left out`, {
-          source: describeSource(registration),
+          source: describeToolSource(registration.source),
           error: (error as Error).stack,
         });
         continue;
@@ -127,7 +127,7 @@ export class ToolRegistry {
       for (const tool of built === null ? [] : Array.isArray(built) ? built : [built]) {
         if (seen.has(tool.name)) {
           this.#deps.logger.warn(
-            `tool ${tool.name} from ${describeSource(registration)} duplicates another; skipped`,
+            `tool ${tool.name} from ${describeToolSource(registration.source)} duplicates another; skipped`,
           );
           continue;
         }
@@ -152,8 +152,8 @@ export class ToolRegistry {
   }
 }
 
-function describeSource(registration: ToolRegistration): string {
-  const { source } = registration;
+/** Who registered a tool, as error messages name it. */
+export function describeToolSource(source: ToolSource): string {
   return source.kind === 'plugin'
     ? `plugin ${source.pluginId}`
     : source.kind === 'mcp'

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ExecApprovals } from '../../agents/approvals/exec-approvals.ts';
 import { automationJob } from '../../agents/approvals/standing-grants.ts';
 import { MemoryBackend } from '../../agents/memory/memory-backend.ts';
+import { memoryToolRegistrations } from '../../agents/memory/memory-tools.ts';
 import { resolveModel } from '../../agents/providers/registry.ts';
 import { resolveAgent } from '../../agents/registry.ts';
 import { registerCoreTools } from '../../agents/tools/builtin/core-tools.ts';
@@ -135,6 +136,16 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     env: { ...process.env, ...env },
   });
   closers.push({ name: 'tools', close: () => tools.close() });
+  const memory = new MemoryBackend({
+    database: sqlite.database,
+    write: (work) => sqlite.write(work),
+    onCommit: (listener) => sqlite.onCommit(listener),
+    config: () => configState.config,
+    stateDir: paths.stateDir,
+    logger: log,
+    now: Date.now,
+  });
+  for (const registration of memoryToolRegistrations(memory)) tools.register(registration);
   const chat = new ChatService({
     store,
     events,
@@ -245,15 +256,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     channels,
     channelStore,
     plugins: new PluginSystem(),
-    memory: new MemoryBackend({
-      database: sqlite.database,
-      write: (work) => sqlite.write(work),
-      onCommit: (listener) => sqlite.onCommit(listener),
-      config: () => configState.config,
-      stateDir: paths.stateDir,
-      logger: log,
-      now: Date.now,
-    }),
+    memory,
     approvals,
     devices,
     secrets: new AuthSecretSource({
