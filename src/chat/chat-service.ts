@@ -45,6 +45,8 @@ export type SendInput = {
   idempotencyKey: string;
   timeoutMs?: number;
   lane?: LaneName;
+  /** The cron job running this turn (set by the job runner, never from a client's params): its exec prompts can mint standing grants. */
+  automation?: { jobId: string };
   /** In-process listener for the reply's text as it streams (the HTTP chat-completions endpoint). */
   onDelta?: (delta: string) => void;
 };
@@ -70,6 +72,7 @@ type ActiveRun = {
   runId: string;
   sessionKey: string;
   agentId: string;
+  automation: { jobId: string } | undefined;
   controller: AbortController;
   abortReason: 'rpc' | 'timeout' | 'shutdown' | undefined;
   /** One per-run counter for agent and chat events: a chat event carries the seq of the agent event it mirrors. */
@@ -161,6 +164,7 @@ export class ChatService {
       runId,
       sessionKey: session.key,
       agentId: input.agentId,
+      automation: input.automation,
       controller: new AbortController(),
       abortReason: undefined,
       seq: 0,
@@ -393,7 +397,12 @@ export class ChatService {
   #turnTools(run: ActiveRun): AgentTool[] {
     if (!this.#deps.tools) return [];
     try {
-      return this.#deps.tools({ agentId: run.agentId, sessionKey: run.sessionKey, runId: run.runId });
+      return this.#deps.tools({
+        agentId: run.agentId,
+        sessionKey: run.sessionKey,
+        runId: run.runId,
+        ...(run.automation ? { automation: run.automation } : {}),
+      });
     } catch (error) {
       this.#deps.logger.error("could not resolve the turn's tools; it runs without them", {
         runId: run.runId,

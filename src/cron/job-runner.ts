@@ -73,6 +73,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       message: payload.message,
       idempotencyKey: run.runId,
       lane: 'cron',
+      automation: { jobId: job.id },
       ...(payload.timeoutSeconds ? { timeoutMs: payload.timeoutSeconds * 1000 } : {}),
     });
     const onAbort = () => deps.chat.abort(sessionKey, run.runId);

@@ -17,7 +17,13 @@ export type ToolRegistryDeps = {
 };
 
 /** Whose turn the tools are for. `runId` is the chat run, or a synthetic one for `tools.invoke` and catalogs. */
-export type ToolTarget = { agentId: string; sessionKey: string; runId: string };
+export type ToolTarget = {
+  agentId: string;
+  sessionKey: string;
+  runId: string;
+  /** The cron job whose turn this is (the runner's word, never a client's). */
+  automation?: { jobId: string };
+};
 
 /** A tool as one agent sees it: where it came from, and whether policy lets this surface use it. */
 export type DescribedTool = { tool: AgentTool; registration: ToolRegistration; allowed: boolean };
@@ -92,6 +98,7 @@ export class ToolRegistry {
       agentId: target.agentId,
       sessionKey: target.sessionKey,
       runId: target.runId,
+      ...(target.automation ? { automation: target.automation } : {}),
       workspaceDir: resolveWorkspaceDir(config, target.agentId, this.#deps.stateDir),
       config,
       logger: this.#deps.logger,

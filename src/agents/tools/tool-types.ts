@@ -75,6 +75,8 @@ export type ToolContext = {
   agentId: string;
   sessionKey: string;
   runId: string;
+  /** Set when a cron job runs this turn; `exec` passes it to the gate (standing grants). */
+  automation?: { jobId: string };
   /** The agent's workspace (absolute, resolved); file tools are confined to it. */
   workspaceDir: string;
   config: GatewayConfig;

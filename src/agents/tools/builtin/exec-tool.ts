@@ -102,7 +102,14 @@ async function runExec(
     throw new ToolInputError('timeoutSeconds must be a number >= 0');
   }
   const decision = await ctx.execGate.check(
-    { agentId: ctx.agentId, sessionKey: ctx.sessionKey, runId: ctx.runId, command: args.command, cwd },
+    {
+      agentId: ctx.agentId,
+      sessionKey: ctx.sessionKey,
+      runId: ctx.runId,
+      command: args.command,
+      cwd,
+      ...(ctx.automation ? { automation: ctx.automation } : {}),
+    },
     signal,
   );
   if (!decision.allowed) {
