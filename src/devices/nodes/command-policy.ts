@@ -2,14 +2,13 @@ import type { OperatorScope } from '../../server/authz/scopes.ts';
 
 /**
  * Commands that act on the node's machine as its user: a shell, its exec policy, its browser, its files. OpenClaw
- * asks `operator.admin` to approve a surface holding any of them; to invoke, it asks admin only for some (any
- * `operator.write` client may `system.run` there). clawgate asks admin for every one of them, or a grant naming
- * the node and command in `gateway.nodes.invokeGrants`.
+ * asks `operator.admin` to invoke only some of them (any `operator.write` client may `system.run` there); clawgate
+ * asks admin for all, or a grant naming the node and command in `gateway.nodes.invokeGrants`. `system.which` (where
+ * a binary is) stays open to write, as OpenClaw's CLI relies on.
  */
 export const ADMIN_NODE_COMMANDS: ReadonlySet<string> = new Set([
   'system.run',
   'system.run.prepare',
-  'system.which',
   'system.execApprovals.get',
   'system.execApprovals.set',
   'browser.proxy',
@@ -18,10 +17,17 @@ export const ADMIN_NODE_COMMANDS: ReadonlySet<string> = new Set([
   'terminal.upload',
 ]);
 
-/** Approving a surface with these needs admin (OpenClaw's list; `terminal.upload` is invoke-gated only). */
-const ADMIN_APPROVAL_COMMANDS: ReadonlySet<string> = new Set(
-  [...ADMIN_NODE_COMMANDS].filter((command) => command !== 'terminal.upload'),
-);
+/** Approving a surface holding any of these needs admin (OpenClaw's list). */
+const ADMIN_APPROVAL_COMMANDS: ReadonlySet<string> = new Set([
+  'system.run',
+  'system.run.prepare',
+  'system.which',
+  'system.execApprovals.get',
+  'system.execApprovals.set',
+  'browser.proxy',
+  'browser.proxy.upload.v1',
+  'fs.listDir',
+]);
 
 /** Off unless `gateway.nodes.commands.allow` names them, even when declared and approved (OpenClaw's list). */
 export const DANGEROUS_NODE_COMMANDS: ReadonlySet<string> = new Set([
