@@ -19,11 +19,11 @@ test('an OpenClaw method clawgate lacks is "not supported" to a caller with its 
   const { client: reader } = await connectClient(gw.url, gw.token, { scopes: ['operator.read'] });
   t.after(() => reader.close());
 
-  const cron = await reader.request('node.list', {});
-  assert.deepEqual(cron.error, {
+  const missing = await reader.request('environments.list', {});
+  assert.deepEqual(missing.error, {
     code: 'INVALID_REQUEST',
-    message: 'node.list is not supported by this gateway (clawgate) yet',
-    details: { code: 'METHOD_NOT_SUPPORTED', method: 'node.list' },
+    message: 'environments.list is not supported by this gateway (clawgate) yet',
+    details: { code: 'METHOD_NOT_SUPPORTED', method: 'environments.list' },
   });
   const write = await reader.request('tools.invoke', {});
   assert.equal(write.error?.code, 'FORBIDDEN');
@@ -34,5 +34,5 @@ test('an OpenClaw method clawgate lacks is "not supported" to a caller with its 
   const { client: admin } = await connectClient(gw.url, gw.token);
   t.after(() => admin.close());
   assert.equal((await admin.request('foo.bar', {})).error?.message, 'unknown method: foo.bar');
-  assert.equal((await admin.request('tools.invoke', {})).error?.details?.code, 'METHOD_NOT_SUPPORTED');
+  assert.equal((await admin.request('environments.list', {})).error?.details?.code, 'METHOD_NOT_SUPPORTED');
 });
