@@ -44,12 +44,39 @@ type Waiter = { resolve: (frame: Frame) => void; reject: (error: Error) => void 
  * `control-ui` is OpenClaw's Control UI (`openclaw-control-ui`/`webchat`) with its own signed device: paired on
  * its first connect, issued a device token, listed in presence, and a presence reader.
  */
-export type ClientKind = 'cli' | 'backend' | 'control-ui';
+export type ClientKind = 'cli' | 'backend' | 'control-ui' | 'node';
+
+/** What OpenClaw's node host declares (2026.9.6, observed): a node client's `caps` and `commands`. */
+export const NODE_HOST_CAPS = ['browser', 'file', 'local-inference', 'mcp', 'system'];
+export const NODE_HOST_COMMANDS = [
+  'browser.proxy',
+  'browser.proxy.upload.v1',
+  'desktop.stream',
+  'dir.fetch',
+  'dir.list',
+  'file.create',
+  'file.fetch',
+  'file.stat',
+  'file.write',
+  'fs.listDir',
+  'mcp.tools.call.v1',
+  'ollama.chat',
+  'ollama.models',
+  'system.execApprovals.get',
+  'system.execApprovals.set',
+  'system.run',
+  'system.run.prepare',
+  'system.which',
+  'terminal.upload',
+  'workspace.memory',
+  'workspace.skills',
+];
 
 const CLIENT_INFO: Record<ClientKind, { id: string; mode: string }> = {
   cli: { id: 'cli', mode: 'cli' },
   backend: { id: 'gateway-client', mode: 'backend' },
   'control-ui': { id: 'openclaw-control-ui', mode: 'webchat' },
+  node: { id: 'node-host', mode: 'node' },
 };
 
 const NOOP = () => undefined;
@@ -97,9 +124,10 @@ export class BenchClient {
     const client = new BenchClient(ws);
     const { nonce, ts } = await withTimeout(challenge, START_DEADLINE_MS, `no connect.challenge from ${url}`);
     const info = { ...CLIENT_INFO[kind], version: '0.0.0', platform: process.platform };
-    const role = 'operator';
+    const role = kind === 'node' ? 'node' : 'operator';
+    if (kind === 'node') scopes = [];
     const device =
-      kind === 'control-ui'
+      kind === 'control-ui' || kind === 'node'
         ? deviceProof(createTestDevice(), {
             clientId: info.id,
             clientMode: info.mode,
@@ -119,6 +147,9 @@ export class BenchClient {
       scopes,
       auth: kind === 'control-ui' ? { token, password: token } : { token },
       ...(device ? { device } : {}),
+      ...(kind === 'node'
+        ? { caps: NODE_HOST_CAPS, commands: NODE_HOST_COMMANDS, pathEnv: '/usr/bin:/bin' }
+        : {}),
     });
     if (hello?.type !== 'hello-ok') throw new Error(`connect answered ${JSON.stringify(hello)}`);
     return client;

@@ -49,6 +49,7 @@ export function defaultConfig(): GatewayConfig {
       tls: { enabled: false, autoGenerate: false },
       controlUi: { enabled: true, basePath: '', allowedOrigins: [] },
       pairing: { autoApproveLoopback: true },
+      nodes: { pairing: { autoApproveLocal: true }, commands: { allow: [], deny: [] }, invokeGrants: {} },
       reload: { mode: 'hybrid' },
       http: { endpoints: { chatCompletions: { enabled: false } } },
       limits: { ...DEFAULT_LIMITS },

@@ -210,3 +210,14 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   hookMaxBodyBytes: HOOK_MAX_BODY_BYTES,
   hookBodyTimeoutMs: HOOK_BODY_TIMEOUT_MS,
 };
+
+/** A `node.invoke` without `timeoutMs` waits this long for the node's result (OpenClaw's default, observed). */
+export const NODE_INVOKE_DEFAULT_TIMEOUT_MS = 30_000;
+/** The longest a `node.invoke` may wait (`timeoutMs` above it, or 0, is held to it): no result waits forever. */
+export const NODE_INVOKE_MAX_TIMEOUT_MS = 30 * 60_000;
+/** A node's host stats (sent every 60 s) reach the disk at most this often; the live value is always current. */
+export const NODE_HOST_STATS_PERSIST_MS = 10 * 60_000;
+/** `node.pending.drain` hands over at most this many items per call (OpenClaw: default 4, maximum 10). */
+export const NODE_PENDING_DRAIN_DEFAULT_ITEMS = 4;
+/** Work queued by `node.pending.enqueue` lives this long without `expiresInMs` (OpenClaw's 24 h). */
+export const NODE_PENDING_WORK_TTL_MS = 86_400_000;

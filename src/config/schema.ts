@@ -501,6 +501,36 @@ export const ConfigFileSchema = Type.Object(
           Bool,
         ),
       }),
+      nodes: section(
+        'Nodes',
+        'Paired nodes: their pairing, command policy and invoke grants. Applied live.',
+        {
+          pairing: section('Pairing', 'How node devices are paired.', {
+            autoApproveLocal: key(
+              'Approve local',
+              'Pair a signed device on direct loopback without an operator (with gateway.pairing.autoApproveLoopback).',
+              Bool,
+            ),
+          }),
+          commands: section('Commands', 'Gateway policy over the commands nodes declare.', {
+            allow: key(
+              'Allow',
+              'Dangerous commands (camera.snap, screen.record, sms.send…) to allow.',
+              Strings,
+            ),
+            deny: key(
+              'Deny',
+              'Commands never allowed, whatever a node declares or was approved for.',
+              Strings,
+            ),
+          }),
+          invokeGrants: key(
+            'Invoke grants',
+            'Node id (or label) to admin-gated commands (system.run…) that operator.write callers may invoke there.',
+            Type.Record(Type.String({ minLength: 1 }), Strings),
+          ),
+        },
+      ),
       reload: section('Reload', 'How edits to the file apply.', {
         mode: key('Mode', 'hybrid (apply valid edits live) or off.', oneOf(['hybrid', 'off'])),
       }),

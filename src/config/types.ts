@@ -172,6 +172,12 @@ export type GatewayConfig = {
     tls: { enabled: boolean; certPath?: string; keyPath?: string; autoGenerate: boolean };
     controlUi: { enabled: boolean; root?: string; basePath: string; allowedOrigins: string[] };
     pairing: { autoApproveLoopback: boolean };
+    /** `gateway.nodes` (docs/nodes.md): OpenClaw's pairing and command-policy keys, and clawgate's invoke grants. */
+    nodes: {
+      pairing: { autoApproveLocal: boolean };
+      commands: { allow: string[]; deny: string[] };
+      invokeGrants: Record<string, string[]>;
+    };
     /** `hybrid`: file edits apply live (restart-only keys wait, reported); `off`: file edits wait for a restart. */
     reload: { mode: 'hybrid' | 'off' };
     http: { endpoints: { chatCompletions: { enabled: boolean } } };

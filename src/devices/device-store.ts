@@ -363,6 +363,17 @@ export class DeviceStore {
     return removed;
   }
 
+  /** Takes one role (and its token) from a device; a device left with no role is removed. */
+  removeRole(deviceId: string, role: string): boolean {
+    const device = this.#devices.get(deviceId);
+    if (!device?.roles.includes(role)) return false;
+    if (device.roles.length === 1) return this.remove(deviceId);
+    device.roles = device.roles.filter((held) => held !== role);
+    delete device.tokens[role];
+    this.#touchDevice(deviceId);
+    return true;
+  }
+
   /** Issues a fresh device token for a role, replacing any earlier one; returns the plaintext once. */
   issueToken(
     deviceId: string,

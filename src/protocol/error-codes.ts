@@ -38,5 +38,7 @@ export const DETAIL_CODES = [
   'METHOD_NOT_SUPPORTED',
   'CRON_JOB_NOT_FOUND',
   'CRON_JOB_CONFLICT',
+  'UNKNOWN_NODE',
+  'NOT_CONNECTED',
 ] as const;
 export type DetailCode = (typeof DETAIL_CODES)[number];

@@ -9,6 +9,7 @@ import type { ConfigReloader, ConfigState } from '../config/reload.ts';
 import type { Automation } from '../cron/automation.ts';
 import type { DeviceStore } from '../devices/device-store.ts';
 import type { GatewayIdentity } from '../devices/gateway-identity.ts';
+import type { NodeService } from '../devices/nodes/node-service.ts';
 import type { HealthSnapshot } from '../health/health-snapshot.ts';
 import type { HealthState } from '../health/health-state.ts';
 import type { Readiness } from '../health/readiness.ts';
@@ -52,6 +53,8 @@ export type GatewayContext = {
   readonly connections: Connections;
   readonly events: Broadcast;
   readonly devices: DeviceStore;
+  /** Nodes: their records, live sessions, surface approvals and `node.invoke` in flight. */
+  readonly nodes: NodeService;
   readonly secrets: AuthSecretSource;
   readonly authLimiter: FailedAuthLimiter;
   /** Holds back the answer to a failed loopback auth by the limiter's delay. */

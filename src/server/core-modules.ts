@@ -9,6 +9,7 @@ import { chatModule } from '../chat/module.ts';
 import { configModule } from '../config/module.ts';
 import { cronModule } from '../cron/module.ts';
 import { devicesModule } from '../devices/module.ts';
+import { nodesModule } from '../devices/nodes/module.ts';
 import { healthModule } from '../health/module.ts';
 import { hooksModule } from '../hooks/module.ts';
 import { loggingModule } from '../logging/module.ts';
@@ -33,6 +34,7 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   agentsModule,
   approvalsModule,
   devicesModule,
+  nodesModule,
   chatModule,
   sessionsModule,
   usageModule,

@@ -357,6 +357,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX exec_standing_grants_by_created ON exec_standing_grants (created_at DESC, grant_id);
     `,
   },
+  {
+    // Nodes (docs/nodes.md): one row per node (its device id) holding what the gateway remembers of it as JSON: the
+    // metadata it last connected with, its approved command surface, the pending surface request and the last host
+    // stats. Work queued for a node while it is away (node.pending.enqueue) is a row per item until drained.
+    version: 8,
+    sql: `
+      CREATE TABLE nodes (
+        node_id TEXT PRIMARY KEY,
+        record TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE node_pending_work (
+        id TEXT PRIMARY KEY,
+        node_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX node_pending_work_by_node ON node_pending_work (node_id, created_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

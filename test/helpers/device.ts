@@ -131,6 +131,8 @@ export type DeviceConnectOptions = {
   headers?: Record<string, string>;
   /** Changes what gets signed (wrong nonce, stale `signedAt`, v2 payload). */
   signed?: (input: DeviceProofInput) => DeviceProofInput;
+  /** Further connect params (a node's `caps`, `commands`, `pathEnv`, `permissions`). */
+  extra?: Record<string, unknown>;
   /** Changes the `device` object after signing (tampered signature, foreign id). */
   proof?: (proof: ReturnType<typeof deviceProof>) => Record<string, unknown>;
 };
@@ -170,6 +172,7 @@ export async function connectDevice(
     scopes,
     auth,
     device: options.proof ? options.proof(proof) : proof,
+    ...options.extra,
   });
   client.send({ type: 'req', id: 'connect', method: 'connect', params });
   const hello = await client.response('connect');

@@ -96,6 +96,8 @@ test('open sets WAL, synchronous=FULL, the busy timeout and foreign keys, and mi
       'kv',
       'leases',
       'messages',
+      'node_pending_work',
+      'nodes',
       'operator_approvals',
       'runs',
       'sessions',

@@ -4,6 +4,7 @@ import { CHANNEL_PARAM_SCHEMAS } from './channels.ts';
 import { CHAT_PARAM_SCHEMAS } from './chat.ts';
 import { CRON_PARAM_SCHEMAS } from './cron.ts';
 import { MEMORY_PARAM_SCHEMAS } from './memory.ts';
+import { NODE_PARAM_SCHEMAS } from './nodes.ts';
 import { TOOLS_PARAM_SCHEMAS } from './tools.ts';
 import { UPDATE_PARAM_SCHEMAS } from './update.ts';
 import { USAGE_PARAM_SCHEMAS } from './usage.ts';
@@ -111,6 +112,7 @@ export const METHOD_PARAM_SCHEMAS = {
   ...MEMORY_PARAM_SCHEMAS,
   ...APPROVALS_PARAM_SCHEMAS,
   ...TOOLS_PARAM_SCHEMAS,
+  ...NODE_PARAM_SCHEMAS,
 } satisfies Record<string, TSchema>;
 
 export type MethodWithSchema = keyof typeof METHOD_PARAM_SCHEMAS;

@@ -21,6 +21,7 @@ import { Automation } from '../../cron/automation.ts';
 import { leaseTimingFromEnv } from '../../cron/lease-timing.ts';
 import { DeviceStore } from '../../devices/device-store.ts';
 import { loadOrCreateGatewayIdentity } from '../../devices/gateway-identity.ts';
+import { NodeService } from '../../devices/nodes/node-service.ts';
 import { buildHealthSnapshot, type HealthSnapshot } from '../../health/health-snapshot.ts';
 import { HealthState } from '../../health/health-state.ts';
 import { Readiness } from '../../health/readiness.ts';
@@ -36,6 +37,7 @@ import { databasePath } from '../../storage/database.ts';
 import { SqliteApprovalStore } from '../../storage/sqlite-approval-store.ts';
 import { SqliteChannelStore } from '../../storage/sqlite-channel-store.ts';
 import { SqliteCronStore } from '../../storage/sqlite-cron-store.ts';
+import { SqliteNodeStore } from '../../storage/sqlite-node-store.ts';
 import { SqliteStore } from '../../storage/sqlite-store.ts';
 import { CLAWGATE_VERSION } from '../../version.ts';
 import { type AuthDelay, TimerAuthDelay } from '../auth/auth-delay.ts';
@@ -228,6 +230,21 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     },
   });
   tools.setExecGate(approvals.gate);
+  const nodes = new NodeService({
+    store: new SqliteNodeStore(sqlite.database, (work) => sqlite.write(work)),
+    events,
+    devices,
+    connections,
+    config: () => configState.config.gateway.nodes,
+    logger: log,
+    now: Date.now,
+    idempotency: {
+      ttlMs: loaded.config.gateway.limits.idempotencyTtlMs,
+      maxEntries: loaded.config.gateway.limits.idempotencyMaxEntries,
+    },
+  });
+  // Before the store closes: invokes in flight are answered, not left to a closed database.
+  closers.push({ name: 'nodes', close: () => nodes.close() });
   const sessionsPath = join(paths.stateDir, 'sessions');
   let healthCache: HealthSnapshot | undefined;
   const ctx: GatewayContext = {
@@ -259,6 +276,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     memory,
     approvals,
     devices,
+    nodes,
     secrets: new AuthSecretSource({
       configPath: paths.configPath,
       tokenPath: paths.tokenPath,

@@ -284,7 +284,7 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     // CLI calls, probes and backends stay out of presence, as OpenClaw keeps its "ephemeral" clients out: each
     // would otherwise cost a presence broadcast to every reader, and a fleet of backends O(N²) bytes.
     // Broadcasts are coalesced (presence-publisher.ts): a burst of connects costs one per window, not one each.
-    if (info && client.role === 'operator' && !EPHEMERAL_MODES.has(info.mode)) {
+    if (info && (client.role === 'node' || !EPHEMERAL_MODES.has(info.mode))) {
       const entry = {
         host: info.displayName ?? info.instanceId ?? info.id,
         ip: client.ip,
@@ -320,7 +320,10 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     clearTimeout(client.handshakeTimer);
     ctx.connections.clients.delete(client);
     if (!client.authenticated) budget.release(client.bucket);
-    else if (ctx.presence.remove(client.connId)) presence.changed();
+    else {
+      if (client.role === 'node') ctx.nodes.disconnected(client);
+      if (ctx.presence.remove(client.connId)) presence.changed();
+    }
   }
 
   async function closeAll(code: number, reason: string, graceMs: number): Promise<void> {

@@ -25,6 +25,10 @@ type ConnectParams = {
   role?: string;
   scopes?: string[];
   caps?: string[];
+  /** Node claims: the commands it offers, OS permissions it holds, its PATH. */
+  commands?: string[];
+  permissions?: Record<string, boolean>;
+  pathEnv?: string;
   auth?: ConnectAuth;
   device?: { id: string; publicKey: string; signature: string; signedAt: number; nonce: string };
 };
@@ -177,6 +181,13 @@ async function connect(
     );
   }
 
+  // A node is a paired device: its id is the device id, and what it may run is approved against that identity.
+  if (role === 'node' && !params.device) {
+    throw new GatewayError('NOT_PAIRED', 'device identity required: a node connects with a signed device', {
+      details: { code: 'DEVICE_IDENTITY_REQUIRED', recommendedNextStep: 'update_auth_credentials' },
+    });
+  }
+
   const limiter = limiterKey(client);
   const verdict = ctx.authLimiter.check(limiter.key, limiter.exemptable);
   if (verdict.locked) throw rateLimited(verdict.retryAfterMs);
@@ -321,6 +332,14 @@ async function connect(
   client.info = params.client;
   client.caps = new Set(params.caps ?? []);
   client.authenticated = true;
+  if (role === 'node') {
+    await ctx.nodes.connected(client, {
+      caps: params.caps,
+      commands: params.commands,
+      permissions: params.permissions,
+      pathEnv: params.pathEnv,
+    });
+  }
 
   const hello = buildHelloOk(ctx, client, { scopes, authMode: auth.mode, issuedDeviceToken });
   client.ws.send(okResponse(id, hello));
@@ -378,7 +397,9 @@ function admitDevice(ctx: GatewayContext, client: GatewayWsClient, claims: Devic
   const existing = ctx.devices.get(claims.deviceId);
   const reason = pairingReason(existing, claims);
   if (!reason && existing) return existing;
-  if (client.directLocal && ctx.configState.config.gateway.pairing.autoApproveLoopback) {
+  const { gateway } = ctx.configState.config;
+  // OpenClaw's gateway.nodes.pairing.autoApproveLocal and clawgate's own key: either one off makes it manual.
+  if (client.directLocal && gateway.pairing.autoApproveLoopback && gateway.nodes.pairing.autoApproveLocal) {
     const device = ctx.devices.pairDirectly(claims, ctx.now());
     ctx.logger.info('device paired (direct loopback)', { deviceId: claims.deviceId, role: claims.role });
     return device;

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { test } from 'node:test';
 import { NODE } from '../../../src/server/authz/access.ts';
 import type { GatewayModule } from '../../../src/server/registry.ts';
+import { connectDevice, createTestDevice } from '../../helpers/device.ts';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.ts';
 import {
   type ConnectOverrides,
@@ -56,6 +57,23 @@ async function assertGoodClientConnects(gw: TestGateway, options: SocketOptions 
   } finally {
     client.close();
   }
+}
+
+/** A node connects with a signed device (clawgate refuses a node without one). */
+async function connectNodeOk(
+  gw: TestGateway,
+  extra: Record<string, unknown> = {},
+): Promise<{ client: RawClient; auth: { role: string; scopes: string[] }; protocol: number }> {
+  const { client, hello } = await connectDevice(gw.url, createTestDevice(), {
+    token: TEST_TOKEN,
+    role: 'node',
+    scopes: [],
+    client: { id: 'node-host', mode: 'node' },
+    extra,
+  });
+  assert.equal(hello.ok, true, JSON.stringify(hello.error));
+  const payload = hello.payload as { auth: { role: string; scopes: string[] }; protocol: number };
+  return { client, auth: payload.auth, protocol: payload.protocol };
 }
 
 async function connectOk(
@@ -226,13 +244,7 @@ test('a protocol range without 4 is PROTOCOL_MISMATCH, close 1002; probes and le
   assert.equal(probe.protocol, 4);
   assert.deepEqual(probe.auth.scopes, [], 'probes keep no scopes');
 
-  const node = await connectOk(gw, {
-    minProtocol: 3,
-    maxProtocol: 3,
-    role: 'node',
-    scopes: [],
-    client: { id: 'node-host', mode: 'node' },
-  });
+  const node = await connectNodeOk(gw, { minProtocol: 3, maxProtocol: 3 });
   t.after(() => node.client.close());
   assert.equal(node.protocol, 4);
   assert.equal(node.auth.role, 'node');
@@ -548,11 +560,7 @@ test('after hello: scope before existence, malformed frames answered, wrong role
   });
   assert.equal((await client.request('health')).ok, true, 'the socket stays usable');
 
-  const node = await connectOk(gw, {
-    role: 'node',
-    scopes: [],
-    client: { id: 'node-host', mode: 'node' },
-  });
+  const node = await connectNodeOk(gw);
   t.after(() => node.client.close());
   const wrongRole = { code: 'INVALID_REQUEST', message: 'unauthorized role: node' };
   for (let i = 0; i < 10; i++) assert.deepEqual((await node.client.request('health')).error, wrongRole);
