@@ -132,7 +132,8 @@ test("OpenClaw's own node host pairs, is approved with the real CLI, runs comman
   const status = (await cli(t, gw, ['nodes', 'status'])) as { nodes: Record<string, unknown>[] };
   const row = status.nodes.find((n) => n.nodeId === nodeId);
   assert.equal(row?.approvalState, 'approved');
-  assert.ok((row?.commands as string[]).includes('system.which'));
+  assert.ok(row, `node ${nodeId} in nodes status`);
+  assert.ok((row.commands as string[]).includes('system.which'));
   const list = (await cli(t, gw, ['nodes', 'list'])) as { paired: { nodeId: string }[] };
   assert.ok(list.paired.some((n) => n.nodeId === nodeId));
   const described = (await cli(t, gw, ['nodes', 'describe', '--node', nodeId.slice(0, 12)])) as {
