@@ -1,11 +1,9 @@
 import { execFile } from 'node:child_process';
+import type { TailnetIdentity } from '../../auth/tailscale-ingress.ts';
 
 /** Each CLI call's budget: the daemon answers locally, so a slow one is a stuck daemon, not a slow network. */
 export const TAILSCALE_CLI_TIMEOUT_MS = 5_000;
 const TAILSCALE_CLI_MAX_OUTPUT_BYTES = 400_000;
-
-/** Who Tailscale says is behind a tailnet address (`tailscale whois --json`). */
-export type TailnetIdentity = { login: string; name: string | undefined };
 
 /** This node as `tailscale status --json` reports it. */
 export type TailnetSelf = { dnsName: string | undefined; ipv4: string | undefined; ipv6: string | undefined };
