@@ -126,7 +126,9 @@ export function callGateway(options: CallOptions): Promise<unknown> {
       if (!options.tlsFingerprint) return;
       const socket = res.socket as import('node:tls').TLSSocket;
       const actual = socket.getPeerX509Certificate?.()?.fingerprint256;
-      if (actual?.toUpperCase() !== options.tlsFingerprint.toUpperCase()) {
+      // Either spelling pins: Node's `AB:CD:…` (what start-up prints) or OpenClaw's 64 lowercase hex digits.
+      const canonical = (fingerprint: string | undefined) => fingerprint?.replaceAll(':', '').toLowerCase();
+      if (canonical(actual) !== canonical(options.tlsFingerprint)) {
         finish(
           new GatewayCallError({
             code: 'TLS_FINGERPRINT_MISMATCH',

@@ -332,6 +332,12 @@ function checkSecurity(config: GatewayConfig): void {
       'gateway.auth.mode is "trusted-proxy" but gateway.trustedProxies lists no proxy address',
     );
   }
+  // OpenClaw's rule: a public Funnel never runs on a bare token, which a link or a log line can leak.
+  if (config.gateway.tailscale.mode === 'funnel' && auth.mode !== 'password') {
+    throw new ConfigError(
+      `gateway.tailscale.mode: funnel exposes the gateway publicly and needs gateway.auth.mode "password" (it is "${auth.mode}")`,
+    );
+  }
   const { tls } = config.gateway;
   if (tls.enabled) {
     // Half a pair is a mistake even with autoGenerate: generating would silently ignore the path given.

@@ -50,6 +50,8 @@ export const RESTART_REQUIRED_KEYS = [
   'gateway.bind',
   'gateway.tls',
   'gateway.controlUi',
+  'gateway.tailscale',
+  'discovery.wideArea',
 ] as const;
 
 /** Editors write through temp files and renames; the file is read once the churn has settled. */

@@ -6,6 +6,7 @@ import { DURATION_PATTERN } from './duration.ts';
 import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX, MEMORY_SEARCH_MAX_RESULTS } from './limits.ts';
 import { AgentToolsSchema, GatewayToolsSchema, toolsSchema } from './tools-schema.ts';
 import {
+  DISCOVERY_MODES,
   DM_SCOPES,
   GROUP_SCOPES,
   HOOK_ACTIONS,
@@ -15,8 +16,13 @@ import {
   MEMORY_CITATIONS,
   MEMORY_SOURCES,
   PEER_KINDS,
+  TAILSCALE_MODES,
   UPDATE_CHANNELS,
 } from './types.ts';
+
+/** A DNS name of valid labels (letters, digits, inner hyphens; 63 bytes each, 253 in all), trailing dot allowed. */
+const DNS_NAME_PATTERN =
+  '^(?=.{1,253}\\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$';
 
 /**
  * The config file's schema. Every key carries a title and a description because `config.schema` serves this
@@ -468,6 +474,11 @@ export const ConfigFileSchema = Type.Object(
           lockoutMs: key('Lockout', 'Milliseconds a locked-out source is refused.', Ms),
           exemptLoopback: key('Spare loopback', 'Loopback is slowed down instead of locked out.', Bool),
         }),
+        allowTailscale: key(
+          'Trust Tailscale identity',
+          'Tailscale Serve identity headers (verified with tailscale whois) stand in for the secret; default: on with gateway.tailscale.mode serve.',
+          Bool,
+        ),
         trustedProxy: section('Trusted proxy', 'Identity from an authenticating reverse proxy.', {
           userHeader: key('User header', 'Header naming the authenticated user.', NonEmpty),
           allowUsers: key('Allowed users', 'If set, only these users are accepted.', Strings),
@@ -477,6 +488,17 @@ export const ConfigFileSchema = Type.Object(
         'Trusted proxies',
         'Proxy addresses whose forwarding headers are believed.',
         Strings,
+      ),
+      tailscale: section(
+        'Tailscale',
+        'Expose the gateway through tailscale serve or funnel. Restart to apply.',
+        {
+          mode: key(
+            'Mode',
+            'off, serve (tailnet only) or funnel (public; needs gateway.auth.mode password).',
+            oneOf(TAILSCALE_MODES),
+          ),
+        },
       ),
       tls: section('TLS', 'Serve https and wss. Restart to apply.', {
         enabled: key('Enabled', 'Serve TLS.', Bool),
@@ -650,9 +672,24 @@ export const ConfigFileSchema = Type.Object(
       ),
     }),
     discovery: section('Discovery', 'How clients on the network find the gateway.', {
-      mdns: section('mDNS', 'Local-network advertisement.', {
-        mode: key('Mode', 'off, minimal or full.', oneOf(['off', 'minimal', 'full'])),
+      mdns: section('mDNS', 'Local-network advertisement (_openclaw-gw._tcp). Applied live.', {
+        mode: key(
+          'Mode',
+          'off, minimal (the core TXT keys) or full (adds sshPort, cliPath, tailnetDns).',
+          oneOf(DISCOVERY_MODES),
+        ),
       }),
+      wideArea: section(
+        'Wide-area DNS-SD',
+        'A unicast DNS-SD zone file for cross-network discovery. Restart to apply.',
+        {
+          domain: key(
+            'Domain',
+            'DNS-SD domain (openclaw.internal); the zone is written to <state>/dns/<domain>.db.',
+            Type.String({ pattern: DNS_NAME_PATTERN }),
+          ),
+        },
+      ),
     }),
     tools: toolsSchema(EXEC_APPROVAL_KEYS),
     cron: section('Automations', 'Scheduled jobs (cron) and the heartbeats they drive.', {

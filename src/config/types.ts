@@ -77,6 +77,12 @@ export type BindingConfig = {
 
 /** `update.channel`: OpenClaw's release channels, less extended-stable (a package-only line clawgate lacks). */
 export const UPDATE_CHANNELS = ['stable', 'beta', 'dev'] as const;
+/** `discovery.mdns.mode`: how much the LAN beacon (and the wide-area zone's TXT) discloses. */
+export const DISCOVERY_MODES = ['off', 'minimal', 'full'] as const;
+export type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
+/** `gateway.tailscale.mode`: no exposure, tailnet-only `tailscale serve`, or public `tailscale funnel`. */
+export const TAILSCALE_MODES = ['off', 'serve', 'funnel'] as const;
+export type TailscaleMode = (typeof TAILSCALE_MODES)[number];
 export type UpdateChannel = (typeof UPDATE_CHANNELS)[number];
 export const HOOK_ACTIONS = ['wake', 'agent'] as const;
 export const HOOK_WAKE_MODES = ['now', 'next-heartbeat'] as const;
@@ -167,8 +173,11 @@ export type GatewayConfig = {
       password?: string;
       rateLimit: { maxAttempts: number; windowMs: number; lockoutMs: number; exemptLoopback: boolean };
       trustedProxy: { userHeader: string; allowUsers: string[] };
+      /** Unset: on when `gateway.tailscale.mode` is `serve` (OpenClaw's default). */
+      allowTailscale?: boolean;
     };
     trustedProxies: string[];
+    tailscale: { mode: TailscaleMode };
     tls: { enabled: boolean; certPath?: string; keyPath?: string; autoGenerate: boolean };
     controlUi: { enabled: boolean; root?: string; basePath: string; allowedOrigins: string[] };
     pairing: { autoApproveLoopback: boolean };
@@ -216,7 +225,7 @@ export type GatewayConfig = {
   };
   models: { providers: Record<string, ProviderConfig>; echo?: { wordDelayMs?: number } };
   logging: { level: LogLevel; file?: string; maxFileBytes: number; maxFiles: number };
-  discovery: { mdns: { mode: 'off' | 'minimal' | 'full' } };
+  discovery: { mdns: { mode: DiscoveryMode }; wideArea: { domain?: string } };
   /** `cron.enabled: false` keeps every job and runs none (heartbeats included). */
   cron: { enabled: boolean };
   update: { channel: UpdateChannel; checkOnStart: boolean; registryUrl: string };

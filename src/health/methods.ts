@@ -53,6 +53,9 @@ export const healthMethods = defineMethods({
         pid: process.pid,
         // Changed settings that take effect on the next restart (gateway.port, bind, tls, controlUi).
         pendingRestart: gateway.config.pendingRestart(),
+        // The TLS pin (OpenClaw's lowercase-hex gatewayTlsSha256), the LAN beacon, the wide-area zone and the
+        // Tailscale route, as they are now: what an operator checks when a client cannot find or trust it.
+        network: gateway.network,
       };
     },
   },

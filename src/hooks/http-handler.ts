@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../protocol/gateway-error.ts';
-import { normalizeIp, sourceBucket } from '../server/auth/net-address.ts';
+import { sourceBucket } from '../server/auth/net-address.ts';
 import { secretsEqual } from '../server/auth/secret-compare.ts';
+import { requestSourceIp } from '../server/auth/tailscale-ingress.ts';
 import type { GatewayContext } from '../server/context.ts';
 import { BodyError, readJsonBody } from '../server/http/read-body.ts';
 import { sendJson } from '../server/http/respond.ts';
@@ -44,7 +45,7 @@ export async function handleHookRequest(
   if (url.searchParams.has('token')) return text(ctx, res, 400, QUERY_TOKEN_REFUSED);
   if (req.method !== 'POST') return text(ctx, res, 405, 'Method Not Allowed', { allow: 'POST' });
 
-  const source = sourceBucket(normalizeIp(req.socket.remoteAddress));
+  const source = sourceBucket(requestSourceIp(req));
   const offered = offeredToken(req);
   if (offered === undefined || hooks.token === undefined || !secretsEqual(offered, hooks.token)) {
     const waitMs = ctx.hooks.lockedFor(source);

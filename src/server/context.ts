@@ -29,6 +29,7 @@ import type { Broadcast } from './broadcast.ts';
 import type { ConnectionControl, Connections } from './connections.ts';
 import type { Lanes } from './lanes.ts';
 import type { GatewayRegistry } from './registry.ts';
+import type { NetworkStatus } from './runtime/network-status.ts';
 
 /**
  * Everything a handler or the connection layer may use, built once at start-up and passed down; nothing reads a
@@ -86,6 +87,8 @@ export type GatewayContext = {
   /** Set by start-up once the listener is bound. */
   boundPort: number;
   tlsFingerprint: string | undefined;
+  /** TLS pin, LAN and wide-area discovery, Tailscale exposure: what `status` reports of the network side. */
+  network: NetworkStatus;
   /** A newer clawgate release, once the update check has seen one: what `update.status` reports. */
   updateAvailable: UpdateAvailable | null;
   now(): number;

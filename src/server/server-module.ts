@@ -3,6 +3,7 @@ import { openAiRoute } from './http/openai-api.ts';
 import { probeRoute } from './http/probes.ts';
 import { sessionHistoryRoute } from './http/session-history.ts';
 import type { GatewayModule } from './registry.ts';
+import { discoveryService } from './runtime/discovery/discovery-service.ts';
 import { maintenanceService } from './runtime/maintenance.ts';
 import { retentionService } from './runtime/retention.ts';
 import { type UpdateCheckTiming, updateCheckService } from './runtime/update-check.ts';
@@ -11,7 +12,7 @@ export type ServerModuleOptions = { updateCheck?: Partial<UpdateCheckTiming> };
 
 /**
  * The network layer's own contributions: the events every client receives, the core HTTP routes and the runtime
- * timers (tick and health, the retention pass, the update check). A factory: the services hold per-gateway
+ * timers (tick and health, discovery, the retention pass, the update check). A factory: the services hold per-gateway
  * timers. `update.status` and `update.available` are declared by the update namespace (`src/update/module.ts`),
  * which reads what the check leaves on the context.
  */
@@ -22,5 +23,10 @@ export const serverModule = (options: ServerModuleOptions = {}): GatewayModule =
     shutdown: { scope: null },
   },
   routes: [probeRoute, openAiRoute, sessionHistoryRoute, controlUiRoute],
-  services: [maintenanceService(), retentionService(), updateCheckService(options.updateCheck)],
+  services: [
+    maintenanceService(),
+    discoveryService(),
+    retentionService(),
+    updateCheckService(options.updateCheck),
+  ],
 });

@@ -107,7 +107,7 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
       ),
     );
     const listener = await trace.phase('http-listen', () => listen(ctx, tls, closers));
-    await trace.phase('early-runtime', () => startEarlyRuntime(ctx, closers));
+    await trace.phase('early-runtime', () => startEarlyRuntime(ctx, listener, closers));
     await trace.phase('plugin-bootstrap', () => bootstrapPlugins(ctx, closers, options.modules ?? []));
     await trace.phase('auth', () => startAuth(ctx, closers));
     await trace.phase('post-attach-runtime', () => startPostAttachRuntime(ctx, closers));

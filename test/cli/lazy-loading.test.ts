@@ -69,3 +69,34 @@ test('a gateway loads the webhook pipeline only when a webhook request arrives',
   assert.deepEqual(await loadedWith('disabled'), []);
   assert.equal(new Set(await loadedWith('enabled')).size, 6);
 });
+
+test('a gateway loads the mDNS responder only when LAN advertising is on, and the zone writer only for a wide-area domain', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'clawgate-lazy-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const hook = join(dir, 'hook.mjs');
+  writeFileSync(hook, HOOK);
+  const fixture = new URL('../fixtures/discovery-gateway.ts', import.meta.url).pathname;
+  const heavy =
+    /@homebridge\/ciao|\/runtime\/discovery\/(mdns-advertiser|wide-area-zone)\.ts$|\/runtime\/tailscale\//;
+  const loadedWith = async (mode: string) => {
+    const log = join(dir, `${mode}.log`);
+    const { stdout } = await run(process.execPath, ['--import', hook, fixture, mode], {
+      env: { ...process.env, MODULE_LOG: log },
+    });
+    assert.equal(stdout, '200');
+    const files = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((url) => heavy.test(url))
+      .map((url) =>
+        url.includes('@homebridge/ciao') ? 'ciao' : (url.split('/src/server/runtime/')[1] ?? url),
+      );
+    return new Set(files);
+  };
+  assert.deepEqual([...(await loadedWith('none'))], []);
+  const mdns = await loadedWith('mdns');
+  assert.ok(mdns.has('ciao') && mdns.has('discovery/mdns-advertiser.ts'), [...mdns].join(', '));
+  assert.ok(!mdns.has('discovery/wide-area-zone.ts'));
+  const wideArea = await loadedWith('wide-area');
+  assert.ok(wideArea.has('discovery/wide-area-zone.ts'), [...wideArea].join(', '));
+  assert.ok(!wideArea.has('ciao'));
+});

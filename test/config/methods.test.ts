@@ -395,7 +395,7 @@ test('config.schema describes every key for the UI forms; config.schema.lookup w
   };
   assert.deepEqual(
     auth.children.map((c) => c.key),
-    ['mode', 'token', 'password', 'rateLimit', 'trustedProxy'],
+    ['mode', 'token', 'password', 'rateLimit', 'allowTailscale', 'trustedProxy'],
   );
   assert.equal(auth.children.find((c) => c.key === 'token')?.hint.sensitive, true);
   const port = (await client.request('config.schema.lookup', { path: 'gateway.port' })).payload as {

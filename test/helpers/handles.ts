@@ -5,7 +5,15 @@ import { createHook } from 'node:async_hooks';
  * process.getActiveResourcesInfo() does not list), and returns the types of those still alive afterwards.
  */
 export async function handlesLeftBy(body: () => Promise<void>): Promise<string[]> {
-  const tracked = ['Timeout', 'TCPSERVERWRAP', 'TCPWRAP', 'STATWATCHER', 'FSEVENTWRAP'];
+  const tracked = [
+    'Timeout',
+    'TCPSERVERWRAP',
+    'TCPWRAP',
+    'UDPWRAP',
+    'PROCESSWRAP',
+    'STATWATCHER',
+    'FSEVENTWRAP',
+  ];
   const live = new Map<number, string>();
   let recording = true;
   const hook = createHook({

@@ -11,7 +11,7 @@ export type ConnectAuth = {
 
 export type SharedSecretResult =
   /** The shared secret matched (or the mode needs none). */
-  | { kind: 'ok'; method: 'token' | 'password' | 'none' | 'trusted-proxy' }
+  | { kind: 'ok'; method: 'token' | 'password' | 'none' | 'trusted-proxy' | 'tailscale' }
   /** No shared secret was offered: the caller may still succeed with a device token. */
   | { kind: 'absent' }
   /** A wrong secret: counts against the failed-auth limit. */

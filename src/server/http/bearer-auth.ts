@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isLoopbackIp, normalizeIp, sourceBucket } from '../auth/net-address.ts';
+import { isLoopbackIp, sourceBucket } from '../auth/net-address.ts';
 import { secretsEqual } from '../auth/secret-compare.ts';
+import { requestSourceIp } from '../auth/tailscale-ingress.ts';
 import type { GatewayContext } from '../context.ts';
 import { sendJson, unauthorized } from './respond.ts';
 
@@ -22,7 +23,7 @@ export function bearerAuthorized(ctx: GatewayContext, req: IncomingMessage): boo
  * the source is locked out. Wrong secrets count against the same failed-auth limit as WebSocket connects.
  */
 export function requireBearer(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): boolean {
-  const ip = normalizeIp(req.socket.remoteAddress);
+  const ip = requestSourceIp(req);
   const key = `http:${sourceBucket(ip)}`;
   const loopback = isLoopbackIp(ip);
   const verdict = ctx.authLimiter.check(key, loopback);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isLoopbackIp, normalizeIp } from '../auth/net-address.ts';
+import { isLoopbackIp } from '../auth/net-address.ts';
+import { requestSourceIp } from '../auth/tailscale-ingress.ts';
 import type { GatewayContext } from '../context.ts';
 import type { RouteDefinition } from '../registry.ts';
 import { bearerAuthorized } from './bearer-auth.ts';
@@ -18,7 +19,7 @@ function liveness(_ctx: GatewayContext, _req: IncomingMessage, res: ServerRespon
  */
 function readiness(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): void {
   const ready = ctx.readiness.healthy;
-  const local = isLoopbackIp(normalizeIp(req.socket.remoteAddress));
+  const local = isLoopbackIp(requestSourceIp(req));
   const unhealthy = ctx.readiness.unhealthy();
   const body =
     local || bearerAuthorized(ctx, req)

@@ -49,6 +49,8 @@ import type { GatewayContext } from '../context.ts';
 import { CORE_MODULES } from '../core-modules.ts';
 import { Lanes } from '../lanes.ts';
 import { GatewayRegistry } from '../registry.ts';
+import { normalizeFingerprint } from '../runtime/discovery/beacon.ts';
+import { initialNetworkStatus } from '../runtime/network-status.ts';
 import type { UpdateCheckTiming } from '../runtime/update-check.ts';
 import { serverModule } from '../server-module.ts';
 import { CLOSE } from '../ws/close-codes.ts';
@@ -291,6 +293,9 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     identity,
     boundPort: 0,
     tlsFingerprint: input.tlsFingerprint,
+    network: initialNetworkStatus(
+      input.tlsFingerprint === undefined ? undefined : normalizeFingerprint(input.tlsFingerprint),
+    ),
     updateAvailable: null,
     now: () => Date.now(),
     healthSnapshot: () => healthCache ?? ctx.refreshHealth(),

@@ -1,7 +1,8 @@
 import type { WebSocket } from 'ws';
+import type { TailscaleAttribution } from '../auth/tailscale-ingress.ts';
 
 export type ClientRole = 'operator' | 'node';
-export type AuthMethod = 'token' | 'password' | 'none' | 'trusted-proxy' | 'device-token';
+export type AuthMethod = 'token' | 'password' | 'none' | 'trusted-proxy' | 'device-token' | 'tailscale';
 
 /** What a client said about itself in `connect` (validated), kept for presence and pairing. */
 export type ClientInfo = {
@@ -29,6 +30,8 @@ export class GatewayWsClient {
   /** `x-openclaw-scopes` upgrade header: caps the socket's scopes whatever it is granted. */
   readonly scopeCap: ReadonlySet<string> | undefined;
   readonly trustedProxyUser: string | undefined;
+  /** Set when the socket came through the managed `tailscale serve|funnel` listener. */
+  readonly tailscale: TailscaleAttribution | undefined;
   readonly nonce: string;
   readonly challengeTs: number;
   readonly openedAt: number;
@@ -72,6 +75,7 @@ export class GatewayWsClient {
     origin: string | undefined;
     scopeCap: ReadonlySet<string> | undefined;
     trustedProxyUser: string | undefined;
+    tailscale?: TailscaleAttribution;
     nonce: string;
     challengeTs: number;
   }) {
@@ -84,6 +88,7 @@ export class GatewayWsClient {
     this.origin = init.origin;
     this.scopeCap = init.scopeCap;
     this.trustedProxyUser = init.trustedProxyUser;
+    this.tailscale = init.tailscale;
     this.nonce = init.nonce;
     this.challengeTs = init.challengeTs;
     this.openedAt = init.challengeTs;

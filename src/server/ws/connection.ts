@@ -7,6 +7,7 @@ import { presenceText } from '../../presence/presence-registry.ts';
 import { unnumberedEvent } from '../../protocol/frames.ts';
 import { loadSchemas } from '../../protocol/validators.ts';
 import { isLoopbackIp, normalizeIp, sourceBucket } from '../auth/net-address.ts';
+import { requestSourceIp, tailscaleAttribution } from '../auth/tailscale-ingress.ts';
 import type { GatewayContext } from '../context.ts';
 import { handleClientFrame } from '../dispatch.ts';
 import { GatewayWsClient } from './client.ts';
@@ -105,6 +106,9 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
   armSweep();
 
   function peerOf(req: IncomingMessage): { ip: string; viaProxy: boolean; proxyUser: string | undefined } {
+    const tailscale = tailscaleAttribution(req);
+    // Serve/Funnel traffic arrives from 127.0.0.1 but is remote: it is accounted to the client tailscaled names.
+    if (tailscale) return { ip: requestSourceIp(req), viaProxy: true, proxyUser: undefined };
     const remote = normalizeIp(req.socket.remoteAddress);
     const { gateway } = ctx.configState.config;
     if (gateway.trustedProxies.includes(remote)) {
@@ -128,6 +132,11 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     }
     if (ctx.readiness.draining) {
       refuseUpgrade(socket, 503, 'Gateway shutting down');
+      return;
+    }
+    const tailscale = tailscaleAttribution(req);
+    if (tailscale?.kind === 'unattributable') {
+      refuseUpgrade(socket, 403, 'Proxy attribution required');
       return;
     }
     const peer = peerOf(req);
@@ -194,6 +203,7 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
           origin,
           scopeCap,
           trustedProxyUser: peer.proxyUser,
+          tailscale,
           nonce: randomUUID(),
           challengeTs: ctx.now(),
         });

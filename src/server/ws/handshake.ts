@@ -195,7 +195,9 @@ async function connect(
   const { auth, changed } = ctx.secrets.current();
   if (changed) ctx.connections.disconnectStaleSecret(auth.generation);
 
-  const secret = checkSharedSecret(auth, params.auth, client.trustedProxyUser);
+  let secret = checkSharedSecret(auth, params.auth, client.trustedProxyUser);
+  if (secret.kind === 'absent' && (await tailscaleIdentityVerified(ctx, client)))
+    secret = { kind: 'ok', method: 'tailscale' };
   // A signed device may carry its device token in auth.token (the reference client sends a device token in both
   // fields): as OpenClaw does, a token that is not the shared secret is then tried as the device token.
   const explicitDeviceToken = params.auth?.deviceToken || undefined;
@@ -316,6 +318,12 @@ async function connect(
       }
       throw missingSecretError(auth.mode);
     }
+    // A Tailscale identity names a person, not a client: OpenClaw still wants a signed device behind it.
+    if (secret.method === 'tailscale') {
+      throw new GatewayError('NOT_PAIRED', 'device identity required', {
+        details: { code: 'DEVICE_IDENTITY_REQUIRED', recommendedNextStep: 'update_auth_credentials' },
+      });
+    }
     authMethod = secret.method;
     scopes = keepsSelfDeclaredScopes(client, params, authMethod) ? requested : [];
   }
@@ -359,6 +367,20 @@ function rateLimited(retryAfterMs: number): GatewayError {
       },
     },
   );
+}
+
+/**
+ * Tailscale Serve identity in place of the shared secret: only with `gateway.auth.allowTailscale` (default on
+ * with `gateway.tailscale.mode` serve), only on the managed Serve listener, and only when `tailscale whois` for
+ * the connecting address names the login the header claims. Funnel traffic never qualifies.
+ */
+async function tailscaleIdentityVerified(ctx: GatewayContext, client: GatewayWsClient): Promise<boolean> {
+  if (client.tailscale?.kind !== 'serve') return false;
+  const { gateway } = ctx.configState.config;
+  if (!(gateway.auth.allowTailscale ?? gateway.tailscale.mode === 'serve')) return false;
+  const identity = await client.tailscale.verify();
+  if (identity) ctx.logger.info('tailscale identity verified', { login: identity.login, ip: client.ip });
+  return identity !== undefined;
 }
 
 /**
