@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ExecApprovals } from '../../agents/approvals/exec-approvals.ts';
 import { automationJob } from '../../agents/approvals/standing-grants.ts';
+import { type McpRestartTiming, McpServers } from '../../agents/mcp/mcp-servers.ts';
 import { MemoryBackend } from '../../agents/memory/memory-backend.ts';
 import { resolveModel } from '../../agents/providers/registry.ts';
 import { resolveAgent } from '../../agents/registry.ts';
@@ -62,6 +63,8 @@ export type StatePhaseInput = {
   authFailureDelay?: AuthDelay;
   /** Shortens the update check's delays (a testing seam; see StartGatewayOptions). */
   updateCheck?: Partial<UpdateCheckTiming>;
+  /** How soon a crashed MCP server restarts (a testing seam; see StartGatewayOptions). */
+  mcpRestart?: Partial<McpRestartTiming>;
 };
 
 /**
@@ -217,6 +220,19 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     },
   });
   tools.setExecGate(approvals.gate);
+  // MCP servers' tools join the registry when a turn first needs them; the SDK loads only then.
+  const mcp = new McpServers({
+    config: () => configState.config,
+    env,
+    logger: log,
+    tools,
+    readiness,
+    defaultCwd: paths.stateDir,
+    restart: input.mcpRestart,
+  });
+  tools.onPrepare(() => mcp.ensureStarted());
+  tools.onClose(() => mcp.close());
+  config.subscribe(({ after }) => mcp.apply(after));
   const sessionsPath = join(paths.stateDir, 'sessions');
   let healthCache: HealthSnapshot | undefined;
   const ctx: GatewayContext = {
