@@ -151,7 +151,10 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
       return { models: [agent.model, ...agent.fallbacks], systemPrompt: agent.systemPrompt };
     },
     sessionEvents,
-    tools: (target) => tools.resolve(target, 'turn').map((entry) => entry.tool),
+    tools: async (target) => {
+      await tools.prepare();
+      return tools.resolve(target, 'turn').map((entry) => entry.tool);
+    },
   });
   sessionEvents.activeRuns = (sessionKey) => chat.activeRunIds(sessionKey);
   const sessions = new SessionService(store, sessionEvents, chat, Date.now);
