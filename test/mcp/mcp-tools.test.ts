@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { startHttpMcpServer } from '../fixtures/mcp-server.ts';
+import { startHttpMcpServer, startSseMcpServer } from '../fixtures/mcp-server.ts';
 import { admin, configGet } from '../helpers/admin.ts';
 import { startFakeProvider } from '../helpers/fake-provider.ts';
 import { startTestGateway, type TestGateway, type TestGatewayOptions } from '../helpers/gateway.ts';
@@ -319,6 +319,39 @@ test('Streamable HTTP: tools called with the configured headers; env and header 
   const log = readFileSync(join(gw.stateDir, 'logs', 'gateway.log'), 'utf8');
   assert.match(log, /bundle-mcp:local: test MCP server up; SECRET_TOKEN=\[REDACTED\]/);
   assert.doesNotMatch(log, new RegExp(`${ENV_SECRET}|${HEADER_SECRET}`));
+});
+
+test('SSE (the default for a url without a transport) and a live config change: a removed server stops, an added one starts', async (t) => {
+  const sse = await startSseMcpServer();
+  t.after(() => sse.close());
+  const { client } = await gateway(t, {
+    mcp: { servers: { legacy: { url: sse.url }, local: stdioServer() } },
+  });
+  const sum = await invoke(client, 'legacy__add', { a: 3, b: 4 });
+  assert.equal(sum.output?.content[0]?.text, '3 + 4 = 7');
+  assert.equal(sum.source, 'mcp');
+  const pid = Number((await invoke(client, 'local__pid')).output?.content[0]?.text);
+
+  const { hash } = await configGet<{ hash: string }>(client);
+  const patch = { mcp: { servers: { local: null, other: stdioServer() } } };
+  const patched = await client.request(
+    'config.patch',
+    { raw: JSON.stringify(patch), baseHash: hash },
+    WAIT_MS,
+  );
+  assert.equal(patched.ok, true, JSON.stringify(patched.error));
+  await until(
+    async () => alive(pid),
+    (up) => !up,
+    'the removed server’s process gone',
+  );
+  assert.equal((await invoke(client, 'local__pid')).error?.code, 'not_found');
+  assert.equal((await invoke(client, 'other__add', { a: 1, b: 1 })).output?.content[0]?.text, '1 + 1 = 2');
+  assert.equal(
+    (await invoke(client, 'legacy__add', { a: 0, b: 1 })).ok,
+    true,
+    'the unchanged server kept working',
+  );
 });
 
 test('close() leaves no timer, socket or child process behind (stdio and Streamable HTTP)', async (t) => {

@@ -54,6 +54,8 @@ type Managed = {
   restarts: number;
   connectedAt?: number;
   error?: string;
+  /** The server's last stderr line (redacted): why a process that died said it did. */
+  lastStderr?: string;
 };
 
 /**
@@ -92,7 +94,9 @@ export class McpServers {
         prefixes.get(name) === managed.prefix;
       if (!same) {
         this.#servers.delete(name);
-        this.#retire(managed);
+        void this.#retire(managed).catch((error: Error) =>
+          this.#deps.logger.warn(`MCP server ${name}: retiring failed: ${error.message}`),
+        );
       }
     }
     for (const [name, definition] of enabled) {
@@ -152,6 +156,7 @@ export class McpServers {
   async #open(managed: Managed): Promise<void> {
     const { name, definition } = managed;
     let redactor = new SecretRedactor([]);
+    managed.lastStderr = undefined;
     try {
       const secrets = resolveServerSecrets(name, definition, this.#deps.env);
       redactor = new SecretRedactor([...Object.values(secrets.env), ...Object.values(secrets.headers)]);
@@ -170,7 +175,10 @@ export class McpServers {
         url: definition.url,
         headers: secrets.headers,
         connectionTimeoutMs: definition.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
-        onStderr: (line) => this.#deps.logger.debug(`bundle-mcp:${name}: ${redactor.text(line)}`),
+        onStderr: (line) => {
+          managed.lastStderr = redactor.text(line);
+          this.#deps.logger.debug(`bundle-mcp:${name}: ${managed.lastStderr}`);
+        },
       });
       if (this.#servers.get(name) !== managed || managed.state === 'stopped') {
         // Retired while connecting (a config change, shutdown).
@@ -207,8 +215,9 @@ export class McpServers {
     const delay = Math.min(this.#timing.maxMs, this.#timing.initialMs * 2 ** managed.failures);
     managed.failures += 1;
     managed.state = 'restarting';
-    managed.error = reason;
-    const message = `MCP server ${managed.name}: ${reason}; restarting in ${delay} ms`;
+    const said = managed.lastStderr ? ` (stderr: ${managed.lastStderr.slice(0, 200)})` : '';
+    managed.error = `${reason}${said}`;
+    const message = `MCP server ${managed.name}: ${reason}; restarting in ${delay} ms${said}`;
     this.#deps.readiness.setDegraded(`mcp:${managed.name}`, message);
     this.#deps.logger.warn(message);
     managed.timer = setTimeout(() => {
