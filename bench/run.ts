@@ -22,6 +22,7 @@ import { measureCron } from './cron.ts';
 import { measureFanout } from './fanout.ts';
 import { enableProfiling, SHIPPED_NODE_FLAGS } from './gateway-flags.ts';
 import { describeMachine } from './machine.ts';
+import { measureMcp } from './mcp.ts';
 import { measureMemory } from './memory.ts';
 import {
   cleanEnv,
@@ -294,6 +295,7 @@ const SCENARIOS = [
   'cron',
   'telegram',
   'memory',
+  'mcp',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** What a plain `npm run bench` runs (and what must have run for RESULTS.md to be rewritten). */
@@ -502,6 +504,7 @@ async function main({ runs, only, profile }: Options, scratch: string): Promise<
     );
   if (only.has('telegram')) outcomes.push(await scenario('telegram', () => measureTelegram(subject)));
   if (only.has('memory')) outcomes.push(await scenario('memory', () => measureMemory(subject)));
+  if (only.has('mcp')) outcomes.push(await scenario('mcp', () => measureMcp(subject)));
 
   const tables = outcomes.flatMap((o) => o.tables);
   const targets = outcomes.flatMap((o) => o.targets);
