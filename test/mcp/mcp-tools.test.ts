@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { startHttpMcpServer, startSseMcpServer } from '../fixtures/mcp-server.ts';
@@ -352,6 +353,57 @@ test('SSE (the default for a url without a transport) and a live config change: 
     true,
     'the unchanged server kept working',
   );
+});
+
+test('a server that cannot start is reported and retried; one that never answers does not hold up shutdown', {
+  timeout: 30_000,
+}, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'clawgate-mcp-hang-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const pidFile = join(dir, 'pid');
+  const gw = await startTestGateway({
+    config: {
+      mcp: {
+        servers: {
+          missing: { command: join(dir, 'no-such-binary') },
+          silent: {
+            command: process.execPath,
+            args: [
+              '-e',
+              "require('fs').writeFileSync(process.argv[1], String(process.pid)); setInterval(() => {}, 1000)",
+              pidFile,
+            ],
+            connectionTimeoutMs: 600_000,
+          },
+        },
+      },
+    },
+    mcpRestart: { initialMs: 60_000, maxMs: 60_000 },
+  });
+  const client = await admin(t, gw);
+  // The catalog waits for the silent server (its timeout is ten minutes): left pending while the gateway stops.
+  const pending = client.request('tools.catalog', {}, WAIT_MS).catch(() => undefined);
+  const degraded = await until(
+    () => readyz(gw),
+    (r) => (r.body.degraded ?? []).some((entry) => entry.name === 'mcp:missing'),
+    'mcp:missing degraded',
+  );
+  assert.match(
+    degraded.body.degraded?.find((entry) => entry.name === 'mcp:missing')?.reason ?? '',
+    /MCP server missing: could not connect: .*ENOENT.*; restarting in 60000 ms/,
+  );
+  const pid = Number(
+    await until(
+      async () => (existsSync(pidFile) ? readFileSync(pidFile, 'utf8') : ''),
+      (text) => text !== '',
+      'the silent server started',
+    ),
+  );
+  assert.ok(alive(pid));
+  await gw.close();
+  client.close();
+  void pending;
+  assert.equal(alive(pid), false, 'the connect in flight was abandoned and its process stopped');
 });
 
 test('close() leaves no timer, socket or child process behind (stdio and Streamable HTTP)', async (t) => {

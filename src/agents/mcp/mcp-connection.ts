@@ -23,6 +23,8 @@ export type McpConnectOptions = {
   url?: string;
   headers?: Record<string, string>;
   connectionTimeoutMs: number;
+  /** Gives up connecting (the server was retired, the gateway is stopping): the process is stopped at once. */
+  signal?: AbortSignal;
   /** Each line the stdio server writes to stderr. */
   onStderr(line: string): void;
 };
@@ -103,7 +105,10 @@ export async function connectMcp(options: McpConnectOptions): Promise<McpConnect
     }
   };
 
+  const abandon = () => void close().catch(() => undefined);
+  options.signal?.addEventListener('abort', abandon, { once: true });
   try {
+    options.signal?.throwIfAborted();
     await client.connect(transport, { timeout: options.connectionTimeoutMs });
     const tools: McpListedTool[] = [];
     let cursor: string | undefined;
@@ -120,6 +125,8 @@ export async function connectMcp(options: McpConnectOptions): Promise<McpConnect
       }
       cursor = page.nextCursor;
     } while (cursor);
+    options.signal?.throwIfAborted();
+    options.signal?.removeEventListener('abort', abandon);
     return {
       tools,
       pid: stdio?.pid ?? undefined,
@@ -137,6 +144,7 @@ export async function connectMcp(options: McpConnectOptions): Promise<McpConnect
       close,
     };
   } catch (error) {
+    options.signal?.removeEventListener('abort', abandon);
     await close().catch(() => undefined);
     throw error;
   }

@@ -47,6 +47,8 @@ type Managed = {
   state: McpServerState;
   connection?: McpConnection;
   connecting?: Promise<void>;
+  /** Aborts the connect in flight when the server is retired. */
+  abort?: AbortController;
   unregister: (() => void)[];
   toolNames: string[];
   timer?: NodeJS.Timeout;
@@ -166,7 +168,9 @@ export class McpServers {
         );
       }
       const { connectMcp } = await import('./mcp-connection.ts');
+      managed.abort = new AbortController();
       const connection = await connectMcp({
+        signal: managed.abort.signal,
         transport: mcpTransportOf(definition),
         command: definition.command,
         args: definition.args,
@@ -281,7 +285,8 @@ export class McpServers {
     this.#deps.readiness.setDegraded(`mcp:${managed.name}`, undefined);
     const connection = managed.connection;
     managed.connection = undefined;
-    // A connect in flight closes what it opened once it sees the server retired.
+    // A connect in flight is abandoned (its process stopped), not waited out to its timeout.
+    managed.abort?.abort();
     await managed.connecting;
     await connection?.close().catch((error: Error) => {
       this.#deps.logger.warn(`MCP server ${managed.name}: closing failed: ${error.message}`);
