@@ -11,8 +11,8 @@ import { ensureOpenClaw } from '../helpers/openclaw.ts';
 /**
  * OpenClaw's real Control UI (its 2026.9.6 build) in headless Chromium on a clawgate with one stdio MCP server:
  * Settings → MCP lists it (its env secret never shown), and "Add server" writes a Streamable HTTP server through
- * config.patch, which the gateway applies live: the new server's tools are listed at once. Strings, not
- * functions, run in the page (no DOM types here).
+ * config.patch, which the gateway applies live: the new server's tools are listed at once; its row's Disable
+ * retires it and its remove button deletes it. Strings, not functions, run in the page (no DOM types here).
  */
 const { controlUiDir } = ensureOpenClaw();
 const PAGE_WAIT_MS = 20_000;
@@ -54,7 +54,7 @@ function recordFrames(page: Page) {
   return { answers, received };
 }
 
-test("OpenClaw's Control UI: Settings → MCP lists the configured server and Add server adds one the gateway applies live", {
+test("OpenClaw's Control UI: Settings → MCP lists the configured server; Add server, Disable and remove apply live", {
   timeout: 120_000,
 }, async (t) => {
   const http = await startHttpMcpServer();
@@ -109,4 +109,29 @@ test("OpenClaw's Control UI: Settings → MCP lists the configured server and Ad
     ?.tools.map((tool) => tool.id);
   assert.ok(mcpTools?.includes('remote__add'), `listed: ${mcpTools}`);
   assert.ok(mcpTools?.includes('local__add'));
+
+  // Disable keeps the definition and retires the server; remove deletes it.
+  const listed = async () => {
+    const res = await client.request('tools.catalog', {}, PAGE_WAIT_MS);
+    return (res.payload as { groups: { id: string; tools: { id: string }[] }[] }).groups
+      .find((group) => group.id === 'plugin:bundle-mcp')
+      ?.tools.map((tool) => tool.id);
+  };
+  const file = () =>
+    (JSON.parse(readFileSync(gw.configPath, 'utf8')) as { mcp: { servers: Record<string, unknown> } }).mcp
+      .servers;
+  await page.click('.mcp-server-row[data-mcp-name="remote"] button:has-text("Disable")');
+  await textWhen(
+    page,
+    () => (file().remote as { enabled?: boolean } | undefined)?.enabled === false,
+    'remote disabled',
+  );
+  assert.equal((await listed())?.includes('remote__add'), false);
+  await page.click('.mcp-server-row[data-mcp-name="remote"] button.mcp-server-remove');
+  await textWhen(page, () => !('remote' in file()), 'remote removed from the file');
+  assert.deepEqual(Object.keys(file()), ['local']);
+  assert.deepEqual(
+    answers.filter((a) => !a.ok && /^config\./.test(a.method)),
+    [],
+  );
 });
