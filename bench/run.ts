@@ -22,6 +22,7 @@ import { measureCron } from './cron.ts';
 import { measureFanout } from './fanout.ts';
 import { enableProfiling, SHIPPED_NODE_FLAGS } from './gateway-flags.ts';
 import { describeMachine } from './machine.ts';
+import { measureMcp } from './mcp.ts';
 import { measureMemory } from './memory.ts';
 import { measureNodes } from './nodes.ts';
 import {
@@ -296,6 +297,7 @@ const SCENARIOS = [
   'telegram',
   'memory',
   'nodes',
+  'mcp',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** What a plain `npm run bench` runs (and what must have run for RESULTS.md to be rewritten). */
@@ -506,6 +508,7 @@ async function main({ runs, only, profile }: Options, scratch: string): Promise<
   if (only.has('memory')) outcomes.push(await scenario('memory', () => measureMemory(subject)));
   if (only.has('nodes'))
     outcomes.push(await scenario('nodes', () => measureNodes({ ...subject, floorServer: multiFloor })));
+  if (only.has('mcp')) outcomes.push(await scenario('mcp', () => measureMcp(subject)));
 
   const tables = outcomes.flatMap((o) => o.tables);
   const targets = outcomes.flatMap((o) => o.targets);

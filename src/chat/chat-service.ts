@@ -35,7 +35,7 @@ export type ChatDeps = {
   agentSettings(agentId: string): { models: string[]; systemPrompt?: string };
   sessionEvents: SessionEvents;
   /** The tools a turn of this agent may call, its policy applied (ToolRegistry.resolve); none when absent. */
-  tools?(target: { agentId: string; sessionKey: string; runId: string }): AgentTool[];
+  tools?(target: { agentId: string; sessionKey: string; runId: string }): AgentTool[] | Promise<AgentTool[]>;
 };
 
 export type SendInput = {
@@ -394,10 +394,10 @@ export class ChatService {
   }
 
   /** The turn's tools; a registry that fails leaves the turn without tools rather than failing it. */
-  #turnTools(run: ActiveRun): AgentTool[] {
+  async #turnTools(run: ActiveRun): Promise<AgentTool[]> {
     if (!this.#deps.tools) return [];
     try {
-      return this.#deps.tools({
+      return await this.#deps.tools({
         agentId: run.agentId,
         sessionKey: run.sessionKey,
         runId: run.runId,
@@ -510,7 +510,7 @@ export class ChatService {
       this.#emitPhase(run, 'preparing_context');
       this.#emitAgent(run, 'lifecycle', { phase: 'start', startedAt });
       const settings = this.#deps.agentSettings(run.agentId);
-      const tools = this.#turnTools(run);
+      const tools = await this.#turnTools(run);
       const history = await this.#history(userMessage);
       this.#emitPhase(run, 'starting_model');
       // A model chosen for the session (sessions.patch) goes first; the agent's chain follows as fallbacks.

@@ -97,6 +97,7 @@ export function defaultConfig(): GatewayConfig {
     },
     // The secure default (docs/approvals.md): what the allowlist does not cover waits for an operator.
     tools: { exec: { security: 'allowlist', ask: 'on-miss', safeBinTrustedDirs: [], safeBinProfiles: {} } },
+    mcp: { servers: {} },
     approvals: { exec: { timeoutMs: EXEC_APPROVAL_TIMEOUT_MS } },
   };
 }

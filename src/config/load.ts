@@ -11,6 +11,7 @@ import { defaultConfig } from './defaults.ts';
 import { parseDuration } from './duration.ts';
 import { resolveExecPolicy } from './exec-policy-check.ts';
 import { checkHooks } from './hooks-check.ts';
+import { checkMcpServers } from './mcp-check.ts';
 import { resolveStatePaths, type StatePaths } from './paths.ts';
 import { isPlaceholderSecret, resolveSecretRef } from './secret-ref.ts';
 import {
@@ -180,6 +181,7 @@ export function buildConfig(file: Obj, env: NodeJS.ProcessEnv, overrides: Config
   checkChannels(config, env);
   resolveExecPolicy(config, file);
   checkToolsConfig(config);
+  checkMcpServers(config);
   return config;
 }
 

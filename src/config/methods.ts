@@ -63,6 +63,16 @@ function secretPaths(obj: Obj): string[][] {
     // TELEGRAM_BOT_TOKEN as read at load (channels/telegram/telegram-secrets.ts).
     paths.push(['channels', 'telegram', 'envBotToken']);
   }
+  // An MCP server's environment and headers carry its credentials: every value is treated as one.
+  const servers = getPath(obj, ['mcp', 'servers']);
+  if (isObj(servers)) {
+    for (const [name, server] of Object.entries(servers)) {
+      if (!isObj(server)) continue;
+      for (const field of ['env', 'headers'])
+        if (isObj(server[field]))
+          for (const entry of Object.keys(server[field])) paths.push(['mcp', 'servers', name, field, entry]);
+    }
+  }
   return paths;
 }
 

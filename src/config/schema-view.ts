@@ -30,6 +30,8 @@ const SENSITIVE = [
   'hooks.token',
   'channels.webhook.secret',
   'channels.webhook.accounts.*.secret',
+  'mcp.servers.*.env.*',
+  'mcp.servers.*.headers.*',
 ];
 /** The top-level sections in the schema's own order: where each sits in the UI's navigation. */
 function sectionsOf(schema: Node): string[] {

@@ -4,6 +4,7 @@ import { DM_POLICIES, GROUP_POLICIES } from '../channels/channel-types.ts';
 import { TelegramChannelSchema } from '../channels/telegram/telegram-schema.ts';
 import { DURATION_PATTERN } from './duration.ts';
 import { LOG_MAX_FILE_BYTES_MIN, LOG_MAX_FILES_MAX, MEMORY_SEARCH_MAX_RESULTS } from './limits.ts';
+import { McpSchema } from './mcp-schema.ts';
 import { AgentToolsSchema, GatewayToolsSchema, toolsSchema } from './tools-schema.ts';
 import {
   DISCOVERY_MODES,
@@ -692,6 +693,7 @@ export const ConfigFileSchema = Type.Object(
       ),
     }),
     tools: toolsSchema(EXEC_APPROVAL_KEYS),
+    mcp: McpSchema,
     cron: section('Automations', 'Scheduled jobs (cron) and the heartbeats they drive.', {
       enabled: key('Enabled', 'Run stored jobs; false keeps them and runs none, heartbeats included.', Bool),
     }),

@@ -1,5 +1,6 @@
 import type { ExecAsk, ExecSecurity } from '../agents/approvals/policy.ts';
 import type { GatewayLimits } from './limits.ts';
+import type { McpConfig } from './mcp-types.ts';
 import type { AgentToolsConfig, ExecToolConfig, GatewayToolsConfig, ToolsConfig } from './tools-types.ts';
 
 export const AUTH_MODES = ['token', 'password', 'none', 'trusted-proxy'] as const;
@@ -242,6 +243,8 @@ export type GatewayConfig = {
    * with `tools.exec`'s approval policy resolved at load beside the exec tool's own limits.
    */
   tools: Omit<ToolsConfig, 'exec'> & { exec: ExecApprovalConfig & ExecToolConfig };
+  /** MCP servers whose tools agents may call (src/agents/mcp). */
+  mcp: McpConfig;
   /** `approvals.exec.timeoutMs`: how long an exec approval prompt waits before its fallback applies. */
   approvals: { exec: { timeoutMs: number } };
 };

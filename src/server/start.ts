@@ -1,3 +1,4 @@
+import type { McpRestartTiming } from '../agents/mcp/mcp-servers.ts';
 import { SHUTDOWN_GRACE_MS } from '../config/limits.ts';
 import type { ConfigOverrides } from '../config/load.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -39,6 +40,8 @@ export type StartGatewayOptions = {
    * milliseconds rather than seconds and days. Default: `UPDATE_CHECK_*` in config/limits.ts.
    */
   updateCheck?: Partial<UpdateCheckTiming>;
+  /** Testing seam: how soon a crashed MCP server is restarted. Default: DEFAULT_MCP_RESTART (1 s doubling to 60 s). */
+  mcpRestart?: Partial<McpRestartTiming>;
 };
 
 export type GatewayServer = {
@@ -102,6 +105,7 @@ export async function startGatewayServer(options: StartGatewayOptions = {}): Pro
           tlsFingerprint: tls?.fingerprint256,
           authFailureDelay: options.authFailureDelay,
           updateCheck: options.updateCheck,
+          mcpRestart: options.mcpRestart,
         },
         closers,
       ),

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { McpRestartTiming } from '../../src/agents/mcp/mcp-servers.ts';
 import type { ConfigOverrides } from '../../src/config/load.ts';
 import type { AuthDelay } from '../../src/server/auth/auth-delay.ts';
 import type { GatewayModule } from '../../src/server/registry.ts';
@@ -41,6 +42,8 @@ export type TestGatewayOptions = {
    * off (`CLAWGATE_NO_AUTO_UPDATE=1`), so no test ever asks the real registry.
    */
   updateCheck?: Partial<UpdateCheckTiming>;
+  /** How soon a crashed MCP server restarts (default 1 s doubling to 60 s). */
+  mcpRestart?: Partial<McpRestartTiming>;
 };
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
@@ -71,6 +74,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     modules: options.modules,
     authFailureDelay: options.authFailureDelay ?? recordDelay,
     updateCheck: options.updateCheck,
+    mcpRestart: options.mcpRestart,
   });
   let token = overrides.token ?? TEST_TOKEN;
   if (!usesOwnAuth || overrides.token !== undefined) token = overrides.token ?? TEST_TOKEN;

@@ -1,5 +1,6 @@
 import { resolveSecretRef } from '../../config/secret-ref.ts';
 import type { GatewayConfig } from '../../config/types.ts';
+import { mcpSecrets } from '../mcp/mcp-env.ts';
 
 /** Environment variables that carry the gateway's own credentials: never passed to a command `exec` runs. */
 export const GATEWAY_SECRET_ENV = [
@@ -11,7 +12,7 @@ export const GATEWAY_SECRET_ENV = [
 
 /**
  * The secrets tool output must never carry: the shared gateway token and password in force, the hooks token and
- * every provider API key the config resolves (an unresolvable reference is skipped: it cannot leak).
+ * every provider API key and MCP server env/header value the config resolves (an unresolvable reference is skipped: it cannot leak).
  */
 export function gatewaySecrets(
   config: GatewayConfig,
@@ -28,14 +29,20 @@ export function gatewaySecrets(
     }
   }
   for (const name of GATEWAY_SECRET_ENV) secrets.push(env[name]);
+  secrets.push(...mcpSecrets(config.mcp.servers, env));
   return secrets.filter((secret): secret is string => typeof secret === 'string' && secret !== '');
 }
 
-/** The env names the config's `env:` references read (provider keys): kept from `exec`'s environment too. */
+/** The env names the config's `env:` references read (provider keys, MCP env and headers): kept from `exec`'s environment too. */
 export function referencedEnvNames(config: GatewayConfig): string[] {
   const names: string[] = [];
   for (const provider of Object.values(config.models.providers)) {
     if (provider.apiKey?.startsWith('env:')) names.push(provider.apiKey.slice(4));
+  }
+  for (const server of Object.values(config.mcp.servers)) {
+    for (const value of [...Object.values(server.env ?? {}), ...Object.values(server.headers ?? {})]) {
+      if (value.startsWith('env:')) names.push(value.slice(4));
+    }
   }
   return names;
 }

@@ -93,6 +93,7 @@ export async function invokeTool(
   }
   const idempotencyKey = text(input.idempotencyKey);
   const toolCallId = `${options.prefix}-direct-operator-${idempotencyKey ?? randomUUID()}`;
+  await deps.tools.prepare();
   const entry = deps.tools
     .resolve({ agentId: target.agentId, sessionKey: target.sessionKey, runId: toolCallId }, 'invoke')
     .find((candidate) => candidate.tool.name === toolName);

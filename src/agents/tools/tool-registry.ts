@@ -37,6 +37,7 @@ export class ToolRegistry {
   readonly #deps: ToolRegistryDeps;
   readonly #registrations = new Map<string, ToolRegistration>();
   readonly #closers: (() => void | Promise<void>)[] = [];
+  readonly #preparers: (() => Promise<void>)[] = [];
   #execGate: ExecGate;
 
   constructor(deps: ToolRegistryDeps) {
@@ -70,6 +71,27 @@ export class ToolRegistry {
 
   registrations(): readonly ToolRegistration[] {
     return [...this.#registrations.values()];
+  }
+
+  /**
+   * Work that must be done before the tools are listed (MCP servers connect on first use): `prepare()` runs it;
+   * a failure is logged and the tools listed without what it would have added.
+   */
+  onPrepare(prepare: () => Promise<void>): void {
+    this.#preparers.push(prepare);
+  }
+
+  /** Awaited before a turn's tools are resolved and before tools.catalog / tools.effective / tools.invoke. */
+  async prepare(): Promise<void> {
+    for (const prepare of this.#preparers) {
+      try {
+        await prepare();
+      } catch (error) {
+        this.#deps.logger.error('preparing tools failed; listing the tools without it', {
+          error: (error as Error).message,
+        });
+      }
+    }
   }
 
   /** Runs when the gateway stops (a background process registry, an MCP client). */

@@ -18,7 +18,8 @@ const RPC_CODES: Record<InvokeErrorType, string> = {
 export const toolsMethods = defineMethods({
   'tools.catalog': {
     access: READ,
-    handler: (params, { gateway }) => {
+    handler: async (params, { gateway }) => {
+      await gateway.tools.prepare();
       const { config } = gateway.configState;
       const agentId = resolveAgent(config, params.agentId ?? defaultAgentId(config)).id;
       const described = gateway.tools.describe(
@@ -30,7 +31,8 @@ export const toolsMethods = defineMethods({
   },
   'tools.effective': {
     access: READ,
-    handler: (params, { gateway }) => {
+    handler: async (params, { gateway }) => {
+      await gateway.tools.prepare();
       const { config } = gateway.configState;
       const target = chatTarget(config, { sessionKey: params.sessionKey }, 'tools.effective');
       const keyAgent = parseSessionKey(target.sessionKey)?.agentId ?? target.agentId;

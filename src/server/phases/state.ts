@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ExecApprovals } from '../../agents/approvals/exec-approvals.ts';
 import { automationJob } from '../../agents/approvals/standing-grants.ts';
+import { type McpRestartTiming, McpServers } from '../../agents/mcp/mcp-servers.ts';
 import { MemoryBackend } from '../../agents/memory/memory-backend.ts';
 import { memoryToolRegistrations } from '../../agents/memory/memory-tools.ts';
 import { resolveModel } from '../../agents/providers/registry.ts';
@@ -67,6 +68,8 @@ export type StatePhaseInput = {
   authFailureDelay?: AuthDelay;
   /** Shortens the update check's delays (a testing seam; see StartGatewayOptions). */
   updateCheck?: Partial<UpdateCheckTiming>;
+  /** How soon a crashed MCP server restarts (a testing seam; see StartGatewayOptions). */
+  mcpRestart?: Partial<McpRestartTiming>;
 };
 
 /**
@@ -163,7 +166,10 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
       return { models: [agent.model, ...agent.fallbacks], systemPrompt: agent.systemPrompt };
     },
     sessionEvents,
-    tools: (target) => tools.resolve(target, 'turn').map((entry) => entry.tool),
+    tools: async (target) => {
+      await tools.prepare();
+      return tools.resolve(target, 'turn').map((entry) => entry.tool);
+    },
   });
   sessionEvents.activeRuns = (sessionKey) => chat.activeRunIds(sessionKey);
   const sessions = new SessionService(store, sessionEvents, chat, Date.now);
@@ -247,6 +253,19 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
   });
   // Before the store closes: invokes in flight are answered, not left to a closed database.
   closers.push({ name: 'nodes', close: () => nodes.close() });
+  // MCP servers' tools join the registry when a turn first needs them; the SDK loads only then.
+  const mcp = new McpServers({
+    config: () => configState.config,
+    env,
+    logger: log,
+    tools,
+    readiness,
+    defaultCwd: paths.stateDir,
+    restart: input.mcpRestart,
+  });
+  tools.onPrepare(() => mcp.ensureStarted());
+  tools.onClose(() => mcp.close());
+  config.subscribe(({ after }) => mcp.apply(after));
   const sessionsPath = join(paths.stateDir, 'sessions');
   let healthCache: HealthSnapshot | undefined;
   const ctx: GatewayContext = {
