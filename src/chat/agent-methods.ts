@@ -1,5 +1,5 @@
-import { GatewayError } from '../protocol/gateway-error.ts';
 import { READ, WRITE } from '../server/authz/access.ts';
+import { missingScopeError } from '../server/authz/missing-scope.ts';
 import { scopeSatisfied } from '../server/authz/scopes.ts';
 import { defineMethods } from '../server/method-types.ts';
 import type { RunOutcome } from './chat-service.ts';
@@ -47,13 +47,7 @@ export const agentMethods = defineMethods({
       if (command) {
         // Resetting a session through `agent` needs admin (protocol.md §6, decided from params).
         if (!scopeSatisfied(ctx.client.scopes, 'operator.admin')) {
-          throw new GatewayError('FORBIDDEN', 'missing scope: operator.admin', {
-            details: {
-              code: 'MISSING_SCOPE',
-              missingScope: 'operator.admin',
-              requiredScopes: ['operator.admin'],
-            },
-          });
+          throw missingScopeError('operator.admin');
         }
         await gateway.sessions.reset(sessionKey, agentId, 'reset');
         message = command.rest;

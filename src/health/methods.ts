@@ -1,5 +1,6 @@
 import { ANY_OPERATOR, READ } from '../server/authz/access.ts';
 import { defineMethods } from '../server/method-types.ts';
+import { processMemory } from './process-memory.ts';
 
 export const healthMethods = defineMethods({
   /** The cached snapshot, as OpenClaw answers; `probe: true` rebuilds it first. */
@@ -13,7 +14,6 @@ export const healthMethods = defineMethods({
   status: {
     access: READ,
     handler: (_params, { gateway }) => {
-      const memory = process.memoryUsage();
       const health = gateway.healthSnapshot();
       return {
         runtimeVersion: gateway.version,
@@ -41,13 +41,7 @@ export const healthMethods = defineMethods({
           })),
         },
         eventLoop: health.eventLoop,
-        processMemory: {
-          rssBytes: memory.rss,
-          heapUsedBytes: memory.heapUsed,
-          heapTotalBytes: memory.heapTotal,
-          externalBytes: memory.external,
-          arrayBuffersBytes: memory.arrayBuffers,
-        },
+        processMemory: processMemory(),
         connections: { total: gateway.connections.size },
         uptimeMs: gateway.now() - gateway.startedAt,
         pid: process.pid,

@@ -40,5 +40,6 @@ export const DETAIL_CODES = [
   'CRON_JOB_CONFLICT',
   'UNKNOWN_NODE',
   'NOT_CONNECTED',
+  'UNKNOWN_ENVIRONMENT',
 ] as const;
 export type DetailCode = (typeof DETAIL_CODES)[number];

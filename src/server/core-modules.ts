@@ -8,6 +8,7 @@ import { webhookChannelModule } from '../channels/webhook/module.ts';
 import { chatModule } from '../chat/module.ts';
 import { configModule } from '../config/module.ts';
 import { cronModule } from '../cron/module.ts';
+import { environmentsModule } from '../devices/environments/module.ts';
 import { devicesModule } from '../devices/module.ts';
 import { nodesModule } from '../devices/nodes/module.ts';
 import { healthModule } from '../health/module.ts';
@@ -16,6 +17,7 @@ import { loggingModule } from '../logging/module.ts';
 import { pluginsModule } from '../plugins/module.ts';
 import { presenceModule } from '../presence/module.ts';
 import { sessionsModule } from '../sessions/module.ts';
+import { systemModule } from '../system/module.ts';
 import { updateModule } from '../update/module.ts';
 import { usageModule } from '../usage/module.ts';
 import type { OperatorScope } from './authz/scopes.ts';
@@ -28,6 +30,7 @@ import type { GatewayModule } from './registry.ts';
  */
 export const CORE_MODULES: readonly GatewayModule[] = [
   healthModule,
+  systemModule,
   presenceModule,
   loggingModule,
   configModule,
@@ -35,6 +38,7 @@ export const CORE_MODULES: readonly GatewayModule[] = [
   approvalsModule,
   devicesModule,
   nodesModule,
+  environmentsModule,
   chatModule,
   sessionsModule,
   usageModule,

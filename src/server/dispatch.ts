@@ -4,6 +4,7 @@ import { checkRequestFrame, errorResponse, okResponse } from '../protocol/frames
 import { GatewayError } from '../protocol/gateway-error.ts';
 import { compileSchema, describeIssues, loadSchemas } from '../protocol/validators.ts';
 import { ADMIN, NODE } from './authz/access.ts';
+import { missingScopeError } from './authz/missing-scope.ts';
 import { openClawMethodScope } from './authz/openclaw-methods.ts';
 import type { OperatorScope } from './authz/scopes.ts';
 import { scopeSatisfied } from './authz/scopes.ts';
@@ -140,7 +141,5 @@ function authorize(client: GatewayWsClient, access: MethodAccess): void {
   if (scopeSatisfied(client.scopes, scope)) return;
   if (sessionScope && scopeSatisfied(client.scopes, sessionScope)) return;
   const requiredScopes = sessionScope ? [scope, sessionScope] : [scope];
-  throw new GatewayError('FORBIDDEN', `missing scope: ${scope}`, {
-    details: { code: 'MISSING_SCOPE', missingScope: scope, requiredScopes },
-  });
+  throw missingScopeError(scope, requiredScopes);
 }

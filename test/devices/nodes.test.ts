@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { connectDevice, createTestDevice, type TestDevice } from '../helpers/device.ts';
+import { createTestDevice } from '../helpers/device.ts';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.ts';
+import {
+  approveRequestedSurface,
+  connectTestNode,
+  TEST_NODE_COMMANDS,
+  type TestNode,
+} from '../helpers/node.ts';
 import { connectClient, type Frame, type RawClient } from '../helpers/raw-client.ts';
-
-const COMMANDS = ['system.run', 'system.which', 'device.info'];
-
-type Node = { client: RawClient; device: TestDevice; nodeId: string; hello: Frame };
 
 async function gateway(
   t: TestContext,
@@ -25,38 +27,17 @@ async function operator(t: TestContext, gw: TestGateway, scopes: string[]): Prom
   return client;
 }
 
-async function node(
-  t: TestContext,
-  gw: TestGateway,
-  options: { device?: TestDevice; commands?: string[]; token?: string; deviceToken?: string } = {},
-): Promise<Node> {
-  const device = options.device ?? createTestDevice();
-  const { client, hello } = await connectDevice(gw.url, device, {
-    token: options.deviceToken ? undefined : (options.token ?? TEST_TOKEN),
-    deviceToken: options.deviceToken,
-    role: 'node',
-    scopes: [],
-    client: { id: 'node-host', mode: 'node', displayName: 'box', deviceFamily: 'Linux' },
-    extra: { caps: ['system'], commands: options.commands ?? COMMANDS, pathEnv: '/usr/bin:/bin' },
-  });
-  t.after(() => client.close());
-  return { client, device, nodeId: device.deviceId, hello };
-}
-
 /** A node connected, its surface approved by an admin, and that admin's socket. */
-async function approvedNode(t: TestContext, gw: TestGateway): Promise<{ admin: RawClient; n: Node }> {
+async function approvedNode(t: TestContext, gw: TestGateway): Promise<{ admin: RawClient; n: TestNode }> {
   const admin = await operator(t, gw, ['operator.admin']);
-  const n = await node(t, gw);
+  const n = await connectTestNode(t, gw);
   assert.equal(n.hello.ok, true, JSON.stringify(n.hello.error));
-  const requested = await admin.event('node.pair.requested');
-  const { requestId } = requested.payload as { requestId: string };
-  const approved = await admin.request('node.pair.approve', { requestId });
-  assert.equal(approved.ok, true, JSON.stringify(approved.error));
+  await approveRequestedSurface(admin);
   return { admin, n };
 }
 
 /** The node side of an invoke: answers the next request with `reply(request)`. */
-async function answerNext(n: Node, reply: (request: Record<string, unknown>) => Record<string, unknown>) {
+async function answerNext(n: TestNode, reply: (request: Record<string, unknown>) => Record<string, unknown>) {
   const frame = await n.client.waitFor(
     (f) => f.type === 'event' && f.event === 'node.invoke.request' && !answered.has(f),
   );
@@ -75,7 +56,7 @@ const answered = new WeakSet<Frame>();
 test('a node connects with a signed device, its command surface waits for a separate approval, and node.list shows it', async (t) => {
   const gw = await gateway(t);
   const pairing = await operator(t, gw, ['operator.read', 'operator.pairing']);
-  const n = await node(t, gw);
+  const n = await connectTestNode(t, gw);
   assert.equal(n.hello.ok, true, JSON.stringify(n.hello.error));
   const hello = n.hello.payload as { auth: { role: string; scopes: string[]; deviceToken?: string } };
   assert.equal(hello.auth.role, 'node');
@@ -84,7 +65,7 @@ test('a node connects with a signed device, its command surface waits for a sepa
 
   const requested = (await pairing.event('node.pair.requested')).payload as Record<string, unknown>;
   assert.equal(requested.nodeId, n.nodeId);
-  assert.deepEqual(requested.commands, [...COMMANDS].sort());
+  assert.deepEqual(requested.commands, [...TEST_NODE_COMMANDS].sort());
   assert.deepEqual(requested.caps, ['system']);
   assert.deepEqual(requested.requiredApproveScopes, ['operator.pairing', 'operator.admin']);
   assert.equal(requested.silent, true, 'the device was paired on loopback without an operator');
@@ -102,7 +83,7 @@ test('a node connects with a signed device, its command surface waits for a sepa
   assert.equal(row.paired, true);
   assert.equal(row.approvalState, 'pending-approval');
   assert.deepEqual(row.commands, [], 'nothing is effective before approval');
-  assert.deepEqual(row.pendingDeclaredCommands, [...COMMANDS].sort());
+  assert.deepEqual(row.pendingDeclaredCommands, [...TEST_NODE_COMMANDS].sort());
   assert.equal(row.pathEnv, '/usr/bin:/bin');
 
   // Approving a surface with system.run needs admin too.
@@ -122,7 +103,7 @@ test('node.pair.approve makes the declared commands effective; the node and oper
     unknown
   >;
   assert.equal(described.approvalState, 'approved');
-  assert.deepEqual(described.commands, [...COMMANDS].sort());
+  assert.deepEqual(described.commands, [...TEST_NODE_COMMANDS].sort());
   assert.deepEqual(described.caps, ['system']);
   assert.equal(described.pendingRequestId, undefined);
 });
@@ -256,7 +237,11 @@ test('node.invoke fails fast and specifically: unknown node, undeclared command,
   assert.equal((offline.error?.details as { code: string } | undefined)?.code, 'NOT_CONNECTED');
   const row = (await admin.request('node.describe', { nodeId: n.nodeId })).payload as Record<string, unknown>;
   assert.equal(row.connected, false);
-  assert.deepEqual(row.commands, [...COMMANDS].sort(), 'an offline node keeps its approved commands');
+  assert.deepEqual(
+    row.commands,
+    [...TEST_NODE_COMMANDS].sort(),
+    'an offline node keeps its approved commands',
+  );
 });
 
 test('roles before scopes: a node calling an operator method is refused and stays usable; operators cannot call node methods', async (t) => {
@@ -286,7 +271,7 @@ test('running a command on a node needs operator.admin, or a per-node grant in g
     gateway: { nodes: { invokeGrants: { [grantedDevice.deviceId]: ['system.run'] } } },
   });
   const admin = await operator(t, gw, ['operator.admin']);
-  const approve = async (n: Node) => {
+  const approve = async (n: TestNode) => {
     assert.equal(n.hello.ok, true, JSON.stringify(n.hello.error));
     const pending = (await admin.request('node.pair.list', {})).payload as {
       pending: { requestId: string; nodeId: string }[];
@@ -294,11 +279,11 @@ test('running a command on a node needs operator.admin, or a per-node grant in g
     const request = pending.pending.find((p) => p.nodeId === n.nodeId);
     assert.equal((await admin.request('node.pair.approve', { requestId: request?.requestId })).ok, true);
   };
-  const plain = await node(t, gw);
+  const plain = await connectTestNode(t, gw);
   await approve(plain);
-  const granted = await node(t, gw, {
+  const granted = await connectTestNode(t, gw, {
     device: grantedDevice,
-    commands: [...COMMANDS, 'system.execApprovals.set'],
+    commands: [...TEST_NODE_COMMANDS, 'system.execApprovals.set'],
   });
   await approve(granted);
   const writer = await operator(t, gw, ['operator.write']);
@@ -333,7 +318,7 @@ test('a node reconnects with its device token and no new approval; the gateway r
   admin.close();
   await first.close();
   const gw = await gateway(t, undefined, first.stateDir);
-  const again = await node(t, gw, { device: n.device, deviceToken: token });
+  const again = await connectTestNode(t, gw, { device: n.device, deviceToken: token });
   assert.equal(again.hello.ok, true, JSON.stringify(again.hello.error));
   const reader = await operator(t, gw, ['operator.read', 'operator.pairing']);
   const row = (await reader.request('node.describe', { nodeId: n.nodeId })).payload as Record<
@@ -342,7 +327,7 @@ test('a node reconnects with its device token and no new approval; the gateway r
   >;
   assert.equal(row.approvalState, 'approved');
   assert.equal(row.connected, true);
-  assert.deepEqual(row.commands, [...COMMANDS].sort());
+  assert.deepEqual(row.commands, [...TEST_NODE_COMMANDS].sort());
   const pairs = (await reader.request('node.pair.list', {})).payload as {
     pending: unknown[];
     paired: { nodeId: string }[];
@@ -356,7 +341,7 @@ test('a node reconnects with its device token and no new approval; the gateway r
 
 test('gateway.nodes.pairing.autoApproveLocal false: a new node device waits for device.pair.approve even on loopback', async (t) => {
   const gw = await gateway(t, { gateway: { nodes: { pairing: { autoApproveLocal: false } } } });
-  const n = await node(t, gw);
+  const n = await connectTestNode(t, gw);
   assert.equal(n.hello.ok, false);
   assert.equal(n.hello.error?.code, 'NOT_PAIRED');
   assert.equal((n.hello.error?.details as { code: string } | undefined)?.code, 'PAIRING_REQUIRED');
@@ -376,7 +361,7 @@ test('a node without a device identity is refused', async (t) => {
 test('node.rename, node.pair.reject and node.pair.remove', async (t) => {
   const gw = await gateway(t);
   const admin = await operator(t, gw, ['operator.admin']);
-  const n = await node(t, gw, { commands: ['device.info'] });
+  const n = await connectTestNode(t, gw, { commands: ['device.info'] });
   const { requestId, requiredApproveScopes } = (await admin.event('node.pair.requested')).payload as {
     requestId: string;
     requiredApproveScopes: string[];

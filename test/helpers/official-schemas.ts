@@ -98,6 +98,7 @@ const NEWER_THAN_PIN: Record<string, string[][]> = {
     ['auth', 'method'],
     ['server', 'controlUiBuildSource'],
   ],
+  SystemInfoResult: [['eventLoop'], ['processMemory']],
 };
 
 function withoutNewerFields(definitionName: string, value: unknown): unknown {

@@ -1,16 +1,10 @@
-import { GatewayError } from '../../protocol/gateway-error.ts';
 import { PAIRING, READ, WRITE } from '../../server/authz/access.ts';
+import { missingScopeError } from '../../server/authz/missing-scope.ts';
 import { type OperatorScope, scopeSatisfied } from '../../server/authz/scopes.ts';
 import type { HandlerContext } from '../../server/context.ts';
 import { defineMethods } from '../../server/method-types.ts';
 import type { ClientView } from '../../server/ws/client.ts';
 import { ADMIN_NODE_COMMANDS, grantedToWriters } from './command-policy.ts';
-
-function missingScope(scope: OperatorScope, requiredScopes: string[], extra: Record<string, unknown> = {}) {
-  return new GatewayError('FORBIDDEN', `missing scope: ${scope}`, {
-    details: { code: 'MISSING_SCOPE', missingScope: scope, requiredScopes, ...extra },
-  });
-}
 
 /**
  * Machine-level commands need admin, or a grant for this node in `gateway.nodes.invokeGrants`. Checked before the
@@ -25,7 +19,7 @@ function authorizeCommand(
   if (!ADMIN_NODE_COMMANDS.has(command) || scopeSatisfied(client.scopes, 'operator.admin')) return;
   const node = gateway.nodes.identity(nodeId);
   if (node && grantedToWriters(gateway.configState.config.gateway.nodes, node, command)) return;
-  throw missingScope('operator.admin', ['operator.admin'], { command });
+  throw missingScopeError('operator.admin', ['operator.admin'], { command });
 }
 
 /** The operator side of nodes: the catalog, the surface approvals, and running commands on them. */
@@ -56,7 +50,7 @@ export const nodeOperatorMethods = defineMethods({
       // A surface that lets operators reach the machine needs the scope that reaching it needs (OpenClaw's rule).
       const required = gateway.nodes.approveScopes(params.requestId) as OperatorScope[];
       const missing = required.find((scope) => !scopeSatisfied(client.scopes, scope));
-      if (missing) throw missingScope(missing, required);
+      if (missing) throw missingScopeError(missing, required);
       return gateway.nodes.approve(params.requestId);
     },
   },

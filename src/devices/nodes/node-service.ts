@@ -26,7 +26,7 @@ import type {
   PendingWorkItem,
   PendingWorkType,
 } from './node-store.ts';
-import { describeNode, describePaired, describeRequest, type LiveNode } from './node-view.ts';
+import { describeNode, describePaired, describeRequest, type LiveNode, type NodeRow } from './node-view.ts';
 
 /** What a node declared in `connect`, as the handshake hands it over. */
 export type NodeClaims = {
@@ -269,7 +269,7 @@ export class NodeService {
     return record;
   }
 
-  #describe(record: NodeRecord): Record<string, unknown> {
+  #describe(record: NodeRecord): NodeRow {
     const live = this.#sessions.get(record.nodeId);
     const device = this.#devices.get(record.nodeId);
     return describeNode(
@@ -281,7 +281,7 @@ export class NodeService {
   }
 
   /** Every known node, connected first, then by name (OpenClaw's order). */
-  list(): Record<string, unknown>[] {
+  list(): NodeRow[] {
     const rows = [...this.#records.values()].map((record) => this.#describe(record));
     return rows.sort((a, b) => {
       if (a.connected !== b.connected) return a.connected ? -1 : 1;
@@ -291,7 +291,7 @@ export class NodeService {
     });
   }
 
-  describe(nodeId: string): Record<string, unknown> {
+  describe(nodeId: string): NodeRow {
     return this.#describe(this.#record(nodeId));
   }
 

@@ -23,6 +23,38 @@ function approvalState(record: NodeRecord): string {
   return record.approved ? 'approved' : 'unapproved';
 }
 
+/** A node as `node.list` and `node.describe` show it (docs/nodes.md lists the fields). */
+export type NodeRow = {
+  nodeId: string;
+  displayName?: string;
+  platform?: string;
+  version?: string;
+  clientId?: string;
+  clientMode?: string;
+  deviceFamily?: string;
+  modelIdentifier?: string;
+  remoteIp?: string;
+  caps: string[];
+  commands: string[];
+  sessionHost: false;
+  hostStats?: NodeHostStats;
+  nodePluginTools?: [];
+  pathEnv?: string;
+  permissions?: Record<string, boolean>;
+  approvalState: string;
+  pendingRequestId?: string;
+  pendingDeclaredCaps?: string[];
+  pendingDeclaredCommands?: string[];
+  connectedAtMs?: number;
+  lastConnectedAtMs?: number;
+  lastDisconnectedAtMs?: number;
+  lastSeenAtMs?: number;
+  lastSeenReason?: string;
+  approvedAtMs?: number;
+  paired: boolean;
+  connected: boolean;
+};
+
 /**
  * A node as `node.list` and `node.describe` show it, in OpenClaw's field order: what it declared and was granted
  * (`caps`, `commands`: the effective surface), connected or not, with the pending request if there is one.
@@ -32,7 +64,7 @@ export function describeNode(
   live: LiveNode | undefined,
   effective: NodeSurface,
   device: { approvedAtMs?: number; lastSeenAtMs?: number; lastSeenReason?: string } | undefined,
-): Record<string, unknown> {
+): NodeRow {
   const hostStats = live ? live.hostStats : record.lastHostStats;
   const lastConnectedAtMs = live?.connectedAtMs ?? record.lastConnectedAtMs;
   const seen = live

@@ -5,6 +5,7 @@ import { CHAT_PARAM_SCHEMAS } from './chat.ts';
 import { CRON_PARAM_SCHEMAS } from './cron.ts';
 import { MEMORY_PARAM_SCHEMAS } from './memory.ts';
 import { NODE_PARAM_SCHEMAS } from './nodes.ts';
+import { SYSTEM_PARAM_SCHEMAS } from './system.ts';
 import { TOOLS_PARAM_SCHEMAS } from './tools.ts';
 import { UPDATE_PARAM_SCHEMAS } from './update.ts';
 import { USAGE_PARAM_SCHEMAS } from './usage.ts';
@@ -113,6 +114,7 @@ export const METHOD_PARAM_SCHEMAS = {
   ...APPROVALS_PARAM_SCHEMAS,
   ...TOOLS_PARAM_SCHEMAS,
   ...NODE_PARAM_SCHEMAS,
+  ...SYSTEM_PARAM_SCHEMAS,
 } satisfies Record<string, TSchema>;
 
 export type MethodWithSchema = keyof typeof METHOD_PARAM_SCHEMAS;
