@@ -77,7 +77,8 @@ async function waitForNode(
     const found = (res.payload as { nodes: Record<string, unknown>[] }).nodes.find(match);
     if (found) return found;
     if (host.child.exitCode !== null) break;
-    await client.waitFor((f) => f.type === 'event' && f.event === 'presence', 1_000).catch(() => undefined);
+    // A node connecting or leaving changes presence; wait for the next change (not one already seen) or a second.
+    await client.waitForNew((f) => f.type === 'event' && f.event === 'presence', 1_000).catch(() => undefined);
   }
   throw new Error(`the node host did not reach the expected state; its output:\n${host.output()}`);
 }

@@ -87,6 +87,12 @@ export class RawClient {
     });
   }
 
+  /** The first matching frame to arrive from now on (frames already recorded do not count). */
+  waitForNew(match: (frame: Frame) => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<Frame> {
+    const from = this.frames.length;
+    return this.waitFor((frame) => match(frame) && this.frames.indexOf(frame) >= from, timeoutMs);
+  }
+
   /** The next frame in arrival order. */
   async next(timeoutMs = DEFAULT_WAIT_MS): Promise<Frame> {
     const index = this.#cursor;
