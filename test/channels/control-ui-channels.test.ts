@@ -56,8 +56,9 @@ test("OpenClaw's Control UI Channels page shows the webhook account and its DM a
   await page.goto(`${gw.httpUrl}/channels#token=${gw.token}`);
   const text = await eventually(
     () => page.evaluate<string>('document.body.innerText'),
-    (body) => body.includes('Webhook'),
-    'the Channels page',
+    // The page fills in as its calls answer: wait for the pairing list too, not just the channel card.
+    (body) => body.includes('Webhook') && /DM ACCESS REQUESTS 1/.test(body),
+    'the Channels page with its access request',
   );
   assert.match(text, /CONNECTED CHANNELS 1/);
   assert.match(text, /Webhook\s+Last message [^\n]+\s+Running/);
