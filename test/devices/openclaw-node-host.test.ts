@@ -78,7 +78,9 @@ async function waitForNode(
     if (found) return found;
     if (host.child.exitCode !== null) break;
     // A node connecting or leaving changes presence; wait for the next change (not one already seen) or a second.
-    await client.waitForNew((f) => f.type === 'event' && f.event === 'presence', 1_000).catch(() => undefined);
+    await client
+      .waitForNew((f) => f.type === 'event' && f.event === 'presence', 1_000)
+      .catch(() => undefined);
   }
   throw new Error(`the node host did not reach the expected state; its output:\n${host.output()}`);
 }
