@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.ts';
+import { clickLabel, PAGE_WAIT_MS, recordFrames, textWhen, until } from '../helpers/control-ui-page.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { ensureOpenClaw } from '../helpers/openclaw.ts';
 import { connectClient, type RawClient } from '../helpers/raw-client.ts';
@@ -13,61 +13,6 @@ import { connectClient, type RawClient } from '../helpers/raw-client.ts';
  * (`exec.approvals.get` / `set`). Strings, not functions, run in the page: this project has no DOM types.
  */
 const { controlUiDir } = ensureOpenClaw();
-const PAGE_WAIT_MS = 20_000;
-
-type Answer = { method: string; ok: boolean; error?: { code: string; message: string } };
-
-async function textWhen(page: Page, ready: (text: string) => boolean, what: string): Promise<string> {
-  const deadline = performance.now() + PAGE_WAIT_MS;
-  for (;;) {
-    const text = await page.evaluate<string>('document.body.innerText');
-    if (ready(text)) return text;
-    assert.ok(performance.now() < deadline, `${what}: never shown. The page reads:\n${text.slice(0, 3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = performance.now() + PAGE_WAIT_MS;
-  while (!check()) {
-    assert.ok(performance.now() < deadline, `${what}: did not happen`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function recordAnswers(page: Page): Answer[] {
-  const answers: Answer[] = [];
-  page.on('websocket', (socket) => {
-    const methods = new Map<string, string>();
-    socket.on('framesent', (frame) => {
-      const value = JSON.parse(String(frame.payload)) as { type: string; id: string; method: string };
-      if (value.type === 'req') methods.set(value.id, value.method);
-    });
-    socket.on('framereceived', (frame) => {
-      const value = JSON.parse(String(frame.payload)) as {
-        type: string;
-        id: string;
-        ok: boolean;
-        error?: Answer['error'];
-      };
-      if (value.type === 'res')
-        answers.push({ method: methods.get(value.id) ?? '?', ok: value.ok, error: value.error });
-    });
-  });
-  return answers;
-}
-
-/** Clicks the visible button whose text is exactly `label`. */
-async function click(page: Page, label: string): Promise<void> {
-  const clicked = await page.evaluate<boolean>(
-    `(() => {
-      const button = [...document.querySelectorAll('button')].find((e) => e.textContent.trim() === ${JSON.stringify(label)} && e.offsetParent !== null);
-      button?.click();
-      return Boolean(button);
-    })()`,
-  );
-  assert.ok(clicked, `a visible "${label}" button`);
-}
 
 async function prompt(client: RawClient, frameId: string, command: string): Promise<string> {
   client.send({
@@ -112,7 +57,7 @@ test("OpenClaw's Control UI on clawgate: the exec approval prompt, the /approve 
 
   const context = await launchChromium(t);
   const page = context.pages()[0] ?? (await context.newPage());
-  const answers = recordAnswers(page);
+  const { answers } = recordFrames(page);
   const failed = () => answers.filter((a) => !a.ok && /approval/.test(a.method));
   await page.goto(`${gw.httpUrl}/chat#token=${gw.token}`);
   await until(() => answers.some((a) => a.method === 'connect' && a.ok), 'connected');
@@ -127,7 +72,7 @@ test("OpenClaw's Control UI on clawgate: the exec approval prompt, the /approve 
   assert.match(shown, /rm -rf \/srv\/app\/cache/);
   assert.match(shown, /\/srv\/app/);
   const decided = decisionOf(client, 'q1');
-  await click(page, 'Allow once');
+  assert.ok(await clickLabel(page, 'Allow once', { visible: true }), 'a visible "Allow once" button');
   assert.equal(await decided, 'allow-once');
   await until(
     () => answers.some((a) => a.method === 'exec.approval.resolve' && a.ok),
@@ -144,7 +89,7 @@ test("OpenClaw's Control UI on clawgate: the exec approval prompt, the /approve 
     'the approve page',
   );
   const denied = decisionOf(client, 'q2');
-  await click(page, 'Deny');
+  assert.ok(await clickLabel(page, 'Deny', { visible: true }), 'a visible "Deny" button');
   assert.equal(await denied, 'deny');
 
   // Approvals settings: the history of both, newest first, and the (empty) standing-grant ledger.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { launchChromium } from '../helpers/chromium.ts';
+import { clickLabel, recordFrames, textWhen, until } from '../helpers/control-ui-page.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { ensureOpenClaw } from '../helpers/openclaw.ts';
 import { eventually } from './conformance.ts';
@@ -35,27 +36,10 @@ test("OpenClaw's Control UI Channels page shows the webhook account and its DM a
 
   const context = await launchChromium(t);
   const page = context.pages()[0] ?? (await context.newPage());
-  const answers: { method: string; ok: boolean; error?: unknown }[] = [];
-  page.on('websocket', (socket) => {
-    const methods = new Map<string, string>();
-    socket.on('framesent', (frame) => {
-      const value = JSON.parse(String(frame.payload)) as { type: string; id: string; method: string };
-      if (value.type === 'req') methods.set(value.id, value.method);
-    });
-    socket.on('framereceived', (frame) => {
-      const value = JSON.parse(String(frame.payload)) as {
-        type: string;
-        id: string;
-        ok: boolean;
-        error?: unknown;
-      };
-      if (value.type === 'res')
-        answers.push({ method: methods.get(value.id) ?? '?', ok: value.ok, error: value.error });
-    });
-  });
+  const { answers } = recordFrames(page);
   await page.goto(`${gw.httpUrl}/channels#token=${gw.token}`);
-  const text = await eventually(
-    () => page.evaluate<string>('document.body.innerText'),
+  const text = await textWhen(
+    page,
     // The page fills in as its calls answer: wait for the pairing list too, not just the channel card.
     (body) => body.includes('Webhook') && /DM ACCESS REQUESTS 1/.test(body),
     'the Channels page with its access request',
@@ -64,24 +48,21 @@ test("OpenClaw's Control UI Channels page shows the webhook account and its DM a
   assert.match(text, /Webhook\s+Last message [^\n]+\s+Running/);
   assert.match(text, /DM ACCESS REQUESTS 1/);
   assert.match(text, /stranger\s+sender id · Webhook · default/);
-  const click = (label: string) =>
-    page.evaluate<boolean>(
-      `(() => { const all = [...document.querySelectorAll('button')].filter((b) => b.textContent.trim() === ${JSON.stringify(label)}); const button = all.at(-1); button?.click(); return Boolean(button); })()`,
-    );
-  assert.ok(await click('Approve'), 'the Approve button');
-  const approved = () => answers.some((a) => a.method === 'channels.pairing.approve');
-  const deadline = performance.now() + 20_000;
-  while (!approved()) {
-    // The UI may confirm in a dialog with its own Approve button.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    if (!approved()) await click('Approve');
-    assert.ok(performance.now() < deadline, 'channels.pairing.approve was never called');
-  }
-  await eventually(
-    () => answers.filter((a) => a.method === 'channels.pairing.approve'),
-    (list) => list.length > 0 && list.every((a) => a.ok),
-    'the approval answered',
-  );
+  // The last Approve: the UI may confirm in a dialog with its own Approve button, after the row's.
+  const approve = () => clickLabel(page, 'Approve', { last: true });
+  assert.ok(await approve(), 'the Approve button');
+  const approvals = () => answers.filter((a) => a.method === 'channels.pairing.approve');
+  let clickedAt = performance.now();
+  await until(async () => {
+    if (approvals().length > 0) return true;
+    // Click again (the dialog's button) once the UI has had a moment to open its dialog.
+    if (performance.now() - clickedAt >= 200) {
+      clickedAt = performance.now();
+      await approve();
+    }
+    return false;
+  }, 'channels.pairing.approve called');
+  await until(() => approvals().length > 0 && approvals().every((a) => a.ok), 'the approval answered');
   assert.deepEqual(
     answers.filter((a) => a.method.startsWith('channels') && !a.ok),
     [],

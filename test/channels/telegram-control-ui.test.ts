@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.ts';
+import { clickLabel, recordFrames, textWhen } from '../helpers/control-ui-page.ts';
 import { startFakeBotApi } from '../helpers/fake-bot-api.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { ensureOpenClaw } from '../helpers/openclaw.ts';
@@ -11,17 +11,6 @@ import { ensureOpenClaw } from '../helpers/openclaw.ts';
  * fake Bot API: the Telegram card reads `channels.status` as the UI does. Strings run in the page (no DOM types).
  */
 const { controlUiDir } = ensureOpenClaw();
-const PAGE_WAIT_MS = 20_000;
-
-async function textWhen(page: Page, ready: (text: string) => boolean, what: string): Promise<string> {
-  const deadline = performance.now() + PAGE_WAIT_MS;
-  for (;;) {
-    const text = await page.evaluate<string>('document.body.innerText');
-    if (ready(text)) return text;
-    assert.ok(performance.now() < deadline, `${what}: never shown. The page reads:\n${text.slice(0, 3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 test("OpenClaw's Control UI Channels page shows the Telegram bot running, polling, probed", {
   timeout: 120_000,
@@ -39,23 +28,14 @@ test("OpenClaw's Control UI Channels page shows the Telegram bot running, pollin
 
   const context = await launchChromium(t);
   const page = context.pages()[0] ?? (await context.newPage());
-  const failures: string[] = [];
-  page.on('websocket', (socket) => {
-    socket.on('framereceived', (frame) => {
-      const value = JSON.parse(String(frame.payload)) as {
-        type: string;
-        ok?: boolean;
-        error?: { message: string };
-      };
-      if (value.type === 'res' && value.ok === false) failures.push(value.error?.message ?? '?');
-    });
-  });
+  const { answers } = recordFrames(page);
   await page.goto(`${gw.httpUrl}/channels#token=${gw.token}`);
   const hub = await textWhen(page, (s) => /CONNECTED CHANNELS 1/.test(s), 'the connected Telegram channel');
   assert.match(hub, /Telegram\nTelegram Bot\nRunning/);
-  const opened = await page.evaluate<boolean>(
-    "(() => { const card = [...document.querySelectorAll('button, a, [role=button]')].find((e) => e.textContent.includes('Telegram Bot')); card?.click(); return Boolean(card); })()",
-  );
+  const opened = await clickLabel(page, 'Telegram Bot', {
+    selector: 'button, a, [role=button]',
+    partial: true,
+  });
   assert.ok(opened, 'the Telegram card');
   const text = await textWhen(page, (s) => /polling/.test(s), 'the Telegram details');
   const details = text.slice(text.lastIndexOf('TELEGRAM'));
@@ -68,7 +48,7 @@ test("OpenClaw's Control UI Channels page shows the Telegram bot running, pollin
   assert.match(text, /Probe ok/i);
   assert.ok(!text.includes(api.token), 'the token is never shown');
   assert.deepEqual(
-    failures.filter((message) => /channels\./.test(message)),
+    answers.filter((a) => !a.ok && /channels\./.test(a.error?.message ?? '?')),
     [],
   );
 });

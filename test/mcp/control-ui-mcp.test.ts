@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { startHttpMcpServer } from '../fixtures/mcp-server.ts';
 import { admin } from '../helpers/admin.ts';
 import { launchChromium } from '../helpers/chromium.ts';
+import { PAGE_WAIT_MS, recordFrames, textWhen } from '../helpers/control-ui-page.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { ensureOpenClaw } from '../helpers/openclaw.ts';
 
@@ -15,44 +15,8 @@ import { ensureOpenClaw } from '../helpers/openclaw.ts';
  * retires it and its remove button deletes it. Strings, not functions, run in the page (no DOM types here).
  */
 const { controlUiDir } = ensureOpenClaw();
-const PAGE_WAIT_MS = 20_000;
 const FIXTURE = new URL('../fixtures/mcp-server.ts', import.meta.url).pathname;
 const SECRET = 'control-ui-mcp-secret-0123456789';
-
-async function textWhen(page: Page, ready: (text: string) => boolean, what: string): Promise<string> {
-  const deadline = performance.now() + PAGE_WAIT_MS;
-  for (;;) {
-    const text = await page.evaluate<string>('document.body.innerText');
-    if (ready(text)) return text;
-    assert.ok(performance.now() < deadline, `${what}: never shown. The page reads:\n${text.slice(0, 3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Every request the page sends and the answers it receives, by method. */
-function recordFrames(page: Page) {
-  const answers: { method: string; ok: boolean; error?: unknown }[] = [];
-  const received: string[] = [];
-  page.on('websocket', (socket) => {
-    const methods = new Map<string, string>();
-    socket.on('framesent', (frame) => {
-      const value = JSON.parse(String(frame.payload)) as { type: string; id: string; method: string };
-      if (value.type === 'req') methods.set(value.id, value.method);
-    });
-    socket.on('framereceived', (frame) => {
-      received.push(String(frame.payload));
-      const value = JSON.parse(String(frame.payload)) as {
-        type: string;
-        id: string;
-        ok: boolean;
-        error?: unknown;
-      };
-      if (value.type === 'res')
-        answers.push({ method: methods.get(value.id) ?? '?', ok: value.ok, error: value.error });
-    });
-  });
-  return { answers, received };
-}
 
 test("OpenClaw's Control UI: Settings → MCP lists the configured server; Add server, Disable and remove apply live", {
   timeout: 120_000,

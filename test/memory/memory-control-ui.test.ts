@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.ts';
+import { recordFrames, textWhen } from '../helpers/control-ui-page.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { ensureOpenClaw } from '../helpers/openclaw.ts';
 
@@ -14,17 +14,6 @@ import { ensureOpenClaw } from '../helpers/openclaw.ts';
  * this project's TypeScript has no DOM types.
  */
 const { controlUiDir } = ensureOpenClaw();
-const PAGE_WAIT_MS = 20_000;
-
-async function textWhen(page: Page, ready: (text: string) => boolean, what: string): Promise<string> {
-  const deadline = performance.now() + PAGE_WAIT_MS;
-  for (;;) {
-    const text = await page.evaluate<string>('document.body.innerText');
-    if (ready(text)) return text;
-    assert.ok(performance.now() < deadline, `${what}: never shown. The page reads:\n${text.slice(0, 3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 test("OpenClaw's Control UI Memory page: awake on clawgate (no more 'needs attention'), and its search finds notes", {
   timeout: 120_000,
@@ -37,19 +26,8 @@ test("OpenClaw's Control UI Memory page: awake on clawgate (no more 'needs atten
   t.after(() => gw.close());
   const context = await launchChromium(t);
   const page = context.pages()[0] ?? (await context.newPage());
-  const failures: string[] = [];
-  page.on('websocket', (socket) => {
-    const methods = new Map<string, string>();
-    socket.on('framesent', (frame) => {
-      const value = JSON.parse(String(frame.payload)) as { type: string; id: string; method: string };
-      if (value.type === 'req') methods.set(value.id, value.method);
-    });
-    socket.on('framereceived', (frame) => {
-      const value = JSON.parse(String(frame.payload)) as { type: string; id: string; ok: boolean };
-      const method = methods.get(value.id) ?? '';
-      if (value.type === 'res' && !value.ok && /memory/.test(method)) failures.push(method);
-    });
-  });
+  const { answers } = recordFrames(page);
+  const failures = () => answers.filter((a) => !a.ok && /memory/.test(a.method)).map((a) => a.method);
 
   await page.goto(`${gw.httpUrl}/settings/memory#token=${gw.token}`);
   const overview = await textWhen(
@@ -59,7 +37,7 @@ test("OpenClaw's Control UI Memory page: awake on clawgate (no more 'needs atten
   );
   assert.doesNotMatch(overview, /needs attention|unknown method/);
   assert.match(overview, /keyword search \(no embeddings\)/);
-  assert.deepEqual(failures, []);
+  assert.deepEqual(failures(), []);
 
   await page.click('text=Search memories');
   await page.fill('#memory-search-input', 'narwhal');
@@ -67,5 +45,5 @@ test("OpenClaw's Control UI Memory page: awake on clawgate (no more 'needs atten
   const results = await textWhen(page, (text) => /\d+ results?/.test(text), 'the search results');
   assert.match(results, /The narwhal project ships in June\./);
   assert.match(results, /MEMORY\.md/);
-  assert.deepEqual(failures, []);
+  assert.deepEqual(failures(), []);
 });

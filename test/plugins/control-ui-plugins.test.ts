@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { admin } from '../helpers/admin.ts';
 import { launchChromium } from '../helpers/chromium.ts';
+import { recordFrames, textWhen } from '../helpers/control-ui-page.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { ensureOpenClaw } from '../helpers/openclaw.ts';
 import { EXAMPLES } from './plugin-helpers.ts';
@@ -13,40 +13,6 @@ import { EXAMPLES } from './plugin-helpers.ts';
  * a plugin's page shows it, and its Disable button goes through plugins.setEnabled. Strings, not functions, run in the page (no DOM types here).
  */
 const { controlUiDir } = ensureOpenClaw();
-const PAGE_WAIT_MS = 20_000;
-
-async function textWhen(page: Page, ready: (text: string) => boolean, what: string): Promise<string> {
-  const deadline = performance.now() + PAGE_WAIT_MS;
-  for (;;) {
-    const text = await page.evaluate<string>('document.body.innerText');
-    if (ready(text)) return text;
-    assert.ok(performance.now() < deadline, `${what}: never shown. The page reads:\n${text.slice(0, 3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Every answer the page's WebSocket receives, by method. */
-function recordAnswers(page: Page): { method: string; ok: boolean; error?: unknown }[] {
-  const answers: { method: string; ok: boolean; error?: unknown }[] = [];
-  page.on('websocket', (socket) => {
-    const methods = new Map<string, string>();
-    socket.on('framesent', (frame) => {
-      const value = JSON.parse(String(frame.payload)) as { type: string; id: string; method: string };
-      if (value.type === 'req') methods.set(value.id, value.method);
-    });
-    socket.on('framereceived', (frame) => {
-      const value = JSON.parse(String(frame.payload)) as {
-        type: string;
-        id: string;
-        ok: boolean;
-        error?: unknown;
-      };
-      if (value.type === 'res')
-        answers.push({ method: methods.get(value.id) ?? '?', ok: value.ok, error: value.error });
-    });
-  });
-  return answers;
-}
 
 test("OpenClaw's Control UI: the Plugins page shows an empty catalog; Settings â†’ Plugins lists the plugins clawgate loaded; Disable applies live", {
   timeout: 120_000,
@@ -60,7 +26,7 @@ test("OpenClaw's Control UI: the Plugins page shows an empty catalog; Settings â
   t.after(() => gw.close());
   const context = await launchChromium(t);
   const page = context.pages()[0] ?? (await context.newPage());
-  const answers = recordAnswers(page);
+  const { answers } = recordFrames(page);
 
   // The Plugins page browses OpenClaw's plugin catalog (ClawHub): clawgate's is empty, and no error is shown.
   await page.goto(`${gw.httpUrl}/plugins#token=${gw.token}`);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.ts';
+import { until } from '../helpers/control-ui-page.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { ensureOpenClaw } from '../helpers/openclaw.ts';
 import { connectClient, type Frame } from '../helpers/raw-client.ts';
@@ -17,13 +18,13 @@ import { connectClient, type Frame } from '../helpers/raw-client.ts';
 const { controlUiDir } = ensureOpenClaw();
 const PAGE_WAIT_MS = 30_000;
 
-/** Waits (polling, with a deadline) until `text` is on the page; locators see into the UI's shadow roots. */
-async function shows(page: Page, text: string, what: string): Promise<void> {
-  const deadline = performance.now() + PAGE_WAIT_MS;
-  while ((await page.getByText(text, { exact: false }).count()) === 0) {
-    assert.ok(performance.now() < deadline, `${what}: "${text}" never shown`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Waits until `text` is on the page; locators see into the UI's shadow roots. */
+function shows(page: Page, text: string, what: string): Promise<void> {
+  return until(
+    async () => (await page.getByText(text, { exact: false }).count()) > 0,
+    `${what}: "${text}" shown`,
+    PAGE_WAIT_MS,
+  );
 }
 
 test("OpenClaw's Control UI shows a running tool's card live, and tool cards from chat.history after a reload", {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { launchChromium } from '../../helpers/chromium.ts';
+import { clickLabel, recordFrames, textWhen, until } from '../../helpers/control-ui-page.ts';
 import { cronEvent } from '../../helpers/cron.ts';
 import { startTestGateway } from '../../helpers/gateway.ts';
 import { ensureOpenClaw } from '../../helpers/openclaw.ts';
@@ -14,60 +14,6 @@ import { connectClient } from '../../helpers/raw-client.ts';
  * reads them. Strings, not functions, run in the page: this project's TypeScript has no DOM types.
  */
 const { controlUiDir } = ensureOpenClaw();
-const PAGE_WAIT_MS = 20_000;
-
-type Sent = { method: string; params: unknown };
-type Answer = { method: string; ok: boolean; error?: { code: string; message: string } };
-
-/** Polls the page's text (with a deadline) until `ready` holds; returns it. */
-async function textWhen(page: Page, ready: (text: string) => boolean, what: string): Promise<string> {
-  const deadline = performance.now() + PAGE_WAIT_MS;
-  for (;;) {
-    const text = await page.evaluate<string>('document.body.innerText');
-    if (ready(text)) return text;
-    assert.ok(performance.now() < deadline, `${what}: never shown. The page reads:\n${text.slice(0, 3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = performance.now() + PAGE_WAIT_MS;
-  while (!check()) {
-    assert.ok(performance.now() < deadline, `${what}: did not happen`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Every request the page's WebSocket sends, and every answer, by method. */
-function recordFrames(page: Page): { requests: Sent[]; answers: Answer[] } {
-  const requests: Sent[] = [];
-  const answers: Answer[] = [];
-  page.on('websocket', (socket) => {
-    const methods = new Map<string, string>();
-    socket.on('framesent', (frame) => {
-      const value = JSON.parse(String(frame.payload)) as {
-        type: string;
-        id: string;
-        method: string;
-        params: unknown;
-      };
-      if (value.type !== 'req') return;
-      methods.set(value.id, value.method);
-      requests.push({ method: value.method, params: value.params });
-    });
-    socket.on('framereceived', (frame) => {
-      const value = JSON.parse(String(frame.payload)) as {
-        type: string;
-        id: string;
-        ok: boolean;
-        error?: Answer['error'];
-      };
-      if (value.type === 'res')
-        answers.push({ method: methods.get(value.id) ?? '?', ok: value.ok, error: value.error });
-    });
-  });
-  return { requests, answers };
-}
 
 test("OpenClaw's Control UI on clawgate: Usage, Devices, Logs, Advanced (form save) and Appearance work", {
   timeout: 120_000,
@@ -133,10 +79,7 @@ test("OpenClaw's Control UI on clawgate: Usage, Devices, Logs, Advanced (form sa
   await open('/settings/advanced');
   await shows((s) => s.includes('LOGGING'), 'the Logging section');
   assert.ok(!(await page.evaluate<string>('document.body.innerText')).includes('$SCHEMA'));
-  const clicked = await page.evaluate<boolean>(
-    "(() => { const radio = [...document.querySelectorAll('[role=radio]')].find((e) => e.textContent.trim() === 'debug'); radio?.click(); return Boolean(radio); })()",
-  );
-  assert.ok(clicked, 'the logging level control');
+  assert.ok(await clickLabel(page, 'debug', { selector: '[role=radio]' }), 'the logging level control');
   const file = () =>
     JSON.parse(readFileSync(gw.configPath, 'utf8')) as { logging?: { level?: string }; ui?: unknown };
   await until(() => file().logging?.level === 'debug', 'logging.level saved as debug');
@@ -145,10 +88,7 @@ test("OpenClaw's Control UI on clawgate: Usage, Devices, Logs, Advanced (form sa
   // Appearance: the theme is synced through a hash-less config.patch of ui.prefs.
   await open('/settings/appearance');
   await shows((s) => s.includes('Theme'), 'the Theme section');
-  const themed = await page.evaluate<boolean>(
-    "(() => { const button = [...document.querySelectorAll('button')].find((e) => e.textContent.trim() === 'Tide'); button?.click(); return Boolean(button); })()",
-  );
-  assert.ok(themed, 'the Tide theme button');
+  assert.ok(await clickLabel(page, 'Tide'), 'the Tide theme button');
   await until(
     () => (file().ui as { prefs?: { theme?: string } })?.prefs?.theme === 'tide',
     'ui.prefs.theme saved',
@@ -210,11 +150,7 @@ test("OpenClaw's Control UI on clawgate: Automations create, run now, run histor
   await page.click('text=All automations');
   await page.click('text="All" >> visible=true');
   await page.click('[title="Pause: News digest 2"]');
-  const paused = async () => (await jobs()).find((j) => j.id === job.id)?.enabled === false;
-  for (const deadline = performance.now() + PAGE_WAIT_MS; !(await paused()); ) {
-    assert.ok(performance.now() < deadline, 'the job was paused');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await until(async () => (await jobs()).find((j) => j.id === job.id)?.enabled === false, 'the job paused');
 
   // Tasks: the run is listed as a completed automation.
   await page.goto(`${gw.httpUrl}/tasks#token=${gw.token}`);
@@ -230,11 +166,7 @@ test("OpenClaw's Control UI on clawgate: Automations create, run now, run histor
   await textWhen(page, (s) => s.includes('Remove "News digest 2"?'), 'the confirmation');
   await page.click('button.btn.danger:has-text("Remove")');
   await until(() => sent.some((r) => r.method === 'cron.remove'), 'cron.remove sent by the confirmation');
-  const gone = async () => !(await jobs()).some((j) => j.id === job.id);
-  for (const deadline = performance.now() + PAGE_WAIT_MS; !(await gone()); ) {
-    assert.ok(performance.now() < deadline, 'the job was removed');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await until(async () => !(await jobs()).some((j) => j.id === job.id), 'the job removed');
   await textWhen(page, (s) => !s.includes('News digest 2'), 'the list without the removed job');
 
   assert.deepEqual(failures(), [], 'no cron.* or tasks.* request failed');
