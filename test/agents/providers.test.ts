@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import {
   ANTHROPIC_DEFAULT_MAX_TOKENS,
   AnthropicMessagesProvider,
@@ -27,8 +25,7 @@ import {
   refusedUrl,
   startFakeProvider,
 } from '../helpers/fake-provider.ts';
-
-const run = promisify(execFile);
+import { runTraced } from '../helpers/module-trace.ts';
 
 function request(
   signal = new AbortController().signal,
@@ -594,27 +591,11 @@ test('registry: a local provider without a key still sends a placeholder, never 
   assert.equal(fake.requests[0]!.headers.authorization, 'Bearer no-key');
 });
 
-/** Records every module URL the child loads, via a resolve hook preloaded with --import. */
-const HOOK = `
-import { registerHooks } from 'node:module';
-import { appendFileSync } from 'node:fs';
-registerHooks({
-  resolve(specifier, context, next) {
-    const result = next(specifier, context);
-    appendFileSync(process.env.MODULE_LOG, result.url + '\\n');
-    return result;
-  },
-});
-`;
-
 test('resolving and streaming echo/echo loads neither openai nor @anthropic-ai/sdk; the first HTTP request does', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'clawgate-providers-lazy-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const hook = join(dir, 'hook.mjs');
-  const log = join(dir, 'modules.log');
   const script = join(dir, 'child.mjs');
   const registry = new URL('../../src/agents/providers/registry.ts', import.meta.url).href;
-  writeFileSync(hook, HOOK);
   writeFileSync(
     script,
     `
@@ -642,11 +623,12 @@ for (const { provider, model } of [local, claude]) {
 console.log(text);
 `,
   );
-  const { stdout } = await run(process.execPath, ['--import', hook, script], {
-    env: { ...process.env, MODULE_LOG: log, REFUSED_URL: await refusedUrl() },
+  const { stdout, loaded } = await runTraced(t, [script], {
+    ...process.env,
+    REFUSED_URL: await refusedUrl(),
   });
   assert.equal(stdout.trim(), 'Echo: hi | network | network');
-  const [before, after] = readFileSync(log, 'utf8').split('MARK\n') as [string, string];
+  const [before, after] = loaded.join('\n').split('MARK\n') as [string, string];
   const sdk = /\/node_modules\/(openai|@anthropic-ai\/sdk)\//;
   assert.ok(before.includes('providers/registry.ts'));
   assert.deepEqual(

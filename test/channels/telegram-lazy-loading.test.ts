@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CLI_MAIN, childEnv, exited, tempDir } from '../helpers/cli-child.ts';
 import { startFakeBotApi } from '../helpers/fake-bot-api.ts';
 import { TEST_TOKEN } from '../helpers/gateway.ts';
+import { traceModules } from '../helpers/module-trace.ts';
 
-/** Records every module URL the process loads, via a resolve hook preloaded with --import. */
-const HOOK = `
-import { registerHooks } from 'node:module';
-import { appendFileSync } from 'node:fs';
-registerHooks({
-  resolve(specifier, context, next) {
-    const result = next(specifier, context);
-    appendFileSync(process.env.MODULE_LOG, result.url + '\\n');
-    return result;
-  },
-});
-`;
 const TELEGRAM_RUNTIME =
   /\/grammy\/|\/node-fetch\/|\/channels\/telegram\/(telegram-account|polling-loop|bot-api)\.ts$/;
 
@@ -29,14 +18,12 @@ async function modulesOf(
   until?: () => Promise<void>,
 ): Promise<string[]> {
   const dir = tempDir(t, 'clawgate-tg-lazy-');
-  const hook = join(dir, 'hook.mjs');
-  const log = join(dir, 'modules.log');
-  writeFileSync(hook, HOOK);
+  const trace = traceModules(t);
   writeFileSync(join(dir, 'clawgate.json'), JSON.stringify(config));
   const child = spawn(
     process.execPath,
-    ['--import', hook, CLI_MAIN, 'gateway', 'run', '--port', '0', '--token', TEST_TOKEN],
-    { env: { ...childEnv(dir), MODULE_LOG: log }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [...trace.execArgv, CLI_MAIN, 'gateway', 'run', '--port', '0', '--token', TEST_TOKEN],
+    { env: { ...childEnv(dir), ...trace.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   t.after(() => child.kill('SIGKILL'));
   let stdout = '';
@@ -53,7 +40,7 @@ async function modulesOf(
   await until?.();
   child.kill('SIGTERM');
   await exited(child);
-  return readFileSync(log, 'utf8').split('\n');
+  return trace.loaded();
 }
 
 test('without channels.telegram a gateway never loads grammY or the polling code; with it, it does', async (t) => {

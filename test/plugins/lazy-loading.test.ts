@@ -1,25 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-
-/** Records every module URL the process loads, via a resolve hook preloaded with --import. */
-const HOOK = `
-import { registerHooks } from 'node:module';
-import { appendFileSync } from 'node:fs';
-registerHooks({
-  resolve(specifier, context, next) {
-    const result = next(specifier, context);
-    appendFileSync(process.env.MODULE_LOG, result.url + '\\n');
-    return result;
-  },
-});
-`;
+import { runTraced } from '../helpers/module-trace.ts';
 
 /** What answers plugins.list with nothing configured; everything else of src/plugins/ loads on demand. */
 const STARTUP_FILES = new Set([
@@ -32,18 +13,10 @@ const STARTUP_FILES = new Set([
 ]);
 
 test('with no plugin configured, start-up and plugins.list load none of the loader, the SDK or the module hooks', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'clawgate-lazy-plugins-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const hook = join(dir, 'hook.mjs');
-  writeFileSync(hook, HOOK);
   const fixture = new URL('./fixtures/plugins-gateway.ts', import.meta.url).pathname;
   const loaded = async (mode: string) => {
-    const log = join(dir, `${mode}.log`);
-    const { stdout } = await run(process.execPath, ['--import', hook, fixture, mode], {
-      env: { ...process.env, MODULE_LOG: log },
-    });
-    const files = readFileSync(log, 'utf8')
-      .split('\n')
+    const { stdout, loaded } = await runTraced(t, [fixture, mode]);
+    const files = loaded
       .map((url) => /\/src\/plugins\/(.+\.ts)$/.exec(url.split('?')[0] ?? '')?.[1])
       .filter((file): file is string => file !== undefined);
     return { listed: Number(stdout), files: new Set(files) };
