@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.ts';
+import { operator } from '../helpers/admin.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { approveRequestedSurface, connectTestNode } from '../helpers/node.ts';
 import { assertEachMatchesOfficial, assertMatchesOfficial } from '../helpers/official-schemas.ts';
-import { connectClient, type RawClient } from '../helpers/raw-client.ts';
+import type { RawClient } from '../helpers/raw-client.ts';
 
 type Environment = Record<string, unknown> & { id: string };
 
@@ -23,13 +24,6 @@ async function gateway(t: TestContext): Promise<TestGateway> {
   const gw = await startTestGateway();
   t.after(() => gw.close());
   return gw;
-}
-
-async function operator(t: TestContext, gw: TestGateway, scopes: string[]): Promise<RawClient> {
-  const { client, hello } = await connectClient(gw.url, TEST_TOKEN, { scopes });
-  t.after(() => client.close());
-  assert.equal(hello.ok, true, JSON.stringify(hello.error));
-  return client;
 }
 
 async function list(client: RawClient, params: Record<string, unknown> = {}): Promise<Environment[]> {

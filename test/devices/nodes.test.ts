@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
+import { operator } from '../helpers/admin.ts';
 import { createTestDevice } from '../helpers/device.ts';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.ts';
 import {
@@ -18,13 +19,6 @@ async function gateway(
   const gw = await startTestGateway({ config, stateDir, keepStateDir: stateDir !== undefined });
   t.after(() => gw.close());
   return gw;
-}
-
-async function operator(t: TestContext, gw: TestGateway, scopes: string[]): Promise<RawClient> {
-  const { client, hello } = await connectClient(gw.url, TEST_TOKEN, { scopes });
-  t.after(() => client.close());
-  assert.equal(hello.ok, true, JSON.stringify(hello.error));
-  return client;
 }
 
 /** A node connected, its surface approved by an admin, and that admin's socket. */

@@ -14,6 +14,18 @@ export async function admin(
   return client;
 }
 
+/** A token client with only `scopes`, closed when the test ends. */
+export async function operator(
+  t: { after(fn: () => void): void },
+  gw: TestGateway,
+  scopes: string[],
+): Promise<RawClient> {
+  const { client, hello } = await connectClient(gw.url, gw.token, { scopes });
+  t.after(() => client.close());
+  assert.equal(hello.ok, true, JSON.stringify(hello.error));
+  return client;
+}
+
 /** `config.get`'s payload, asserting the call succeeded. */
 export async function configGet<T>(client: RawClient): Promise<T> {
   const res = await client.request('config.get');

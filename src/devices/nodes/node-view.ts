@@ -113,6 +113,19 @@ function newestSeen(
   return connected === undefined ? {} : { lastSeenAtMs: connected, lastSeenReason: 'connect' };
 }
 
+/** Who a node says it is, as the pairing views list it (its label, when one was set, over its own name). */
+function identity(record: NodeRecord): Record<string, unknown> {
+  return {
+    nodeId: record.nodeId,
+    clientId: record.clientId,
+    clientMode: record.clientMode,
+    displayName: record.label ?? record.displayName,
+    platform: record.platform,
+    version: record.version,
+    deviceFamily: record.deviceFamily,
+  };
+}
+
 /** A pending surface request as `node.pair.list` and the `node.pair.requested` event carry it. */
 export function describeRequest(
   record: NodeRecord,
@@ -122,13 +135,7 @@ export function describeRequest(
   if (!pending) throw new Error(`node ${record.nodeId} has no pending request`);
   return {
     requestId: pending.requestId,
-    nodeId: record.nodeId,
-    clientId: record.clientId,
-    clientMode: record.clientMode,
-    displayName: record.label ?? record.displayName,
-    platform: record.platform,
-    version: record.version,
-    deviceFamily: record.deviceFamily,
+    ...identity(record),
     modelIdentifier: record.modelIdentifier,
     caps: pending.caps,
     commands: pending.commands,
@@ -142,13 +149,7 @@ export function describeRequest(
 /** An approved node as `node.pair.list` `paired[]` and `node.pair.approve` show it. */
 export function describePaired(record: NodeRecord): Record<string, unknown> {
   return {
-    nodeId: record.nodeId,
-    clientId: record.clientId,
-    clientMode: record.clientMode,
-    displayName: record.label ?? record.displayName,
-    platform: record.platform,
-    version: record.version,
-    deviceFamily: record.deviceFamily,
+    ...identity(record),
     caps: record.approved?.caps ?? [],
     commands: record.approved?.commands ?? [],
     createdAtMs: record.approved?.createdAtMs,
