@@ -16,7 +16,8 @@ import { connectClient, type Frame } from '../helpers/raw-client.ts';
  * from the `agent` tool stream while the tool is still running, and from `chat.history` after a reload.
  */
 const { controlUiDir } = ensureOpenClaw();
-const PAGE_WAIT_MS = 30_000;
+// Generous: on a loaded 2-core box a reload re-runs the whole UI bundle before history is fetched.
+const PAGE_WAIT_MS = 60_000;
 
 /** Waits until `text` is on the page; locators see into the UI's shadow roots. */
 function shows(page: Page, text: string, what: string): Promise<void> {
