@@ -2,6 +2,7 @@ import type { EventLoopHealth } from '../health/health-state.ts';
 import type { AccountRecord } from './account-record.ts';
 import type { ChannelAccount, ChannelAdapter } from './channel-types.ts';
 import type { ChannelManager } from './manager.ts';
+import { accountStatusIssue, type ChannelStatusIssue, MAX_STATUS_ISSUES } from './status-issues.ts';
 
 type AccountSnapshot = Record<string, unknown> & { accountId: string };
 
@@ -73,7 +74,8 @@ async function probed(
 
 /**
  * `channels.status` in OpenClaw's ChannelsStatusResult shape: every registered channel (sorted by id, as OpenClaw
- * lists them) with its labels, default account, a summary of the default account, and every account's snapshot.
+ * lists them) with its labels, default account, a summary of the default account, every account's snapshot, and
+ * the run-time issues found (`statusIssues`, which OpenClaw 2026.9.6 CLI readers print instead of judging themselves).
  */
 export async function channelsStatus(manager: ChannelManager, options: StatusOptions) {
   const config = manager.deps.config();
@@ -85,11 +87,14 @@ export async function channelsStatus(manager: ChannelManager, options: StatusOpt
   const channels: Record<string, unknown> = {};
   const channelAccounts: Record<string, AccountSnapshot[]> = {};
   const channelDefaultAccountId: Record<string, string> = {};
+  const statusIssues: ChannelStatusIssue[] = [];
   for (const adapter of adapters) {
     const defaultAccountId = adapter.defaultAccountId(config);
     const accounts = await Promise.all(
       manager.accountsOf(adapter, config).map(async (account) => {
         const record = manager.record(adapter.id, account.accountId);
+        const issue = accountStatusIssue(adapter.id, account, record);
+        if (issue) statusIssues.push(issue);
         return {
           ...accountSnapshot(account, record),
           ...(options.probe ? await probed(record, options.probeTimeoutMs ?? 10_000) : {}),
@@ -136,6 +141,7 @@ export async function channelsStatus(manager: ChannelManager, options: StatusOpt
     channels,
     channelAccounts,
     channelDefaultAccountId,
+    statusIssues: statusIssues.slice(0, MAX_STATUS_ISSUES),
     // OpenClaw's schema has the sampling interval in whole milliseconds.
     ...(options.eventLoop
       ? { eventLoop: { ...options.eventLoop, intervalMs: Math.round(options.eventLoop.intervalMs) } }

@@ -235,6 +235,16 @@ test('a failed start is reported in channels.status and /readyz without stopping
   assert.equal(account?.running, false);
   assert.match(String(account?.lastError), /401 Unauthorized/);
   assert.doesNotMatch(String(account?.lastError), /bad-token-123456/, 'the token is not shown');
+  // The verdict OpenClaw's CLI prints (doctor's "Channel warnings", update status's channelIssues).
+  assert.deepEqual(status.statusIssues, [
+    {
+      channel: 'fake',
+      accountId: 'default',
+      kind: 'runtime',
+      message: `Channel is enabled and configured, but its runtime is not running. Last error: ${account?.lastError}`,
+      fix: 'restart the channel or gateway',
+    },
+  ]);
   const notReady = await readyz(gw);
   assert.equal(notReady.status, 503);
   assert.deepEqual(notReady.body.failing, ['fake']);
@@ -262,6 +272,7 @@ test('a failed start is reported in channels.status and /readyz without stopping
     (list) => list.includes('Echo: fixed'),
     'a reply after the restart',
   );
+  assert.deepEqual((await call(client, 'channels.status', { channel: 'fake' })).statusIssues, []);
 });
 
 test('channels.stop, channels.start and channels.logout; probe; status fields; config changes restart only what changed', async (t) => {
@@ -300,9 +311,21 @@ test('channels.stop, channels.start and channels.logout; probe; status fields; c
 
   const stopped = await call(client, 'channels.stop', { channel: 'fake', accountId: 'second' });
   assert.deepEqual(stopped, { channel: 'fake', accountId: 'second', stopped: true });
-  const after = ((await call(client, 'channels.status', {})).channelAccounts as Record<string, Obj[]>).fake;
+  const afterStop = await call(client, 'channels.status', {});
+  assertMatchesOfficial('ChannelsStatusResult', afterStop);
+  const after = (afterStop.channelAccounts as Record<string, Obj[]>).fake;
   assert.equal(after?.[1]?.running, false);
   assert.equal(typeof after?.[1]?.lastStopAt, 'number');
+  // A stopped account is an issue until started again; the fix names the call that starts it.
+  assert.deepEqual(afterStop.statusIssues, [
+    {
+      channel: 'fake',
+      accountId: 'second',
+      kind: 'runtime',
+      message: 'Channel is enabled and configured, but its runtime is not running.',
+      fix: `openclaw gateway call channels.start --params '{"channel":"fake","accountId":"second"}'`,
+    },
+  ]);
   // An access change applies without a restart; the stopped account stays stopped.
   await patch(client, '{ channels: { fake: { allowFrom: ["100"] } } }');
   await eventually(

@@ -99,6 +99,7 @@ const NEWER_THAN_PIN: Record<string, string[][]> = {
     ['server', 'controlUiBuildSource'],
   ],
   SystemInfoResult: [['eventLoop'], ['processMemory']],
+  ChannelsStatusResult: [['statusIssues']],
 };
 
 function withoutNewerFields(definitionName: string, value: unknown): unknown {
