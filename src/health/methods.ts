@@ -53,21 +53,4 @@ export const healthMethods = defineMethods({
       };
     },
   },
-
-  /**
-   * OpenClaw's stability snapshot (`openclaw gateway stability`, doctor's "Telemetry exporters"): its recorder
-   * keeps recent diagnostic events and each telemetry exporter's health. clawgate runs no telemetry exporter and
-   * keeps no such recorder (its logs are in `logs.tail`), so the true answer is an empty one, in OpenClaw's shape.
-   */
-  'diagnostics.stability': {
-    access: READ,
-    handler: (_params, { gateway }) => ({
-      generatedAt: new Date(gateway.now()).toISOString(),
-      capacity: 0,
-      count: 0,
-      dropped: 0,
-      events: [],
-      summary: { byType: {} },
-    }),
-  },
 });

@@ -30,12 +30,6 @@ const CONFIG_WRITE = {
 export const METHOD_PARAM_SCHEMAS = {
   health: open({ probe: Type.Optional(Type.Boolean()) }),
   status: open({}),
-  // OpenClaw's query: at most 1000 events, of one type, after a sequence number.
-  'diagnostics.stability': open({
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-    type: Type.Optional(NonEmpty),
-    sinceSeq: Type.Optional(Type.Integer({ minimum: 0 })),
-  }),
   'system-presence': open({}),
   'system-event': open({
     text: NonEmpty,
