@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { MCP_APPROVAL_MODES } from '../agents/mcp/mcp-approval-mode.ts';
 import { MCP_TRANSPORTS } from './mcp-types.ts';
 
 /** The `mcp` section (OpenClaw's `mcp.servers` keys clawgate implements), placed by schema.ts. */
@@ -48,6 +49,17 @@ const McpServerSchema = closed({
     closed({
       include: key('Include', 'Only these tools (names or * globs).', Names),
       exclude: key('Exclude', 'Never these tools (names or * globs).', Names),
+    }),
+  ),
+  codex: key(
+    'Approvals',
+    'OpenClaw’s per-server tool approval settings (the key is shared with its Codex runs).',
+    closed({
+      defaultToolsApprovalMode: key(
+        'Tool approval mode',
+        'approve never asks, prompt asks every call, auto asks unless the tool is read-only or granted; absent: approve when tools.exec is full/off, else auto.',
+        Type.Union(MCP_APPROVAL_MODES.map((id) => Type.Literal(id))),
+      ),
     }),
   ),
 });

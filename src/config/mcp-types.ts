@@ -1,3 +1,4 @@
+import type { McpApprovalMode } from '../agents/mcp/mcp-approval-mode.ts';
 /** How a server is reached: a child process on stdin/stdout, or HTTP (Server-Sent Events or Streamable HTTP). */
 export const MCP_TRANSPORTS = ['stdio', 'sse', 'streamable-http'] as const;
 export type McpTransport = (typeof MCP_TRANSPORTS)[number];
@@ -24,6 +25,8 @@ export type McpServerConfig = {
   requestTimeoutMs?: number;
   /** Which of the server's tools are offered, by name or `*` glob; exclude wins. */
   toolFilter?: { include?: string[]; exclude?: string[] };
+  /** OpenClaw's per-server approval mode for its tools (see docs/mcp.md); absent: the agent's exec posture decides. */
+  codex?: { defaultToolsApprovalMode?: McpApprovalMode };
 };
 
 export type McpConfig = { servers: Record<string, McpServerConfig> };

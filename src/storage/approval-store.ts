@@ -4,6 +4,8 @@
  * group commit; a networked store implements the same promises. Every write is committed when it resolves.
  */
 
+/** `exec`: a command; `plugin`: any other tool call (an MCP tool), OpenClaw's plugin approval wire shape. */
+export type ApprovalKind = 'exec' | 'plugin';
 export type ApprovalStatus = 'pending' | 'allowed' | 'denied' | 'expired' | 'cancelled';
 export type ApprovalDecision = 'allow-once' | 'allow-always' | 'deny';
 /** Who settled it (OpenClaw's resolver kinds): an operator's device or client, a channel, or the gateway itself. */
@@ -14,7 +16,7 @@ export type StoredDocument = { text: string; hash: string; updatedAt: number };
 
 export type StoredApproval = {
   id: string;
-  kind: 'exec';
+  kind: ApprovalKind;
   status: ApprovalStatus;
   decision?: ApprovalDecision;
   /** Why it ended: `user`, `timeout`, `no-route`, `run-aborted`, `gateway-restart` (OpenClaw's terminal reasons). */

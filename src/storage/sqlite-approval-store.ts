@@ -15,7 +15,7 @@ type Write = <T>(work: () => T) => Promise<T>;
 
 type ApprovalRow = {
   id: string;
-  kind: 'exec';
+  kind: StoredApproval['kind'];
   status: StoredApproval['status'];
   decision: StoredApproval['decision'] | null;
   reason: string | null;

@@ -29,8 +29,10 @@ const stdioServer = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/** Host exec `full`/`off`, so MCP tools run unasked (`approve`); mcp-approvals.test.ts covers the prompts. */
 async function gateway(t: TestContext, config: Record<string, unknown>, options: TestGatewayOptions = {}) {
-  const gw = await startTestGateway({ config, ...options });
+  const tools = { ...(config.tools as Record<string, unknown>), exec: { security: 'full', ask: 'off' } };
+  const gw = await startTestGateway({ config: { ...config, tools }, ...options });
   t.after(() => gw.close());
   return { gw, client: await admin(t, gw) };
 }

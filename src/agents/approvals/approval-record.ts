@@ -60,6 +60,35 @@ export function execRequest(fields: ExecRequestFields): Record<string, unknown> 
   };
 }
 
+export type PluginRequestFields = {
+  pluginId: string;
+  title: string;
+  description: string;
+  severity: 'info' | 'warning' | 'critical';
+  toolName: string;
+  toolCallId?: string | null;
+  allowedDecisions: readonly ApprovalDecision[];
+  agentId: string;
+  sessionKey?: string | null;
+  runId?: string | null;
+};
+
+/** OpenClaw's plugin approval request (what it sends for an MCP tool prompt); the Control UI draws it by `title`. */
+export function pluginRequest(fields: PluginRequestFields): Record<string, unknown> {
+  return {
+    pluginId: fields.pluginId,
+    title: fields.title,
+    description: fields.description,
+    severity: fields.severity,
+    toolName: fields.toolName,
+    toolCallId: fields.toolCallId ?? null,
+    allowedDecisions: [...fields.allowedDecisions],
+    agentId: fields.agentId,
+    sessionKey: fields.sessionKey ?? null,
+    runId: fields.runId ?? null,
+  };
+}
+
 const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
 export function allowedDecisionsOf(approval: StoredApproval): ApprovalDecision[] {
@@ -72,7 +101,7 @@ export function allowedDecisionsOf(approval: StoredApproval): ApprovalDecision[]
 /** `exec.approval.requested` and each `exec.approval.list` entry. */
 export function requestedEvent(approval: StoredApproval) {
   return {
-    approvalKind: 'exec',
+    approvalKind: approval.kind,
     id: approval.id,
     request: approval.request,
     createdAtMs: approval.createdAtMs,
@@ -124,6 +153,18 @@ export function execApprovalView(approval: StoredApproval) {
 }
 
 function presentation(approval: StoredApproval) {
+  if (approval.kind === 'plugin') {
+    return {
+      kind: 'plugin',
+      title: String(approval.request.title ?? ''),
+      description: str(approval.request.description),
+      severity: str(approval.request.severity),
+      pluginId: str(approval.request.pluginId),
+      toolName: str(approval.request.toolName),
+      agentId: str(approval.request.agentId),
+      allowedDecisions: allowedDecisionsOf(approval),
+    };
+  }
   return {
     kind: 'exec',
     commandText: String(approval.request.command ?? '') || '(empty)',

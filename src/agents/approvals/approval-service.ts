@@ -5,6 +5,7 @@ import { GatewayError } from '../../protocol/gateway-error.ts';
 import type { Broadcast } from '../../server/broadcast.ts';
 import type {
   ApprovalDecision,
+  ApprovalKind,
   ApprovalResolver,
   ApprovalSettlement,
   ApprovalStore,
@@ -30,6 +31,8 @@ type Waiter = {
 
 export type OpenOptions = {
   id?: string;
+  /** Absent: `exec`. Its events are `<kind>.approval.requested` / `.resolved`. */
+  kind?: ApprovalKind;
   timeoutMs: number;
   /** The requesting connection, which is not sent its own prompt (OpenClaw's rule). */
   excludeConnId?: string;
@@ -123,7 +126,7 @@ export class ApprovalService {
     const now = this.#deps.clock.now();
     const approval: StoredApproval = {
       id,
-      kind: 'exec',
+      kind: options.kind ?? 'exec',
       status: 'pending',
       request,
       ...(typeof request.agentId === 'string' ? { agentId: request.agentId } : {}),
@@ -149,7 +152,7 @@ export class ApprovalService {
     }
     const delivered =
       !options.suppressDelivery &&
-      this.#deps.events.broadcast('exec.approval.requested', requestedEvent(approval), {
+      this.#deps.events.broadcast(`${approval.kind}.approval.requested`, requestedEvent(approval), {
         filter: (client) => client.connId !== options.excludeConnId && isExecApprovalClient(client),
       }) > 0;
     if (!delivered) {
@@ -200,10 +203,10 @@ export class ApprovalService {
     return this.#waiters.get(id)?.done;
   }
 
-  /** The prompts waiting on this gateway, oldest first. */
-  pending(): StoredApproval[] {
+  /** The prompts of this kind waiting on this gateway, oldest first. */
+  pending(kind: ApprovalKind = 'exec'): StoredApproval[] {
     return [...this.#waiters.values()]
-      .filter((waiter) => !waiter.settling)
+      .filter((waiter) => !waiter.settling && waiter.approval.kind === kind)
       .map((waiter) => waiter.approval)
       .sort((a, b) => a.createdAtMs - b.createdAtMs || a.id.localeCompare(b.id));
   }
@@ -266,7 +269,7 @@ export class ApprovalService {
     const outcome = settled ?? (await this.#deps.store.getApproval(id)) ?? { ...waiter.approval, ...full };
     waiter.finish(outcome);
     if (settled) {
-      this.#deps.events.broadcast('exec.approval.resolved', resolvedEvent(settled), {
+      this.#deps.events.broadcast(`${settled.kind}.approval.resolved`, resolvedEvent(settled), {
         filter: isExecApprovalClient,
       });
       this.#countSettlement();

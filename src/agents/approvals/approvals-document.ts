@@ -115,6 +115,20 @@ export class ApprovalsDocument {
     }, now);
   }
 
+  /** Saves an Always-allow grant for one MCP tool of one server, any arguments, for this agent only. */
+  async addMcpToolGrant(agentId: string, server: string, tool: string, now: number): Promise<void> {
+    await this.#store.updateDocument((text) => {
+      const file = parseApprovalsFile(text);
+      const agent = file.agents[agentId] ?? {};
+      file.agents[agentId] = agent;
+      const grants = agent.mcpTools ?? [];
+      agent.mcpTools = grants;
+      if (grants.some((grant) => grant.server === server && grant.tool === tool)) return undefined;
+      grants.push({ server, tool, source: 'allow-always', addedAt: now });
+      return serializeApprovalsFile(file);
+    }, now);
+  }
+
   /**
    * Stamps the entries a command ran under (the UI shows when each was last used), each at most once a minute:
    * every stamp rewrites the document and changes its hash, which an editor holding the old one must re-read.

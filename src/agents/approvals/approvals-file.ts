@@ -180,6 +180,18 @@ export function policyLayers(file: ExecApprovalsFile, agentId: string): PolicyFi
   return layers;
 }
 
+/** Whether the agent holds an Always-allow grant for this server's tool (its own entry only, never `*`'s). */
+export function hasMcpToolGrant(
+  file: ExecApprovalsFile,
+  agentId: string,
+  server: string,
+  tool: string,
+): boolean {
+  return (file.agents[agentId]?.mcpTools ?? []).some(
+    (grant) => grant.server === server && grant.tool === tool,
+  );
+}
+
 /** The allowlist an agent's commands are checked against: its own entries, then the `*` entries. */
 export function allowlistFor(file: ExecApprovalsFile, agentId: string): AllowlistEntry[] {
   const own = file.agents[agentId]?.allowlist ?? [];

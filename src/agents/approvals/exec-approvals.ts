@@ -2,11 +2,13 @@ import type { GatewayConfig } from '../../config/types.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { Broadcast } from '../../server/broadcast.ts';
 import type { ApprovalStore } from '../../storage/approval-store.ts';
+import type { McpToolGate } from '../mcp/mcp-approval-mode.ts';
 import type { ExecGate } from '../tools/tool-types.ts';
 import { ApprovalService } from './approval-service.ts';
 import { ApprovalsDocument } from './approvals-document.ts';
 import { type Clock, REAL_CLOCK } from './clock.ts';
 import { ApprovalExecGate } from './exec-gate.ts';
+import { ApprovalMcpGate } from './mcp-gate.ts';
 import { type AutomationLookup, StandingGrants } from './standing-grants.ts';
 
 export type ExecApprovalsDeps = {
@@ -26,13 +28,16 @@ export type ExecApprovalsDeps = {
 
 /**
  * Exec approvals as one unit on the gateway context: the prompts (`service`), the approvals document, the
- * automations' standing grants, and the `ExecGate` the exec tool asks before it runs a command.
+ * automations' standing grants, the `ExecGate` the exec tool asks before it runs a command, and the gate an MCP
+ * tool call asks before it is sent.
  */
 export class ExecApprovals {
   readonly service: ApprovalService;
   readonly document: ApprovalsDocument;
   readonly grants: StandingGrants;
   readonly gate: ExecGate;
+  /** What each MCP tool call asks first (`mcp.servers.<name>.codex.defaultToolsApprovalMode`). */
+  readonly mcpGate: McpToolGate;
   readonly clock: Clock;
   readonly #config: () => GatewayConfig;
 
@@ -59,6 +64,13 @@ export class ExecApprovals {
       grants: this.grants,
       config: deps.config,
       env: deps.env,
+      logger: deps.logger,
+      clock,
+    });
+    this.mcpGate = new ApprovalMcpGate({
+      approvals: this.service,
+      document: this.document,
+      config: deps.config,
       logger: deps.logger,
       clock,
     });

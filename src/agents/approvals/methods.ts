@@ -121,7 +121,7 @@ export const approvalMethods = defineMethods({
 
   'exec.approval.list': {
     access: APPROVALS,
-    handler: (_params, { gateway }) => gateway.approvals.service.pending().map(requestedEvent),
+    handler: (_params, { gateway }) => gateway.approvals.service.pending('exec').map(requestedEvent),
   },
 
   /**
@@ -256,7 +256,11 @@ export const approvalMethods = defineMethods({
   'approval.resolve': {
     access: APPROVALS,
     handler: async (params, { gateway, client }) => {
-      if (params.kind !== 'exec' || params.reviewer) throw notFound();
+      if ((params.kind !== 'exec' && params.kind !== 'plugin') || params.reviewer) throw notFound();
+      if (gateway.approvals.service.pendingApproval(params.id)?.kind !== params.kind) {
+        const stored = await gateway.approvals.service.get(params.id);
+        if (stored?.kind !== params.kind) throw notFound();
+      }
       const outcome = await resolveAs(gateway, client, params.id, params.decision);
       if (outcome.kind === 'not-found') throw notFound();
       if (outcome.kind === 'unavailable') throw allowAlwaysUnavailable();
@@ -267,7 +271,8 @@ export const approvalMethods = defineMethods({
   'approval.history': {
     access: APPROVALS,
     handler: async (params, { gateway }) => {
-      if (params.kind !== undefined && params.kind !== 'exec') return { items: [] };
+      if (params.kind !== undefined && params.kind !== 'exec' && params.kind !== 'plugin')
+        return { items: [] };
       const limit = params.limit ?? APPROVAL_HISTORY_DEFAULT_LIMIT;
       const before = params.cursor === undefined ? undefined : decodeCursor(params.cursor);
       const rows = await gateway.approvals.service.history({
@@ -276,14 +281,36 @@ export const approvalMethods = defineMethods({
       });
       const page = rows.slice(0, limit);
       return {
-        items: page.map(approvalSnapshot),
+        // A kind filter may leave a page short; the cursor still continues after its last row.
+        items: page
+          .filter((row) => params.kind === undefined || row.kind === params.kind)
+          .map(approvalSnapshot),
         ...(rows.length > limit ? { nextCursor: encodeCursor(page[page.length - 1]) } : {}),
       };
     },
   },
 
-  // Plugin and system-agent approvals: none exist on clawgate. Answered (empty) because the Control UI and
+  /** Prompts for MCP tool calls, the only plugin approvals clawgate raises. */
+  'plugin.approval.list': {
+    access: APPROVALS,
+    handler: (_params, { gateway }) => gateway.approvals.service.pending('plugin').map(requestedEvent),
+  },
+
+  'plugin.approval.resolve': {
+    access: APPROVALS,
+    handler: async (params, { gateway, client }) => {
+      if (!isDecision(params.decision)) throw new GatewayError('INVALID_REQUEST', 'invalid decision');
+      if (gateway.approvals.service.pendingApproval(params.id)?.kind === 'exec') throw notPending();
+      const outcome = await resolveAs(gateway, client, params.id, params.decision);
+      if (outcome.kind === 'not-found') throw notPending();
+      if (outcome.kind === 'unavailable') throw allowAlwaysUnavailable();
+      if (outcome.kind === 'settled' && !outcome.same) {
+        throw new GatewayError('INVALID_REQUEST', 'approval already resolved', { details: ALREADY_RESOLVED });
+      }
+      return { ok: true };
+    },
+  },
+  // System-agent approvals: none exist on clawgate. Answered (empty) because the Control UI and
   // `openclaw approvals pending` list them beside exec approvals and fail as a whole when one list fails.
-  'plugin.approval.list': { access: APPROVALS, advertised: false, handler: () => [] },
   'openclaw.approval.list': { access: APPROVALS, advertised: false, handler: () => [] },
 });

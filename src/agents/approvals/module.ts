@@ -2,7 +2,7 @@ import type { GatewayModule } from '../../server/registry.ts';
 import { approvalMethods } from './methods.ts';
 
 /**
- * Exec approvals: the approvals document, prompts and their decisions, standing grants. The events reach only
+ * Exec (and MCP tool) approvals: the approvals document, prompts and their decisions, standing grants. The events reach only
  * clients that can show a prompt (`operator.approvals` or admin, and an approval surface), filtered per event.
  */
 export const approvalsModule: GatewayModule = {
@@ -11,6 +11,9 @@ export const approvalsModule: GatewayModule = {
   events: {
     'exec.approval.requested': { scope: 'operator.approvals', droppable: true },
     'exec.approval.resolved': { scope: 'operator.approvals', droppable: true },
+    // MCP tool call prompts, in OpenClaw's plugin approval shape.
+    'plugin.approval.requested': { scope: 'operator.approvals', droppable: true },
+    'plugin.approval.resolved': { scope: 'operator.approvals', droppable: true },
   },
   services: [
     {

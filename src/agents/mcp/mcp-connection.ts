@@ -7,6 +7,7 @@ import type { McpTransport } from '../../config/mcp-types.ts';
 import { CLAWGATE_VERSION } from '../../version.ts';
 import type { ToolResult, ToolResultContent } from '../tools/tool-types.ts';
 import { ownedFetch } from './agent-fetch.ts';
+import { type McpToolAnnotations, safetyHints } from './mcp-approval-mode.ts';
 
 /**
  * One live connection to an MCP server through the official SDK (loaded only here, and this file only once a server
@@ -35,6 +36,8 @@ export type McpListedTool = {
   description?: string;
   inputSchema: Record<string, unknown>;
   outputSchema?: Record<string, unknown>;
+  /** The server's safety hints, which `auto` approval mode reads. */
+  annotations?: McpToolAnnotations;
 };
 
 export type McpConnection = {
@@ -121,6 +124,7 @@ export async function connectMcp(options: McpConnectOptions): Promise<McpConnect
           ...(tool.description ? { description: tool.description } : {}),
           inputSchema: tool.inputSchema as Record<string, unknown>,
           ...(tool.outputSchema ? { outputSchema: tool.outputSchema as Record<string, unknown> } : {}),
+          ...(tool.annotations ? { annotations: safetyHints(tool.annotations) } : {}),
         });
       }
       cursor = page.nextCursor;

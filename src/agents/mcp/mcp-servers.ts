@@ -5,7 +5,8 @@ import type { Readiness } from '../../health/readiness.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { SecretRedactor } from '../tools/redact-secrets.ts';
 import type { ToolRegistry } from '../tools/tool-registry.ts';
-import type { AgentTool } from '../tools/tool-types.ts';
+import type { AgentTool, ToolContext, ToolResult } from '../tools/tool-types.ts';
+import type { McpToolGate } from './mcp-approval-mode.ts';
 import type { McpConnection, McpListedTool } from './mcp-connection.ts';
 import { resolveServerSecrets } from './mcp-env.ts';
 import { serverPrefixes, toolFilterAllows, toolNameFor } from './mcp-names.ts';
@@ -33,6 +34,8 @@ export type McpServersDeps = {
   logger: Logger;
   tools: ToolRegistry;
   readiness: Readiness;
+  /** Asked before every tool call (approvals); absent: calls go straight to the server. */
+  approvals?: McpToolGate;
   /** Where a stdio server without `cwd` runs (the state dir). */
   defaultCwd: string;
   restart?: Partial<McpRestartTiming>;
@@ -262,7 +265,7 @@ export class McpServers {
           this.#deps.tools.register({
             name,
             source: { kind: 'mcp', server: managed.name },
-            factory: () => tool,
+            factory: (ctx) => this.#guarded(managed, listedTool, tool, ctx),
           }),
         );
         managed.toolNames.push(name);
@@ -270,6 +273,34 @@ export class McpServers {
         this.#deps.logger.warn(`MCP server ${managed.name}: ${(error as Error).message}`);
       }
     }
+  }
+
+  /** The tool as one turn sees it: each call first passes the approvals gate; a refusal is the model's error. */
+  #guarded(managed: Managed, listed: McpListedTool, tool: AgentTool, ctx: ToolContext): AgentTool {
+    const gate = this.#deps.approvals;
+    if (!gate) return tool;
+    return {
+      ...tool,
+      execute: async (toolCallId, params, signal, onUpdate) => {
+        const decision = await gate.check(
+          {
+            agentId: ctx.agentId,
+            sessionKey: ctx.sessionKey,
+            runId: ctx.runId,
+            server: managed.name,
+            tool: listed.name,
+            toolName: tool.name,
+            toolCallId,
+            // Read at each call, so a changed mode applies to the next call.
+            mode: this.#deps.config().mcp.servers[managed.name]?.codex?.defaultToolsApprovalMode,
+            annotations: listed.annotations,
+          },
+          signal ?? new AbortController().signal,
+        );
+        if (!decision.allowed) return refused(managed.name, listed.name, decision.reason);
+        return tool.execute(toolCallId, params, signal, onUpdate);
+      },
+    };
   }
 
   #unregister(managed: Managed): void {
@@ -292,6 +323,11 @@ export class McpServers {
       this.#deps.logger.warn(`MCP server ${managed.name}: closing failed: ${error.message}`);
     });
   }
+}
+
+function refused(server: string, tool: string, reason: string): ToolResult {
+  const text = `MCP tool ${server}/${tool} was not called: ${reason}.`;
+  return { content: [{ type: 'text', text }], details: { status: 'denied', reason }, isError: true };
 }
 
 /** A tool's input schema as providers need it: an object schema (MCP requires one; a sloppy server may not). */

@@ -124,5 +124,6 @@ export const APPROVALS_PARAM_SCHEMAS = {
     kind: opt(Kind),
   }),
   'plugin.approval.list': Type.Object({}, { additionalProperties: true }),
+  'plugin.approval.resolve': closed({ id: NonEmpty, decision: NonEmpty }),
   'openclaw.approval.list': Type.Object({}, { additionalProperties: true }),
 };

@@ -260,6 +260,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
     logger: log,
     tools,
     readiness,
+    approvals: approvals.mcpGate,
     defaultCwd: paths.stateDir,
     restart: input.mcpRestart,
   });
