@@ -369,8 +369,7 @@ test('features.methods is exactly what answers, with the official scopes', async
     'sessions.get',
     'sessions.usage',
     'sessions.steer',
-    // Empty lists: clawgate raises no plugin or system-agent approvals, but the Control UI and the CLI ask.
-    'plugin.approval.list',
+    // An empty list: clawgate raises no system-agent approvals, but the Control UI and the CLI ask.
     'openclaw.approval.list',
   ]);
   // Node-only names are refused by role before existence is checked, so an operator cannot tell them apart.
