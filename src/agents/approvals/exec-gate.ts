@@ -9,6 +9,7 @@ import type { ApprovalsDocument } from './approvals-document.ts';
 import { allowlistFor, policyLayers } from './approvals-file.ts';
 import type { Clock } from './clock.ts';
 import type { CommandAnalysis } from './command-analysis.ts';
+import { denial, type GuardedWhat, guardedCheck } from './gate-guard.ts';
 import { type ExecPolicy, effectivePolicy, stricterSecurity } from './policy.ts';
 import type { StandingGrants } from './standing-grants.ts';
 
@@ -28,11 +29,11 @@ const allow = (via: 'policy' | 'allowlist' | 'approval', approvalId?: string): E
   via,
   ...(approvalId ? { approvalId } : {}),
 });
-const deny = (reason: string, approvalId?: string): ExecGateDecision => ({
-  allowed: false,
-  reason,
-  ...(approvalId ? { approvalId } : {}),
-});
+const GUARDED: GuardedWhat = {
+  check: 'exec approval',
+  subject: 'the command',
+  unavailable: (message) => `exec approvals are unavailable (${message}); the command was not run`,
+};
 
 /**
  * The exec approvals gate (OpenClaw's order): the effective policy for the agent (config `tools.exec` narrowed by
@@ -50,18 +51,8 @@ export class ApprovalExecGate implements ExecGate {
     this.#deps = deps;
   }
 
-  async check(request: ExecGateRequest, signal: AbortSignal): Promise<ExecGateDecision> {
-    if (signal.aborted) return deny('the run was aborted before the command was checked');
-    try {
-      return await this.#check(request, signal);
-    } catch (error) {
-      this.#deps.logger.error('exec approval check failed', {
-        agentId: request.agentId,
-        runId: request.runId,
-        error: (error as Error).stack,
-      });
-      return deny(`exec approvals are unavailable (${(error as Error).message}); the command was not run`);
-    }
+  check(request: ExecGateRequest, signal: AbortSignal): Promise<ExecGateDecision> {
+    return guardedCheck(GUARDED, this.#deps.logger, request, signal, () => this.#check(request, signal));
   }
 
   async #check(request: ExecGateRequest, signal: AbortSignal): Promise<ExecGateDecision> {
@@ -69,7 +60,7 @@ export class ApprovalExecGate implements ExecGate {
     const { file } = await this.#deps.document.read();
     const policy = effectivePolicy(config.tools.exec, policyLayers(file, request.agentId));
     if (policy.security === 'deny') {
-      return deny(`host exec is denied by policy (security=deny) for agent ${request.agentId}`);
+      return denial(`host exec is denied by policy (security=deny) for agent ${request.agentId}`);
     }
     // The parser and resolver load on the first command, not at start-up.
     const { analyzeCommand } = await import('./command-analysis.ts');
@@ -100,7 +91,7 @@ export class ApprovalExecGate implements ExecGate {
         return allow(policy.security === 'full' ? 'policy' : 'allowlist');
       }
       if (policy.security === 'full') return allow('policy');
-      return deny(
+      return denial(
         `command not covered by the allowlist of agent ${request.agentId} (security=allowlist, ask=off)` +
           (analysis.unanalysable ? `: ${analysis.unanalysable}` : ''),
       );
@@ -158,9 +149,9 @@ export class ApprovalExecGate implements ExecGate {
       if (outcome.decision === 'allow-always') await this.#persist(request, outcome, analysis, automationJob);
       return allow('approval', id);
     }
-    if (outcome.status === 'denied' && outcome.reason === 'user') return deny('denied by an operator', id);
+    if (outcome.status === 'denied' && outcome.reason === 'user') return denial('denied by an operator', id);
     if (outcome.status === 'cancelled') {
-      return deny(
+      return denial(
         outcome.reason === 'run-aborted'
           ? 'the run ended while the command waited for approval'
           : 'the approval was cancelled because the gateway is stopping',
@@ -186,7 +177,7 @@ export class ApprovalExecGate implements ExecGate {
         : outcome.reason === 'timeout'
           ? `no operator decided within ${timeoutMs} ms`
           : 'the approval could not be recorded';
-    return deny(`${why}; askFallback=${policy.askFallback} refuses the command`, outcome.id);
+    return denial(`${why}; askFallback=${policy.askFallback} refuses the command`, outcome.id);
   }
 
   async #persist(

@@ -14,6 +14,7 @@ import type { ApprovalService } from './approval-service.ts';
 import type { ApprovalsDocument } from './approvals-document.ts';
 import { hasMcpToolGrant, policyLayers } from './approvals-file.ts';
 import type { Clock } from './clock.ts';
+import { denial, type GuardedWhat, guardedCheck } from './gate-guard.ts';
 import { type ExecPolicy, effectivePolicy, stricterSecurity } from './policy.ts';
 
 export type McpGateDeps = {
@@ -27,11 +28,11 @@ export type McpGateDeps = {
 /** The plugin id MCP tool prompts carry, as OpenClaw's prompts for its Gateway-hosted MCP tools do. */
 export const MCP_APPROVAL_PLUGIN_ID = 'openclaw-mcp';
 
-const deny = (reason: string, approvalId?: string): McpToolGateDecision => ({
-  allowed: false,
-  reason,
-  ...(approvalId ? { approvalId } : {}),
-});
+const GUARDED: GuardedWhat = {
+  check: 'MCP tool approval',
+  subject: 'the tool call',
+  unavailable: (message) => `MCP tool approvals are unavailable (${message}); the tool was not called`,
+};
 
 /**
  * MCP tool approvals on the exec approvals machinery: the prompt is a plugin approval (`plugin.approval.*`, which
@@ -47,20 +48,8 @@ export class ApprovalMcpGate implements McpToolGate {
     this.#deps = deps;
   }
 
-  async check(request: McpToolGateRequest, signal: AbortSignal): Promise<McpToolGateDecision> {
-    if (signal.aborted) return deny('the run was aborted before the tool call was checked');
-    try {
-      return await this.#check(request, signal);
-    } catch (error) {
-      this.#deps.logger.error('MCP tool approval check failed', {
-        agentId: request.agentId,
-        runId: request.runId,
-        error: (error as Error).stack,
-      });
-      return deny(
-        `MCP tool approvals are unavailable (${(error as Error).message}); the tool was not called`,
-      );
-    }
+  check(request: McpToolGateRequest, signal: AbortSignal): Promise<McpToolGateDecision> {
+    return guardedCheck(GUARDED, this.#deps.logger, request, signal, () => this.#check(request, signal));
   }
 
   async #check(request: McpToolGateRequest, signal: AbortSignal): Promise<McpToolGateDecision> {
@@ -107,10 +96,10 @@ export class ApprovalMcpGate implements McpToolGate {
       return { allowed: true, via: 'approval', approvalId: outcome.id };
     }
     if (outcome.status === 'denied' && outcome.reason === 'user') {
-      return deny('denied by an operator', outcome.id);
+      return denial('denied by an operator', outcome.id);
     }
     if (outcome.status === 'cancelled') {
-      return deny(
+      return denial(
         outcome.reason === 'run-aborted'
           ? 'the run ended while the tool call waited for approval'
           : 'the approval was cancelled because the gateway is stopping',
@@ -127,7 +116,7 @@ export class ApprovalMcpGate implements McpToolGate {
         : outcome.reason === 'timeout'
           ? `no operator decided within ${timeoutMs} ms`
           : 'the approval could not be recorded';
-    return deny(`${why}; askFallback=${policy.askFallback} refuses the tool call`, outcome.id);
+    return denial(`${why}; askFallback=${policy.askFallback} refuses the tool call`, outcome.id);
   }
 
   async #persist(request: McpToolGateRequest, approval: StoredApproval): Promise<void> {

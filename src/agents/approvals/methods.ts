@@ -53,6 +53,16 @@ function resolverOf(client: ClientView): { resolver: ApprovalResolver; resolvedB
   return { resolver: resolvedBy ? { kind: 'runtime', id: resolvedBy } : { kind: 'runtime' }, resolvedBy };
 }
 
+/** `{ok: true}` once the decision is recorded (or the same one is sent again); OpenClaw's refusal otherwise. */
+function resolved(outcome: Awaited<ReturnType<typeof resolveAs>>): { ok: true } {
+  if (outcome.kind === 'not-found') throw notPending();
+  if (outcome.kind === 'unavailable') throw allowAlwaysUnavailable();
+  if (outcome.kind === 'settled' && !outcome.same) {
+    throw new GatewayError('INVALID_REQUEST', 'approval already resolved', { details: ALREADY_RESOLVED });
+  }
+  return { ok: true };
+}
+
 async function resolveAs(
   gateway: HandlerContext,
   client: ClientView,
@@ -215,13 +225,7 @@ export const approvalMethods = defineMethods({
       if (!isDecision(params.decision)) throw new GatewayError('INVALID_REQUEST', 'invalid decision');
       // Channel reviewers (`/approve` from a chat) need channel approvers; clawgate has none configured.
       if (params.reviewer) throw notPending();
-      const outcome = await resolveAs(gateway, client, params.id, params.decision);
-      if (outcome.kind === 'not-found') throw notPending();
-      if (outcome.kind === 'unavailable') throw allowAlwaysUnavailable();
-      if (outcome.kind === 'settled' && !outcome.same) {
-        throw new GatewayError('INVALID_REQUEST', 'approval already resolved', { details: ALREADY_RESOLVED });
-      }
-      return { ok: true };
+      return resolved(await resolveAs(gateway, client, params.id, params.decision));
     },
   },
 
@@ -301,13 +305,7 @@ export const approvalMethods = defineMethods({
     handler: async (params, { gateway, client }) => {
       if (!isDecision(params.decision)) throw new GatewayError('INVALID_REQUEST', 'invalid decision');
       if (gateway.approvals.service.pendingApproval(params.id)?.kind === 'exec') throw notPending();
-      const outcome = await resolveAs(gateway, client, params.id, params.decision);
-      if (outcome.kind === 'not-found') throw notPending();
-      if (outcome.kind === 'unavailable') throw allowAlwaysUnavailable();
-      if (outcome.kind === 'settled' && !outcome.same) {
-        throw new GatewayError('INVALID_REQUEST', 'approval already resolved', { details: ALREADY_RESOLVED });
-      }
-      return { ok: true };
+      return resolved(await resolveAs(gateway, client, params.id, params.decision));
     },
   },
   // System-agent approvals: none exist on clawgate. Answered (empty) because the Control UI and
