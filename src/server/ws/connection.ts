@@ -7,7 +7,7 @@ import { presenceText } from '../../presence/presence-registry.ts';
 import { unnumberedEvent } from '../../protocol/frames.ts';
 import { loadSchemas } from '../../protocol/validators.ts';
 import { isLoopbackIp, normalizeIp, sourceBucket } from '../auth/net-address.ts';
-import { requestSourceIp, tailscaleAttribution } from '../auth/tailscale-ingress.ts';
+import { type TailscaleAttribution, tailscaleAttribution } from '../auth/tailscale-ingress.ts';
 import type { GatewayContext } from '../context.ts';
 import { handleClientFrame } from '../dispatch.ts';
 import { GatewayWsClient } from './client.ts';
@@ -57,6 +57,9 @@ export type WsRuntime = {
   close(): void;
 };
 
+/** Tailscale traffic the upgrade accepted (an unattributable request is refused before this). */
+type AttributedTailscale = Exclude<TailscaleAttribution, { kind: 'unattributable' }>;
+
 export function createWsRuntime(ctx: GatewayContext): WsRuntime {
   const limits = () => ctx.configState.config.gateway.limits;
   const wss = new WebSocketServer({
@@ -105,10 +108,12 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
   }
   armSweep();
 
-  function peerOf(req: IncomingMessage): { ip: string; viaProxy: boolean; proxyUser: string | undefined } {
-    const tailscale = tailscaleAttribution(req);
+  function peerOf(
+    req: IncomingMessage,
+    tailscale: AttributedTailscale | undefined,
+  ): { ip: string; viaProxy: boolean; proxyUser: string | undefined } {
     // Serve/Funnel traffic arrives from 127.0.0.1 but is remote: it is accounted to the client tailscaled names.
-    if (tailscale) return { ip: requestSourceIp(req), viaProxy: true, proxyUser: undefined };
+    if (tailscale) return { ip: tailscale.clientIp, viaProxy: true, proxyUser: undefined };
     const remote = normalizeIp(req.socket.remoteAddress);
     const { gateway } = ctx.configState.config;
     if (gateway.trustedProxies.includes(remote)) {
@@ -139,7 +144,7 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
       refuseUpgrade(socket, 403, 'Proxy attribution required');
       return;
     }
-    const peer = peerOf(req);
+    const peer = peerOf(req, tailscale);
     const loopback = isLoopbackIp(peer.ip);
     const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
     if (
