@@ -2,6 +2,7 @@ import type { LlmProvider, ProviderMessage, StreamedToolCall } from '../agents/p
 import { ProviderError } from '../agents/providers/types.ts';
 import { TurnError, type TurnUsage } from '../agents/runner.ts';
 import { runToolLoop, type ToolStep } from '../agents/tool-loop.ts';
+import type { ToolTarget } from '../agents/tools/tool-registry.ts';
 import type { AgentTool, ToolResult, ToolUpdate } from '../agents/tools/tool-types.ts';
 import { maxToolSteps } from '../agents/tools/tools-config.ts';
 import type { GatewayConfig } from '../config/types.ts';
@@ -35,7 +36,7 @@ export type ChatDeps = {
   agentSettings(agentId: string): { models: string[]; systemPrompt?: string };
   sessionEvents: SessionEvents;
   /** The tools a turn of this agent may call, its policy applied (ToolRegistry.resolve); none when absent. */
-  tools?(target: { agentId: string; sessionKey: string; runId: string }): AgentTool[] | Promise<AgentTool[]>;
+  tools?(target: ToolTarget): AgentTool[] | Promise<AgentTool[]>;
 };
 
 export type SendInput = {
