@@ -227,7 +227,15 @@ export class NodeService {
     });
     // The newer connection is the node now; what the older one was running can no longer answer.
     if (earlier && earlier.client !== client) this.#invokes.failConnection(earlier.connId);
-    await this.#save(record);
+    // hello-ok waits for the write only when it holds something new to keep (a first connect, a surface to
+    // approve); a known node's reconnect just moves its timestamps, which need no fsync on the connect path.
+    const saved = this.#save(record);
+    if (requested || !previous) await saved;
+    else {
+      saved.catch((error: Error) =>
+        this.#logger.warn('could not record a node connect', { nodeId, error: error.message }),
+      );
+    }
     if (requested) {
       const pending = record.pending;
       this.#logger.info('node surface awaits approval', {

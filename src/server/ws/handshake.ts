@@ -339,15 +339,20 @@ async function connect(
   client.deviceId = deviceId;
   client.info = params.client;
   client.caps = new Set(params.caps ?? []);
-  client.authenticated = true;
-  if (role === 'node') {
+  // A socket that closed during the awaits above has had its close handled already: registering its node now
+  // would leave a session nothing removes (listed as connected, invokes sent into a dead socket).
+  if (role === 'node' && !client.closed) {
     await ctx.nodes.connected(client, {
       caps: params.caps,
       commands: params.commands,
       permissions: params.permissions,
       pathEnv: params.pathEnv,
     });
+    // Closed while its record was written: that close came before there was a node to take down.
+    if (client.closed) ctx.nodes.disconnected(client);
   }
+  // Only now: a node registration that fails leaves the client unauthenticated, so its close frees its pre-auth slot.
+  client.authenticated = true;
 
   const hello = buildHelloOk(ctx, client, { scopes, authMode: auth.mode, issuedDeviceToken });
   client.ws.send(okResponse(id, hello));
