@@ -25,10 +25,14 @@ export function discoveryService(): ServiceDefinition {
   let stopped = false;
 
   const enqueue = (ctx: GatewayContext, step: () => Promise<void>) => {
-    queue = queue.then(step).catch((error: Error) => {
-      ctx.logger.warn('discovery update failed', { error: error.message });
-      ctx.readiness.setDegraded('discovery', error.message);
-    });
+    // Any step that completes (advertising, withdrawn, zone written) clears an earlier failure.
+    queue = queue
+      .then(step)
+      .then(() => ctx.readiness.setDegraded('discovery', undefined))
+      .catch((error: Error) => {
+        ctx.logger.warn('discovery update failed', { error: error.message });
+        ctx.readiness.setDegraded('discovery', error.message);
+      });
     return queue;
   };
 
@@ -66,7 +70,6 @@ export function discoveryService(): ServiceDefinition {
     }
     advertisedMode = mode;
     ctx.network.mdns = { mode, advertising: true, instanceName: beacon.instanceName };
-    ctx.readiness.setDegraded('discovery', undefined);
   };
 
   const withdraw = async () => {

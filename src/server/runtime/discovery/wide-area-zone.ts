@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../../storage/atomic-file.ts';
 import { type Beacon, beaconTxt, GATEWAY_SERVICE_TYPE } from './beacon.ts';
 
 export type ZoneAddresses = { ipv4: string; ipv6: string | undefined };
@@ -106,13 +107,7 @@ export function writeZone(
   const serial = nextSerial(previous === undefined ? undefined : Number(previous), now);
   const text = `; clawgate-content-hash: ${hash}\n${zoneRecords(beacon, domain, addresses, String(serial)).join('\n')}\n`;
   mkdirSync(join(stateDir, 'dns'), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temp, text, { mode: 0o644 });
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  // The DNS server reads it: world-readable, and never seen half-written.
+  writeFileAtomic(path, text, 0o644);
   return { path, changed: true };
 }

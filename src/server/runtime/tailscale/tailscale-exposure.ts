@@ -83,6 +83,8 @@ export async function startTailscaleExposure(
         : '';
     ctx.logger.warn(`tailscale ${mode} is not exposing the gateway: ${message}${hint}`);
     fail(ctx, mode, `${message}${hint}`);
+    // Nothing proxies to the listener without a route; it would only be a header-trusting port for local processes.
+    await closeServer(server);
   }
 }
 
