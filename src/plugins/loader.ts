@@ -3,6 +3,7 @@ import { loadSchemas } from '../protocol/validators.ts';
 import { openClawMethodScope } from '../server/authz/openclaw-methods.ts';
 import type { GatewayContext } from '../server/context.ts';
 import type { GatewayModule } from '../server/registry.ts';
+import { within } from '../within.ts';
 import type { PluginEntryDefinition, PluginService, PluginServiceContext } from './api.ts';
 import { discoverPlugins, type FoundPlugin } from './discovery.ts';
 import { probeRequests } from './http-route.ts';
@@ -39,18 +40,6 @@ type Loaded = { input: PluginApiInput; staged: StagedPlugin; events: PluginEvent
 const readinessName = (id: string) => `plugin:${id}`;
 
 /** Settles with `work`, or rejects with `message` once `ms` have passed (the work itself cannot be cancelled). */
-async function within<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** The default export of an entry file: `definePluginEntry(...)`'s object, or a bare `register` function. */
 function entryDefinition(
   module: Record<string, unknown>,

@@ -53,6 +53,9 @@ export class ApprovalMcpGate implements McpToolGate {
   }
 
   async #check(request: McpToolGateRequest, signal: AbortSignal): Promise<McpToolGateDecision> {
+    // An explicit approve, or auto with hints that clear the call, needs nothing from the approvals document.
+    if (request.mode === 'approve') return { allowed: true, via: 'mode' };
+    if (request.mode === 'auto' && hintsClear(request.annotations)) return { allowed: true, via: 'hints' };
     const { file } = await this.#deps.document.read();
     const policy = effectivePolicy(this.#deps.config().tools.exec, policyLayers(file, request.agentId));
     const mode: McpApprovalMode =

@@ -5,6 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { McpTransport } from '../../config/mcp-types.ts';
 import { CLAWGATE_VERSION } from '../../version.ts';
+import { within } from '../../within.ts';
 import type { ToolResult, ToolResultContent } from '../tools/tool-types.ts';
 import { ownedFetch } from './agent-fetch.ts';
 import { type McpToolAnnotations, safetyHints } from './mcp-approval-mode.ts';
@@ -57,6 +58,8 @@ export type McpConnection = {
 
 /** How long a stdio server has to exit after SIGTERM before it is killed. */
 const KILL_AFTER_MS = 2_000;
+/** How long a Streamable HTTP server gets to acknowledge the end of its session at close. */
+const TERMINATE_SESSION_MS = 2_000;
 
 export async function connectMcp(options: McpConnectOptions): Promise<McpConnection> {
   const owned = options.transport === 'stdio' ? undefined : ownedFetch();
@@ -99,8 +102,11 @@ export async function connectMcp(options: McpConnectOptions): Promise<McpConnect
     try {
       if (stdio) await stopProcess(stdio);
       else if (transport instanceof StreamableHTTPClientTransport && transport.sessionId) {
-        // A stateful server keeps the session until told; best effort, it may already be gone.
-        await transport.terminateSession().catch(() => undefined);
+        // A stateful server keeps the session until told; best effort, it may already be gone, and a server that
+        // no longer answers must not hold up shutdown (the owned sockets are destroyed below).
+        await within(transport.terminateSession(), TERMINATE_SESSION_MS, 'session end timed out').catch(
+          () => undefined,
+        );
       }
       await client.close();
     } finally {

@@ -170,8 +170,9 @@ export class McpServers {
           `MCP server ${name}: environment keys that control the interpreter or loader were dropped: ${secrets.dropped.join(', ')}`,
         );
       }
-      const { connectMcp } = await import('./mcp-connection.ts');
+      // Before the first await: a retire while the SDK loads must be able to abort this connect.
       managed.abort = new AbortController();
+      const { connectMcp } = await import('./mcp-connection.ts');
       const connection = await connectMcp({
         signal: managed.abort.signal,
         transport: mcpTransportOf(definition),
