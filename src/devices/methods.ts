@@ -100,6 +100,7 @@ export const deviceMethods = defineMethods({
       pairedDevice(gateway, params.deviceId);
       gateway.devices.remove(params.deviceId);
       await gateway.devices.flushed();
+      await gateway.nodes.forgetDevice(params.deviceId);
       invalidateDeviceSockets(gateway, params.deviceId, 'device removed');
       return { deviceId: params.deviceId };
     },

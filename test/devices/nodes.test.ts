@@ -414,3 +414,18 @@ test('node.pending.enqueue queues work that the node takes with node.pending.dra
   const pulled = await n.client.request('node.pending.pull', {});
   assert.deepEqual(pulled.payload, { nodeId: n.nodeId, actions: [] });
 });
+
+test('device.pair.remove of a node device takes its node record with it', async (t) => {
+  const gw = await gateway(t);
+  const { admin, n } = await approvedNode(t, gw);
+  const removed = await admin.request('device.pair.remove', { deviceId: n.nodeId });
+  assert.equal(removed.ok, true, JSON.stringify(removed.error));
+  await n.client.closed;
+  const gone = await admin.request('node.describe', { nodeId: n.nodeId });
+  assert.equal(gone.error?.message, 'unknown nodeId');
+  const listed = (await admin.request('node.list', {})).payload as { nodes: { nodeId: string }[] };
+  assert.equal(
+    listed.nodes.some((node) => node.nodeId === n.nodeId),
+    false,
+  );
+});

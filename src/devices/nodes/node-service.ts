@@ -382,6 +382,15 @@ export class NodeService {
     return { nodeId };
   }
 
+  /** The device behind a node was unpaired (`device.pair.remove`): its node record and queued work go with it. */
+  async forgetDevice(deviceId: string): Promise<void> {
+    const record = this.#records.get(deviceId);
+    if (!record) return;
+    this.#records.delete(deviceId);
+    await this.#store.delete(deviceId);
+    if (record.pending) this.#resolved(deviceId, record.pending.requestId, 'removed');
+  }
+
   async rename(nodeId: string, displayName: string): Promise<Record<string, unknown>> {
     const label = displayName.trim();
     if (!label) throw new GatewayError('INVALID_REQUEST', 'invalid node.rename params: displayName is blank');
