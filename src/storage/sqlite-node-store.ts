@@ -56,28 +56,37 @@ export class SqliteNodeStore implements NodeStore {
     });
   }
 
-  enqueueWork(nodeId: string, item: PendingWorkItem): Promise<void> {
+  enqueueWork(nodeId: string, item: PendingWorkItem, now: number): Promise<PendingWorkItem> {
     return this.#write(() => {
+      const existing = this.#live(nodeId, now).find((queued) => queued.type === item.type);
+      if (existing) return existing;
       this.#sql.insertWork.run(item.id, nodeId, item.type, item.priority, item.createdAtMs, item.expiresAtMs);
+      return item;
     });
   }
 
-  listWork(nodeId: string, now: number): Promise<PendingWorkItem[]> {
+  drainWork(
+    nodeId: string,
+    now: number,
+    max: number,
+  ): Promise<{ items: PendingWorkItem[]; remaining: number }> {
     return this.#write(() => {
-      this.#sql.expireWork.run(nodeId, now);
-      return (this.#sql.listWork.all(nodeId) as WorkRow[]).map((row) => ({
-        id: row.id,
-        type: row.type as PendingWorkItem['type'],
-        priority: row.priority as PendingWorkItem['priority'],
-        createdAtMs: row.created_at,
-        expiresAtMs: row.expires_at,
-      }));
+      const all = this.#live(nodeId, now);
+      const items = all.slice(0, max);
+      for (const item of items) this.#sql.deleteWork.run(item.id);
+      return { items, remaining: all.length - items.length };
     });
   }
 
-  removeWork(ids: readonly string[]): Promise<void> {
-    return this.#write(() => {
-      for (const id of ids) this.#sql.deleteWork.run(id);
-    });
+  /** The node's unexpired work in hand-out order; call inside a write (it drops what expired). */
+  #live(nodeId: string, now: number): PendingWorkItem[] {
+    this.#sql.expireWork.run(nodeId, now);
+    return (this.#sql.listWork.all(nodeId) as WorkRow[]).map((row) => ({
+      id: row.id,
+      type: row.type as PendingWorkItem['type'],
+      priority: row.priority as PendingWorkItem['priority'],
+      createdAtMs: row.created_at,
+      expiresAtMs: row.expires_at,
+    }));
   }
 }

@@ -538,25 +538,18 @@ export class NodeService {
   ): Promise<{ nodeId: string; revision: number; queued: PendingWorkItem; wakeTriggered: boolean }> {
     if (!this.#records.has(nodeId)) throw unknownNode(nodeId);
     const now = this.#now();
-    const existing = (await this.#store.listWork(nodeId, now)).find((item) => item.type === input.type);
-    if (existing) {
-      return {
-        nodeId,
-        revision: this.#workRevision.get(nodeId) ?? 0,
-        queued: existing,
-        wakeTriggered: false,
-      };
-    }
-    const queued: PendingWorkItem = {
+    const item: PendingWorkItem = {
       id: randomUUID(),
       type: input.type,
       priority: input.priority ?? 'normal',
       createdAtMs: now,
       expiresAtMs: now + (input.expiresInMs ?? NODE_PENDING_WORK_TTL_MS),
     };
-    await this.#store.enqueueWork(nodeId, queued);
+    // One write checks and inserts, so two enqueues of a type at once still queue it once.
+    const queued = await this.#store.enqueueWork(nodeId, item, now);
+    const revision = queued === item ? this.#bump(nodeId) : (this.#workRevision.get(nodeId) ?? 0);
     // clawgate has no push channel to wake a sleeping node: it takes the work when it next connects.
-    return { nodeId, revision: this.#bump(nodeId), queued, wakeTriggered: false };
+    return { nodeId, revision, queued, wakeTriggered: false };
   }
 
   /** Hands the calling node up to `maxItems` queued items and forgets them (OpenClaw's drain). */
@@ -567,14 +560,10 @@ export class NodeService {
     const nodeId = client.deviceId;
     if (!nodeId)
       throw new GatewayError('INVALID_REQUEST', 'node.pending.drain requires a connected device identity');
-    const all = await this.#store.listWork(nodeId, this.#now());
-    const items = all.slice(0, maxItems);
-    let revision = this.#workRevision.get(nodeId) ?? 0;
-    if (items.length > 0) {
-      await this.#store.removeWork(items.map((item) => item.id));
-      revision = this.#bump(nodeId);
-    }
-    return { nodeId, revision, items, hasMore: all.length > items.length };
+    // Taken and deleted in one write: overlapping drains never hand out the same item twice.
+    const { items, remaining } = await this.#store.drainWork(nodeId, this.#now(), maxItems);
+    const revision = items.length > 0 ? this.#bump(nodeId) : (this.#workRevision.get(nodeId) ?? 0);
+    return { nodeId, revision, items, hasMore: remaining > 0 };
   }
 
   close(): void {

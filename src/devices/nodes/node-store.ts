@@ -60,8 +60,12 @@ export type NodeStore = {
   loadAll(): NodeRecord[];
   put(record: NodeRecord, now: number): Promise<void>;
   delete(nodeId: string): Promise<void>;
-  enqueueWork(nodeId: string, item: PendingWorkItem): Promise<void>;
-  /** Live items of a node, high priority first, then oldest first; expired ones are dropped. */
-  listWork(nodeId: string, now: number): Promise<PendingWorkItem[]>;
-  removeWork(ids: readonly string[]): Promise<void>;
+  /** Queues `item` unless live work of its type is queued already; returns what is queued. Expired work is dropped. */
+  enqueueWork(nodeId: string, item: PendingWorkItem, now: number): Promise<PendingWorkItem>;
+  /** Takes up to `max` live items (high priority first, then oldest) off the queue; `remaining` are left. */
+  drainWork(
+    nodeId: string,
+    now: number,
+    max: number,
+  ): Promise<{ items: PendingWorkItem[]; remaining: number }>;
 };
