@@ -47,6 +47,8 @@ export type ApprovalSettlement = {
 export type HistoryQuery = {
   /** Resolved before this one (its resolution time and id), newest first. */
   before?: { resolvedAtMs: number; id: string };
+  /** Only this kind (`exec`, `plugin`); all when absent. */
+  kind?: ApprovalKind;
   limit: number;
 };
 

@@ -81,6 +81,7 @@ function prepare(db: DatabaseSync) {
     history: db.prepare(
       `SELECT ${APPROVAL_COLUMNS} FROM operator_approvals
        WHERE resolved_at IS NOT NULL
+         AND (:kind IS NULL OR kind = :kind)
          AND (:beforeAt IS NULL OR resolved_at < :beforeAt OR (resolved_at = :beforeAt AND id < :beforeId))
        ORDER BY resolved_at DESC, id DESC
        LIMIT :limit`,
@@ -199,6 +200,7 @@ export class SqliteApprovalStore implements ApprovalStore {
     const rows = this.#sql.history.all({
       beforeAt: query.before?.resolvedAtMs ?? null,
       beforeId: query.before?.id ?? null,
+      kind: query.kind ?? null,
       limit: query.limit,
     }) as ApprovalRow[];
     return rows.map(toApproval);

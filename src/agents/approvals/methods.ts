@@ -281,14 +281,12 @@ export const approvalMethods = defineMethods({
       const before = params.cursor === undefined ? undefined : decodeCursor(params.cursor);
       const rows = await gateway.approvals.service.history({
         ...(before ? { before } : {}),
+        ...(params.kind !== undefined ? { kind: params.kind } : {}),
         limit: limit + 1,
       });
       const page = rows.slice(0, limit);
       return {
-        // A kind filter may leave a page short; the cursor still continues after its last row.
-        items: page
-          .filter((row) => params.kind === undefined || row.kind === params.kind)
-          .map(approvalSnapshot),
+        items: page.map(approvalSnapshot),
         ...(rows.length > limit ? { nextCursor: encodeCursor(page[page.length - 1]) } : {}),
       };
     },
