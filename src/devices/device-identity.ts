@@ -83,16 +83,28 @@ function deviceAuthError(detailCode: string, message: string): GatewayError {
   });
 }
 
+/** One Ed25519 check on libuv's thread pool: a wrong key or a malformed signature is just "not valid". */
+function verifiesOffThread(payload: string, key: KeyObject, signature: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      verify(null, Buffer.from(payload, 'utf8'), key, signature, (error, valid) => resolve(!error && valid));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
 /**
  * Verifies a connect's signed device: the id is the key's SHA-256, the nonce is this socket's challenge, the
- * signature is fresh (±skew) and valid over the v3 or v2 payload. Returns the raw key, base64url.
+ * signature is fresh (±skew) and valid over the v3 or v2 payload. Returns the raw key, base64url. The signature
+ * check runs on the thread pool: it was a fifth of the main thread's time in a burst of Control UI connects.
  */
-export function verifyDeviceProof(
+export async function verifyDeviceProof(
   device: DeviceProof,
   ctx: DeviceSignatureContext,
   now: number,
   skewMs: number,
-): { deviceId: string; publicKey: string } {
+): Promise<{ deviceId: string; publicKey: string }> {
   const raw = rawPublicKey(device.publicKey);
   if (!raw)
     throw deviceAuthError('DEVICE_AUTH_PUBLIC_KEY_INVALID', 'device public key is not a valid Ed25519 key');
@@ -111,13 +123,10 @@ export function verifyDeviceProof(
   }
   const signature = Buffer.from(device.signature, 'base64url');
   const key = keyObject(raw);
-  const valid = deviceAuthPayloads(deviceId, device.signedAt, ctx).some((payload) => {
-    try {
-      return verify(null, Buffer.from(payload, 'utf8'), key, signature);
-    } catch {
-      return false;
-    }
-  });
-  if (!valid) throw deviceAuthError('DEVICE_AUTH_SIGNATURE_INVALID', 'device signature invalid');
-  return { deviceId, publicKey: raw.toString('base64url') };
+  // v3 first (what current clients sign); v2 only when that fails.
+  for (const payload of deviceAuthPayloads(deviceId, device.signedAt, ctx)) {
+    if (await verifiesOffThread(payload, key, signature))
+      return { deviceId, publicKey: raw.toString('base64url') };
+  }
+  throw deviceAuthError('DEVICE_AUTH_SIGNATURE_INVALID', 'device signature invalid');
 }

@@ -3,9 +3,10 @@ import type { GatewayContext } from '../server/context.ts';
 /**
  * Presence bytes per second the gateway spends at most, summed over readers: after a broadcast of B bytes the next
  * window is at least B / this long. A handful of UIs never reach it (their window stays presenceCoalesceMs); a
- * few thousand Control UIs, each a reader of a 200-entry list, would otherwise be sent hundreds of MB a second.
+ * few thousand Control UIs, each a reader of a 64-entry list, would otherwise be sent hundreds of MB a second
+ * (at 16 MiB/s, receiving them cost a burst of 3 000 connecting UIs more CPU than their handshakes).
  */
-export const PRESENCE_BYTES_PER_SECOND = 16 * 1024 * 1024;
+export const PRESENCE_BYTES_PER_SECOND = 4 * 1024 * 1024;
 
 /**
  * Coalesces presence broadcasts. Each one carries the whole list to every `operator.read` socket, so sending one
@@ -70,5 +71,5 @@ export function broadcastPresence(
   ctx: Pick<GatewayContext, 'health' | 'events' | 'presence' | 'now'>,
 ): number {
   ctx.health.bumpPresence();
-  return ctx.events.broadcast('presence', { presence: ctx.presence.wireList(ctx.now()) });
+  return ctx.events.broadcastSnapshot('presence', ctx.presence.publish(ctx.now()));
 }

@@ -1,4 +1,5 @@
 import { hostname, networkInterfaces } from 'node:os';
+import { serializeOnce } from '../protocol/frames.ts';
 
 export type PresenceEntry = {
   host?: string;
@@ -43,9 +44,10 @@ const SWEEP_INTERVAL_MS = 1_000;
 /**
  * Entries `hello-ok.snapshot.presence` and `presence` events carry at most: the gateway and the most recently
  * arrived clients. Without a cap each connect costs O(N) bytes to the newcomer and to every reader, O(N²) for a
- * burst; `system-presence` always answers the whole list.
+ * burst; `system-presence` always answers the whole list (what OpenClaw's Control UI reads for its device and
+ * instance pages). 64 (~25 KB) rather than 200: each Control UI parses the list in its hello-ok and every broadcast.
  */
-export const PRESENCE_WIRE_MAX = 200;
+export const PRESENCE_WIRE_MAX = 64;
 
 /**
  * Who is here: the gateway itself, every connected client, and hosts that reported via `system-event`.
@@ -55,6 +57,8 @@ export class PresenceRegistry {
   #entries = new Map<string, PresenceEntry>();
   #self: PresenceEntry;
   #wire: PresenceEntry[] | undefined;
+  /** The list of the last `presence` broadcast, serialized: what hello-ok snapshots carry until the next one. */
+  #publishedJson: string | undefined;
   #sweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(version: string, instanceId: string, now: number) {
@@ -105,6 +109,24 @@ export class PresenceRegistry {
     const newest = clients.length < PRESENCE_WIRE_MAX ? clients : clients.slice(-(PRESENCE_WIRE_MAX - 1));
     this.#wire = [{ ...this.#self, ts: now }, ...newest];
     return this.#wire;
+  }
+
+  /** The `presence` event payload for a broadcast now (serialized once); hello-ok snapshots carry it from now on. */
+  publish(now: number): { presence: PresenceEntry[] } {
+    const presence = this.wireList(now);
+    const json = JSON.stringify(presence);
+    this.#publishedJson = json;
+    return serializeOnce({ presence }, `{"presence":${json}}`);
+  }
+
+  /**
+   * The JSON of hello-ok's `snapshot.presence`: the list of the last broadcast, matching `stateVersion.presence`,
+   * so a burst of N connects serializes it once per broadcast window instead of once per connect. Changes since are
+   * on their way in the broadcast that follows every change (presence-publisher.ts). Before any broadcast, the
+   * list as it is now.
+   */
+  snapshotJson(now: number): string {
+    return this.#publishedJson ?? JSON.stringify(this.wireList(now));
   }
 
   #sweep(now: number, force: boolean): void {

@@ -52,8 +52,8 @@ const serialized = new WeakMap<object, string>();
  * same JSON instead of stringifying it again (the cached health object answers every `health` call). The caller
  * promises never to mutate `value` afterwards.
  */
-export function serializeOnce<T extends object>(value: T): T {
-  serialized.set(value, JSON.stringify(value));
+export function serializeOnce<T extends object>(value: T, json = JSON.stringify(value)): T {
+  serialized.set(value, json);
   return value;
 }
 
@@ -66,7 +66,12 @@ export function payloadJson(payload: unknown): string {
 export function okResponse(id: string, payload: unknown): string {
   return payload === undefined
     ? `{"type":"res","id":${JSON.stringify(id)},"ok":true}`
-    : `{"type":"res","id":${JSON.stringify(id)},"ok":true,"payload":${payloadJson(payload)}}`;
+    : okResponseJson(id, payloadJson(payload));
+}
+
+/** A success response whose payload is JSON text already. */
+export function okResponseJson(id: string, payload: string): string {
+  return `{"type":"res","id":${JSON.stringify(id)},"ok":true,"payload":${payload}}`;
 }
 
 export function errorResponse(id: string, error: ErrorShape): string {

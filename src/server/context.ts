@@ -25,7 +25,7 @@ import type { UpdateAvailable } from '../update/update-status.ts';
 import type { AuthDelay } from './auth/auth-delay.ts';
 import type { FailedAuthLimiter } from './auth/rate-limit.ts';
 import type { AuthSecretSource } from './auth/secret-source.ts';
-import type { Broadcast } from './broadcast.ts';
+import type { GatewayBroadcast } from './broadcast.ts';
 import type { ConnectionControl, Connections } from './connections.ts';
 import type { Lanes } from './lanes.ts';
 import type { GatewayRegistry } from './registry.ts';
@@ -52,7 +52,7 @@ export type GatewayContext = {
   readonly health: HealthState;
   readonly presence: PresenceRegistry;
   readonly connections: Connections;
-  readonly events: Broadcast;
+  readonly events: GatewayBroadcast;
   readonly devices: DeviceStore;
   /** Nodes: their records, live sessions, surface approvals and `node.invoke` in flight. */
   readonly nodes: NodeService;

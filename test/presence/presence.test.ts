@@ -177,6 +177,28 @@ test('a single UI connect is broadcast at once; the next one within the window i
   assert.equal(presenceFrames(r).length, 1, 'the second connect was not broadcast within the window');
 });
 
+test('hello-ok carries the list of the last presence broadcast, with its version; the held-back change follows', async (t) => {
+  const gw = await startTestGateway({ config: { gateway: { limits: { presenceCoalesceMs: 60_000 } } } });
+  t.after(() => gw.close());
+  const { client: r, version } = await reader(t, gw);
+  await uiClient(t, gw, 'solo');
+  const first = await r.waitFor((f) => f.event === 'presence', 2_000);
+  await uiClient(t, gw, 'second');
+
+  // Within the window: 'second' is not broadcast yet, so a newcomer's snapshot is version + 1's list, not a list
+  // with no version of its own (and the list is serialized once per broadcast, not once per connect).
+  const { client: late, hello } = await connectClient(gw.url, gw.token, { scopes: ['operator.read'] });
+  t.after(() => late.close());
+  const { snapshot } = hello.payload as {
+    snapshot: { presence: PresenceEntry[]; stateVersion: { presence: number } };
+  };
+  assert.equal(snapshot.stateVersion.presence, version + 1);
+  assert.deepEqual(snapshot.presence, presenceOf(first));
+  assert.deepEqual(clientIds(snapshot.presence), ['solo']);
+  const listed = await late.request('system-presence');
+  assert.deepEqual(clientIds(listed.payload as PresenceEntry[]), ['second', 'solo'], 'system-presence: now');
+});
+
 test('a burst of 30 UI connects costs a few broadcasts, the last listing all of them', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());

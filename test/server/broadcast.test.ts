@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import { HealthState } from '../../src/health/health-state.ts';
-import { InProcessBroadcast } from '../../src/server/broadcast.ts';
+import { InProcessBroadcast, SNAPSHOT_SLICE_BYTES } from '../../src/server/broadcast.ts';
 import { CORE_MODULES } from '../../src/server/core-modules.ts';
 import { GatewayRegistry } from '../../src/server/registry.ts';
 import { serverModule } from '../../src/server/server-module.ts';
@@ -837,4 +837,57 @@ test('unit: the frames of one event-loop turn leave in one corked write per sock
   assert.deepEqual(log.slice(5), ['cork', 'send'], 'the next turn corks again');
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(log.at(-1), 'uncork');
+});
+
+test('unit: a snapshot broadcast goes out a slice per event-loop turn; a newer one takes over the unsent readers', async (t) => {
+  const readers = Array.from({ length: 400 }, () => fakeClient(['operator.read']));
+  const cli = fakeClient([]);
+  const { bus } = harness(t, [...readers, cli]);
+  // ~10 KB a frame, 400 readers: about twice SNAPSHOT_SLICE_BYTES in all.
+  const list = (tag: string) => ({ presence: [{ text: tag.repeat(10_000), ts: 1 }] });
+  const frameBytes = JSON.stringify(list('a')).length;
+  const bytes = bus.broadcastSnapshot('presence', list('a'));
+  assert.ok(bytes >= frameBytes * 400, `all 400 readers counted (${bytes} bytes)`);
+  const sentNow = readers.filter((r) => r.ws.sent.length === 1).length;
+  assert.ok(sentNow > 0 && sentNow < 400, `the first slice only (${sentNow} of 400)`);
+  // Head and seq add a few dozen bytes to the payload's.
+  assert.ok(sentNow >= Math.floor(SNAPSHOT_SLICE_BYTES / (frameBytes + 100)), `${sentNow} fill a slice`);
+  assert.equal(cli.ws.sent.length, 0, 'no reader scope: none');
+
+  // Before the next slice, a newer list: the rest get only it, those served already get it after the older one.
+  bus.broadcastSnapshot('presence', list('b'));
+  for (
+    let turns = 0;
+    readers.some((r) => parsed(r).at(-1)?.payload === undefined || lastTag(r) !== 'b');
+    turns++
+  ) {
+    assert.ok(turns < 10, 'delivered within a few turns');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  for (const [i, reader] of readers.entries()) {
+    const tags = parsed(reader).map(
+      (f) => (f.payload as { presence: { text: string }[] }).presence[0]!.text[0],
+    );
+    assert.deepEqual(tags, i < sentNow ? ['a', 'b'] : ['b'], `reader ${i}`);
+    assert.deepEqual(
+      parsed(reader).map((f) => f.seq),
+      tags.map((_, n) => n + 1),
+    );
+  }
+});
+
+function lastTag(client: FakeClient): string | undefined {
+  const payload = parsed(client).at(-1)?.payload as { presence: { text: string }[] } | undefined;
+  return payload?.presence[0]?.text[0];
+}
+
+test('unit: close() drops the unsent rest of a snapshot broadcast', async (t) => {
+  const readers = Array.from({ length: 400 }, () => fakeClient(['operator.read']));
+  const { bus } = harness(t, readers);
+  bus.broadcastSnapshot('presence', { presence: [{ text: 'x'.repeat(10_000), ts: 1 }] });
+  const sentNow = readers.filter((r) => r.ws.sent.length === 1).length;
+  bus.close();
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(readers.filter((r) => r.ws.sent.length === 1).length, sentNow);
 });

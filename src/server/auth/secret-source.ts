@@ -21,8 +21,9 @@ type FileAuth = { mode?: ResolvedAuth['mode']; token?: string; password?: string
 
 function stamp(path: string): string {
   try {
-    const s = statSync(path);
-    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+    // Without throwIfNoEntry a missing file (the usual case for the token file) costs an Error per connect.
+    const s = statSync(path, { throwIfNoEntry: false });
+    return s ? `${s.mtimeMs}:${s.size}:${s.ino}` : 'missing';
   } catch {
     return 'missing';
   }

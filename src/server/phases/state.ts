@@ -123,6 +123,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
       log.error(message);
     },
   });
+  closers.push({ name: 'events', close: () => events.close() });
   const lanes = new Lanes({ main: loaded.config.gateway.limits.mainLaneConcurrency });
   const mainKeyOf = (agentId: string) =>
     mainSessionKey(agentId, configState.config.session.mainKey, configState.config.session.scope);

@@ -3,7 +3,7 @@ import { DEVICE_SIGNATURE_SKEW_MS, STARTUP_RETRY_AFTER_MS } from '../../config/l
 import { verifyDeviceProof } from '../../devices/device-identity.ts';
 import type { DeviceClaims, PairedDevice, PairingReason } from '../../devices/device-store.ts';
 import { ClawgateError } from '../../protocol/clawgate-error.ts';
-import { checkRequestFrame, errorResponse, okResponse } from '../../protocol/frames.ts';
+import { checkRequestFrame, errorResponse, okResponseJson } from '../../protocol/frames.ts';
 import { GatewayError } from '../../protocol/gateway-error.ts';
 import { compileSchema, describeIssues, loadSchemas } from '../../protocol/validators.ts';
 import {
@@ -16,7 +16,7 @@ import { normalizeScopes, scopesCovered } from '../authz/scopes.ts';
 import type { GatewayContext } from '../context.ts';
 import type { AuthMethod, ClientInfo, ClientRole, GatewayWsClient } from './client.ts';
 import { CLOSE } from './close-codes.ts';
-import { buildHelloOk } from './hello.ts';
+import { helloOkJson } from './hello.ts';
 
 type ConnectParams = {
   minProtocol: number;
@@ -221,7 +221,7 @@ async function connect(
   if (params.device) {
     const signatureToken =
       params.auth?.token ?? params.auth?.deviceToken ?? params.auth?.bootstrapToken ?? '';
-    const verified = verifyDeviceProof(
+    const verified = await verifyDeviceProof(
       params.device,
       {
         clientId: params.client.id,
@@ -354,8 +354,9 @@ async function connect(
   // Only now: a node registration that fails leaves the client unauthenticated, so its close frees its pre-auth slot.
   client.authenticated = true;
 
-  const hello = buildHelloOk(ctx, client, { scopes, authMode: auth.mode, issuedDeviceToken });
-  client.ws.send(okResponse(id, hello));
+  client.ws.send(
+    okResponseJson(id, helloOkJson(ctx, client, { scopes, authMode: auth.mode, issuedDeviceToken })),
+  );
 }
 
 function rateLimited(retryAfterMs: number): GatewayError {

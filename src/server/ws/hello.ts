@@ -25,11 +25,19 @@ export function sessionDefaults(ctx: GatewayContext) {
   };
 }
 
-/** The `hello-ok` payload (protocol.md §4). Admin-only details (paths) go to admins only. */
-export function buildHelloOk(ctx: GatewayContext, client: GatewayWsClient, extras: HelloExtras) {
+/**
+ * The `hello-ok` payload's JSON (protocol.md §4). Admin-only details (paths) go to admins only. The presence list
+ * (up to PRESENCE_WIRE_MAX entries, most of the bytes) is spliced in as the registry keeps it serialized.
+ */
+export function helloOkJson(ctx: GatewayContext, client: GatewayWsClient, extras: HelloExtras): string {
+  const now = ctx.now();
+  const { snapshot, ...hello } = buildHelloOk(ctx, client, extras, now);
+  return `${JSON.stringify(hello).slice(0, -1)},"snapshot":{"presence":${ctx.presence.snapshotJson(now)},${JSON.stringify(snapshot).slice(1)}}`;
+}
+
+function buildHelloOk(ctx: GatewayContext, client: GatewayWsClient, extras: HelloExtras, now: number) {
   const { limits } = ctx.configState.config.gateway;
   const admin = scopeSatisfied(client.scopes, 'operator.admin');
-  const now = ctx.now();
   const auth: Record<string, unknown> = {
     ...(client.authMethod ? { method: client.authMethod } : {}),
     role: client.role,
@@ -57,7 +65,6 @@ export function buildHelloOk(ctx: GatewayContext, client: GatewayWsClient, extra
       capabilities: ctx.registry.capabilities(),
     },
     snapshot: {
-      presence: ctx.presence.wireList(now),
       health: ctx.healthSnapshot(),
       stateVersion: ctx.health.stateVersion,
       uptimeMs: Math.max(0, now - ctx.startedAt),
