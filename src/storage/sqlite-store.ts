@@ -38,6 +38,7 @@ type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown }
 /** One retention batch: rows deleted, and whether more may be due. */
 type PruneBatch = { deleted: number; more: boolean };
 type ArchiveRow = { session_key: string; session_id: string; last_seq: number };
+type AppendTarget = { sessionId: string; seq: number };
 
 type SessionRow = {
   key: string;
@@ -139,7 +140,12 @@ function prepareStatements(db: DatabaseSync) {
     ),
     // Messages and runs go with it (ON DELETE CASCADE).
     deleteSession: db.prepare('DELETE FROM sessions WHERE key = ?'),
-    nextSeq: db.prepare('SELECT coalesce(max(seq), 0) + 1 AS seq FROM messages WHERE session_key = ?'),
+    // Where the next message of a session goes: its transcript generation and seq (no row: no such session).
+    appendTarget: db.prepare(
+      `SELECT s.session_id AS sessionId,
+         (SELECT coalesce(max(m.seq), 0) + 1 FROM messages m WHERE m.session_key = s.key) AS seq
+       FROM sessions s WHERE s.key = ?`,
+    ),
     insertMessage: db.prepare(
       `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
@@ -313,13 +319,21 @@ export class SqliteStore implements GatewayStore {
   async appendMessage(message: NewMessage, run?: RunChange): Promise<StoredMessage> {
     if (run && !message.runId) throw new Error('appendMessage: a run change needs message.runId');
     return this.#write(() => {
-      const session = this.#ensureSession(
-        message.sessionKey,
-        agentIdOf(message.sessionKey),
-        message.timestamp,
-      );
-      const { seq } = this.#sql.nextSeq.get(message.sessionKey) as { seq: number };
-      const stored = toStored(message, session.sessionId, seq);
+      // The session nearly always exists: one read then, and a new sessionId only for the one created here.
+      let target = this.#sql.appendTarget.get(message.sessionKey) as AppendTarget | undefined;
+      if (!target) {
+        const { sessionKey } = message;
+        this.#sql.insertSession.run(
+          sessionKey,
+          agentIdOf(sessionKey),
+          randomUUID(),
+          message.timestamp,
+          message.timestamp,
+        );
+        target = this.#sql.appendTarget.get(sessionKey) as AppendTarget;
+      }
+      const { sessionId, seq } = target;
+      const stored = toStored(message, sessionId, seq);
       this.#sql.insertMessage.run(
         stored.id,
         stored.sessionKey,
