@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { BUSY_TIMEOUT_MS, openDatabase } from './database.ts';
 import { SqliteCronPrune } from './sqlite-cron-prune.ts';
@@ -35,6 +36,11 @@ export const PRUNE_BATCH_ROWS = 1_000;
 
 type PendingWrite = { work: () => unknown; resolve(value: unknown): void; reject(error: unknown): void };
 type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** A group commit whose writes wait for the fsync of the log that makes it durable. */
+type Unsynced = { batch: PendingWrite[]; outcomes: WriteOutcome[] };
+/** `fs.fdatasync`'s shape: how a committed group reaches the disk (replaceable in tests, to hold a sync open). */
+export type SyncFile = (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void;
+export type SqliteStoreOptions = { syncFile?: SyncFile };
 /** One retention batch: rows deleted, and whether more may be due. */
 type PruneBatch = { deleted: number; more: boolean };
 type ArchiveRow = { session_key: string; session_id: string; last_seq: number };
@@ -103,6 +109,9 @@ const MESSAGE_COLUMNS =
 /** Every statement the store runs, prepared once at open. */
 function prepareStatements(db: DatabaseSync) {
   return {
+    // The group commit's own fsync is done off the event loop (#commitPending); any other write keeps FULL.
+    syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
+    syncFull: db.prepare('PRAGMA synchronous = FULL'),
     begin: db.prepare('BEGIN IMMEDIATE'),
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
@@ -233,9 +242,18 @@ function prepareStatements(db: DatabaseSync) {
 /**
  * GatewayStore on one SQLite file (see database.ts for the pragmas). Reads run at once. Writes are group-committed:
  * those requested in the same event-loop turn run in one transaction, each in its own savepoint (one failing rolls
- * back alone), and share its COMMIT and fsync. A write's promise settles only after that COMMIT, so "resolved"
- * still means "on disk", at a fraction of the fsyncs when many turns run at once. node:sqlite is synchronous, so
- * the commit blocks the event loop; fewer of them is what keeps it responsive.
+ * back alone), and share its COMMIT and fsync. A write's promise settles only after that fsync, so "resolved"
+ * still means "on disk", at a fraction of the fsyncs when many turns run at once.
+ *
+ * node:sqlite is synchronous, and with `synchronous=FULL` the COMMIT's fsync would block the event loop (0.3 ms to
+ * several ms each, most of it waiting on the disk). So a group commit runs at `NORMAL`, which in WAL mode is FULL
+ * without that one fsync (checkpoints and the log header after a restart are still synced by SQLite), and the
+ * store then fdatasyncs the log file itself on libuv's thread pool: the same fsync at the same point, before any
+ * of the group's writes settles, with the event loop free meanwhile. Writes requested while that sync runs wait
+ * for it and then share the next group commit: under load there are fewer, larger commits and fsyncs. A committed
+ * group is visible to reads from its COMMIT on, before its fsync has finished, as with NORMAL (only a power cut
+ * or kernel panic in that window could lose what such a read saw; its writer has not been answered yet).
+ * Without a WAL file to sync (an in-memory database), commits stay FULL and settle at once.
  */
 export class SqliteStore implements GatewayStore {
   readonly #db: DatabaseSync;
@@ -245,16 +263,23 @@ export class SqliteStore implements GatewayStore {
   #pending: PendingWrite[] = [];
   #flush: NodeJS.Immediate | undefined;
   readonly #commitListeners = new Set<() => void>();
+  readonly #syncFile: SyncFile;
+  /** The open `-wal` file, fdatasynced after each group commit; undefined: commits fsync inside SQLite (FULL). */
+  #walFd: number | undefined;
+  /** The group commit whose log sync is in flight; no other commit starts until it is done. */
+  #syncing: Unsynced | undefined;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, options: SqliteStoreOptions = {}) {
     this.#db = db;
     this.#sql = prepareStatements(db);
     this.#cronPrune = new SqliteCronPrune(db);
+    this.#syncFile = options.syncFile ?? fdatasync;
+    this.#walFd = openWal(db);
   }
 
   /** Opens `<stateDir>/clawgate.db`; throws StorageError (database.ts) for a file it must not touch. */
-  static open(stateDir: string): SqliteStore {
-    return new SqliteStore(openDatabase(stateDir));
+  static open(stateDir: string, options?: SqliteStoreOptions): SqliteStore {
+    return new SqliteStore(openDatabase(stateDir), options);
   }
 
   /** The underlying connection, for diagnostics and tests. */
@@ -535,13 +560,32 @@ export class SqliteStore implements GatewayStore {
     }
   }
 
-  /** Idempotent. Commits the writes still waiting for their group commit first. */
+  /**
+   * Idempotent. Commits the writes still waiting for their group commit first, and finishes the log sync in flight
+   * synchronously, so every write made before close() has settled (as committed and synced) when it returns.
+   */
   close(): void {
     if (!this.#db.isOpen) return;
     clearImmediate(this.#flush);
     this.#flush = undefined;
+    const walFd = this.#walFd;
+    // From here on commits fsync inside SQLite (FULL) and settle at once.
+    this.#walFd = undefined;
+    const syncing = this.#syncing;
+    this.#syncing = undefined;
+    if (syncing && walFd !== undefined) {
+      let error: unknown;
+      try {
+        fdatasyncSync(walFd);
+      } catch (syncError) {
+        error = syncError;
+      }
+      settle(syncing, error);
+    }
     while (this.#pending.length > 0) this.#commitPending();
     this.#db.close();
+    // A sync still running on the pool keeps the descriptor until it is done (#synced closes it then).
+    if (walFd !== undefined && !syncing) closeSync(walFd);
   }
 
   /** Expired records are only ever looked up by key, so without a sweep every one would stay forever. */
@@ -554,14 +598,20 @@ export class SqliteStore implements GatewayStore {
     if (!this.#db.isOpen) return Promise.reject(new Error('the store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      this.#flush ??= setImmediate(() => this.#drain());
+      this.#scheduleDrain();
     });
+  }
+
+  /** The next group commit, in this event-loop turn's check phase; while a log sync runs, once it is done. */
+  #scheduleDrain(): void {
+    if (this.#flush || this.#syncing || this.#pending.length === 0) return;
+    this.#flush = setImmediate(() => this.#drain());
   }
 
   #drain(): void {
     this.#flush = undefined;
     this.#commitPending();
-    if (this.#pending.length > 0) this.#flush = setImmediate(() => this.#drain());
+    this.#scheduleDrain();
   }
 
   /**
@@ -571,7 +621,10 @@ export class SqliteStore implements GatewayStore {
   #commitPending(): void {
     const batch = this.#pending.splice(0, MAX_WRITES_PER_COMMIT);
     const outcomes: WriteOutcome[] = [];
+    const walFd = this.#walFd;
     try {
+      // Outside the transaction: SQLite refuses to change the safety level inside one.
+      if (walFd !== undefined) this.#sql.syncNormal.run();
       this.#sql.begin.run();
       for (const write of batch) {
         this.#sql.savepoint.run();
@@ -590,13 +643,29 @@ export class SqliteStore implements GatewayStore {
       if (this.#db.isTransaction) this.#sql.rollback.run();
       for (const write of batch) write.reject(error);
       return;
+    } finally {
+      if (walFd !== undefined) this.#sql.syncFull.run();
     }
     for (const listener of this.#commitListeners) listener();
-    batch.forEach((write, i) => {
-      const outcome = outcomes[i] as WriteOutcome;
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.error);
-    });
+    const committed: Unsynced = { batch, outcomes };
+    if (walFd === undefined) {
+      settle(committed, undefined);
+      return;
+    }
+    this.#syncing = committed;
+    this.#syncFile(walFd, (error) => this.#synced(committed, walFd, error ?? undefined));
+  }
+
+  /** The log sync of `committed` is done: its writes settle, and the writes that waited for it commit next. */
+  #synced(committed: Unsynced, walFd: number, error: unknown): void {
+    // close() already synced and settled it.
+    if (this.#syncing !== committed) {
+      if (this.#walFd === undefined && !this.#db.isOpen) closeSync(walFd);
+      return;
+    }
+    this.#syncing = undefined;
+    settle(committed, error);
+    this.#scheduleDrain();
   }
 
   /**
@@ -623,6 +692,33 @@ export class SqliteStore implements GatewayStore {
     this.#sql.insertSession.run(key, agentId, randomUUID(), now, now);
     return toSession(this.#sql.getSession.get(key) as SessionRow);
   }
+}
+
+/**
+ * The connection's write-ahead log, opened for the store's own fdatasync after each group commit; undefined when
+ * there is none to sync (an in-memory database, another journal mode). SQLite never replaces the log while a
+ * connection is open (it is deleted only when the last one closes), so the descriptor stays the log's.
+ */
+function openWal(db: DatabaseSync): number | undefined {
+  const path = db.location();
+  const mode = (db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode;
+  if (path === null || mode !== 'wal') return undefined;
+  try {
+    // Read-write: fsync needs a writable handle on some platforms (Windows); nothing is written through it.
+    return openSync(`${path}-wal`, 'r+');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The writes of a group commit settle: each with its own outcome, or all with the error of their log sync. */
+function settle({ batch, outcomes }: Unsynced, syncError: unknown): void {
+  batch.forEach((write, i) => {
+    const outcome = outcomes[i] as WriteOutcome;
+    if (syncError !== undefined) write.reject(syncError);
+    else if (outcome.ok) write.resolve(outcome.value);
+    else write.reject(outcome.error);
+  });
 }
 
 /** `agent:<id>:<rest>` → `<id>`; any other key belongs to the default agent. */
