@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { BUSY_TIMEOUT_MS, openDatabase } from './database.ts';
 import { SqliteCronPrune } from './sqlite-cron-prune.ts';
@@ -38,9 +38,17 @@ type PendingWrite = { work: () => unknown; resolve(value: unknown): void; reject
 type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 /** A group commit whose writes wait for the fsync of the log that makes it durable. */
 type Unsynced = { batch: PendingWrite[]; outcomes: WriteOutcome[] };
-/** `fs.fdatasync`'s shape: how a committed group reaches the disk (replaceable in tests, to hold a sync open). */
+/** `fs.fdatasync`'s shape: how a committed group's log reaches the disk. */
 export type SyncFile = (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void;
-export type SqliteStoreOptions = { syncFile?: SyncFile };
+export type SqliteStoreOptions = {
+  /**
+   * Set (the gateway: `fs.fdatasync`, which runs on libuv's thread pool): a group commit's COMMIT runs at
+   * `synchronous=NORMAL` and the store syncs the log with this before the group's writes settle, so the event loop
+   * runs while the disk works. Unset: SQLite syncs inside the COMMIT (FULL), blocking the event loop, and writes
+   * settle in the loop turn they were committed in; cheaper for one write at a time (a CLI command, a test).
+   */
+  syncLog?: SyncFile;
+};
 /** One retention batch: rows deleted, and whether more may be due. */
 type PruneBatch = { deleted: number; more: boolean };
 type ArchiveRow = { session_key: string; session_id: string; last_seq: number };
@@ -245,15 +253,15 @@ function prepareStatements(db: DatabaseSync) {
  * back alone), and share its COMMIT and fsync. A write's promise settles only after that fsync, so "resolved"
  * still means "on disk", at a fraction of the fsyncs when many turns run at once.
  *
- * node:sqlite is synchronous, and with `synchronous=FULL` the COMMIT's fsync would block the event loop (0.3 ms to
- * several ms each, most of it waiting on the disk). So a group commit runs at `NORMAL`, which in WAL mode is FULL
- * without that one fsync (checkpoints and the log header after a restart are still synced by SQLite), and the
- * store then fdatasyncs the log file itself on libuv's thread pool: the same fsync at the same point, before any
- * of the group's writes settles, with the event loop free meanwhile. Writes requested while that sync runs wait
- * for it and then share the next group commit: under load there are fewer, larger commits and fsyncs. A committed
- * group is visible to reads from its COMMIT on, before its fsync has finished, as with NORMAL (only a power cut
- * or kernel panic in that window could lose what such a read saw; its writer has not been answered yet).
- * Without a WAL file to sync (an in-memory database), commits stay FULL and settle at once.
+ * node:sqlite is synchronous, and with `synchronous=FULL` the COMMIT's fsync blocks the event loop (0.3 ms to several
+ * ms each, most of it waiting on the disk). With `syncLog` (the gateway's store) a group commit runs at `NORMAL`,
+ * which in WAL mode is FULL without that one fsync (checkpoints and the log header after a restart are still
+ * synced by SQLite), and the store then syncs the log file itself off the event loop: the same fsync at the same
+ * point, before any of the group's writes settles. Writes requested while that sync runs wait for it and then
+ * share the next group commit: under load there are fewer, larger commits and fsyncs. A committed group is
+ * visible to reads from its COMMIT on, before its sync has finished, as with NORMAL (only a power cut or kernel
+ * panic in that window could lose what such a read saw; its writer has not been answered yet). Without a WAL file
+ * to sync (an in-memory database) commits stay FULL.
  */
 export class SqliteStore implements GatewayStore {
   readonly #db: DatabaseSync;
@@ -263,8 +271,8 @@ export class SqliteStore implements GatewayStore {
   #pending: PendingWrite[] = [];
   #flush: NodeJS.Immediate | undefined;
   readonly #commitListeners = new Set<() => void>();
-  readonly #syncFile: SyncFile;
-  /** The open `-wal` file, fdatasynced after each group commit; undefined: commits fsync inside SQLite (FULL). */
+  readonly #syncLog: SyncFile | undefined;
+  /** The open `-wal` file, synced after each group commit; undefined: commits fsync inside SQLite (FULL). */
   #walFd: number | undefined;
   /** The group commit whose log sync is in flight; no other commit starts until it is done. */
   #syncing: Unsynced | undefined;
@@ -273,8 +281,8 @@ export class SqliteStore implements GatewayStore {
     this.#db = db;
     this.#sql = prepareStatements(db);
     this.#cronPrune = new SqliteCronPrune(db);
-    this.#syncFile = options.syncFile ?? fdatasync;
-    this.#walFd = openWal(db);
+    this.#syncLog = options.syncLog;
+    this.#walFd = options.syncLog ? openWal(db) : undefined;
   }
 
   /** Opens `<stateDir>/clawgate.db`; throws StorageError (database.ts) for a file it must not touch. */
@@ -653,7 +661,7 @@ export class SqliteStore implements GatewayStore {
       return;
     }
     this.#syncing = committed;
-    this.#syncFile(walFd, (error) => this.#synced(committed, walFd, error ?? undefined));
+    (this.#syncLog as SyncFile)(walFd, (error) => this.#synced(committed, walFd, error ?? undefined));
   }
 
   /** The log sync of `committed` is done: its writes settle, and the writes that waited for it commit next. */

@@ -32,7 +32,7 @@ function heldSyncs() {
 
 function open(t: TestContext, syncFile: SyncFile) {
   const dir = mkdtempSync(join(tmpdir(), 'clawgate-log-sync-'));
-  const store = SqliteStore.open(dir, { syncFile });
+  const store = SqliteStore.open(dir, { syncLog: syncFile });
   t.after(() => {
     store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -144,7 +144,7 @@ test('close() finishes the log sync in flight itself: every write made before it
 test('without a log file to sync (an in-memory database) a write commits at FULL and settles at once', async () => {
   const db = new DatabaseSync(':memory:');
   for (const migration of MIGRATIONS) db.exec(migration.sql);
-  const store = new SqliteStore(db, { syncFile: () => assert.fail('nothing to sync') });
+  const store = new SqliteStore(db, { syncLog: () => assert.fail('nothing to sync') });
   try {
     const stored = await say(store, 'one', 1);
     assert.equal(stored.seq, 1);

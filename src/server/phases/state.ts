@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fdatasync } from 'node:fs';
 import { join } from 'node:path';
 import { ExecApprovals } from '../../agents/approvals/exec-approvals.ts';
 import { automationJob } from '../../agents/approvals/standing-grants.ts';
@@ -83,7 +84,8 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
   // Before anything is opened: a bad value stops start-up with nothing to undo.
   const lease = leaseTimingFromEnv(env);
   // Every reader and writer shares this one instance: the chat context's tail sees each committed message write.
-  const sqlite = SqliteStore.open(paths.stateDir);
+  // The log's fsync after each group commit runs on libuv's pool: the event loop serves other turns meanwhile.
+  const sqlite = SqliteStore.open(paths.stateDir, { syncLog: fdatasync });
   const store = new ContextTailStore(sqlite);
   closers.push({ name: 'store', close: () => store.close() });
   const interruptedTools = await markInterruptedToolCalls(store, Date.now());
