@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fdatasyncSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { BUSY_TIMEOUT_MS, openDatabase } from './database.ts';
 import { SqliteCronPrune } from './sqlite-cron-prune.ts';
@@ -49,6 +49,8 @@ export type SqliteStoreOptions = {
    */
   syncLog?: SyncFile;
 };
+/** How the gateway opens its store (and the bench times it): the log synced on libuv's pool. */
+export const GATEWAY_STORE_OPTIONS: SqliteStoreOptions = { syncLog: fdatasync };
 /** One retention batch: rows deleted, and whether more may be due. */
 type PruneBatch = { deleted: number; more: boolean };
 type ArchiveRow = { session_key: string; session_id: string; last_seq: number };

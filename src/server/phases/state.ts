@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { fdatasync } from 'node:fs';
 import { join } from 'node:path';
 import { ExecApprovals } from '../../agents/approvals/exec-approvals.ts';
 import { automationJob } from '../../agents/approvals/standing-grants.ts';
@@ -40,7 +39,7 @@ import { SqliteApprovalStore } from '../../storage/sqlite-approval-store.ts';
 import { SqliteChannelStore } from '../../storage/sqlite-channel-store.ts';
 import { SqliteCronStore } from '../../storage/sqlite-cron-store.ts';
 import { SqliteNodeStore } from '../../storage/sqlite-node-store.ts';
-import { SqliteStore } from '../../storage/sqlite-store.ts';
+import { GATEWAY_STORE_OPTIONS, SqliteStore } from '../../storage/sqlite-store.ts';
 import { CLAWGATE_VERSION } from '../../version.ts';
 import { type AuthDelay, TimerAuthDelay } from '../auth/auth-delay.ts';
 import { FailedAuthLimiter } from '../auth/rate-limit.ts';
@@ -85,7 +84,7 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
   const lease = leaseTimingFromEnv(env);
   // Every reader and writer shares this one instance: the chat context's tail sees each committed message write.
   // The log's fsync after each group commit runs on libuv's pool: the event loop serves other turns meanwhile.
-  const sqlite = SqliteStore.open(paths.stateDir, { syncLog: fdatasync });
+  const sqlite = SqliteStore.open(paths.stateDir, GATEWAY_STORE_OPTIONS);
   const store = new ContextTailStore(sqlite);
   closers.push({ name: 'store', close: () => store.close() });
   const interruptedTools = await markInterruptedToolCalls(store, Date.now());
