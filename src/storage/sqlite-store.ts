@@ -278,6 +278,12 @@ export class SqliteStore implements GatewayStore {
   #walFd: number | undefined;
   /** The group commit whose log sync is in flight; no other commit starts until it is done. */
   #syncing: Unsynced | undefined;
+  /**
+   * Set once a log sync failed. Its group stays committed (and visible), and every later commit's frames follow
+   * its frames in the log, so after a power cut they could go with them: no write is acknowledged again (each is
+   * refused with this) until the store is reopened, as PostgreSQL stops at a failed WAL fsync.
+   */
+  #syncFailure: Error | undefined;
 
   constructor(db: DatabaseSync, options: SqliteStoreOptions = {}) {
     this.#db = db;
@@ -606,6 +612,7 @@ export class SqliteStore implements GatewayStore {
 
   #write<T>(work: () => T): Promise<T> {
     if (!this.#db.isOpen) return Promise.reject(new Error('the store is closed'));
+    if (this.#syncFailure) return Promise.reject(this.#syncFailure);
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
       this.#scheduleDrain();
@@ -674,8 +681,18 @@ export class SqliteStore implements GatewayStore {
       return;
     }
     this.#syncing = undefined;
-    settle(committed, error);
-    this.#scheduleDrain();
+    if (error === undefined) {
+      settle(committed, undefined);
+      this.#scheduleDrain();
+      return;
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#syncFailure = new Error(
+      `the store's log could not be synced to disk (${reason}): no write is accepted until the gateway restarts`,
+      { cause: error },
+    );
+    settle(committed, this.#syncFailure);
+    for (const write of this.#pending.splice(0)) write.reject(this.#syncFailure);
   }
 
   /**
