@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
+import { fdatasync } from 'node:fs';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { BUSY_TIMEOUT_MS, openDatabase } from './database.ts';
 import { SqliteCronPrune } from './sqlite-cron-prune.ts';
@@ -22,6 +22,7 @@ import type {
   UsageBucket,
   UsageQuery,
 } from './store.ts';
+import { WalSync } from './wal-sync.ts';
 
 /** Expired idempotency records are swept at most this often (by the caller's clock), not on every lookup. */
 export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 60_000;
@@ -38,16 +39,14 @@ type PendingWrite = { work: () => unknown; resolve(value: unknown): void; reject
 type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 /** A group commit whose writes wait for the fsync of the log that makes it durable. */
 type Unsynced = { batch: PendingWrite[]; outcomes: WriteOutcome[] };
-/** `fs.fdatasync`'s shape: how a committed group's log reaches the disk. */
-export type SyncFile = (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void;
 export type SqliteStoreOptions = {
   /**
    * Set (the gateway: `fs.fdatasync`, which runs on libuv's thread pool): a group commit's COMMIT runs at
-   * `synchronous=NORMAL` and the store syncs the log with this before the group's writes settle, so the event loop
-   * runs while the disk works. Unset: SQLite syncs inside the COMMIT (FULL), blocking the event loop, and writes
-   * settle in the loop turn they were committed in; cheaper for one write at a time (a CLI command, a test).
+   * `synchronous=NORMAL` and the store syncs the log with it (WalSync) before the group's writes settle, so the
+   * event loop runs while the disk works. Unset: SQLite syncs inside the COMMIT (FULL), blocking the event loop,
+   * and writes settle in the loop turn they were committed in; cheaper for one write at a time (a test, a tool).
    */
-  syncLog?: SyncFile;
+  syncLog?: typeof fdatasync;
 };
 /** How the gateway opens its store (and the bench times it): the log synced on libuv's pool. */
 export const GATEWAY_STORE_OPTIONS: SqliteStoreOptions = { syncLog: fdatasync };
@@ -273,9 +272,8 @@ export class SqliteStore implements GatewayStore {
   #pending: PendingWrite[] = [];
   #flush: NodeJS.Immediate | undefined;
   readonly #commitListeners = new Set<() => void>();
-  readonly #syncLog: SyncFile | undefined;
-  /** The open `-wal` file, synced after each group commit; undefined: commits fsync inside SQLite (FULL). */
-  #walFd: number | undefined;
+  /** Syncs the log after each group commit; undefined: commits fsync inside SQLite (FULL). */
+  #wal: WalSync | undefined;
   /** The group commit whose log sync is in flight; no other commit starts until it is done. */
   #syncing: Unsynced | undefined;
   /**
@@ -289,8 +287,7 @@ export class SqliteStore implements GatewayStore {
     this.#db = db;
     this.#sql = prepareStatements(db);
     this.#cronPrune = new SqliteCronPrune(db);
-    this.#syncLog = options.syncLog;
-    this.#walFd = options.syncLog ? openWal(db) : undefined;
+    this.#wal = options.syncLog && walSync(db, options.syncLog);
   }
 
   /** Opens `<stateDir>/clawgate.db`; throws StorageError (database.ts) for a file it must not touch. */
@@ -584,15 +581,15 @@ export class SqliteStore implements GatewayStore {
     if (!this.#db.isOpen) return;
     clearImmediate(this.#flush);
     this.#flush = undefined;
-    const walFd = this.#walFd;
+    const wal = this.#wal;
     // From here on commits fsync inside SQLite (FULL) and settle at once.
-    this.#walFd = undefined;
+    this.#wal = undefined;
     const syncing = this.#syncing;
     this.#syncing = undefined;
-    if (syncing && walFd !== undefined) {
+    if (syncing && wal) {
       let error: unknown;
       try {
-        fdatasyncSync(walFd);
+        wal.syncNow();
       } catch (syncError) {
         error = syncError;
       }
@@ -600,8 +597,8 @@ export class SqliteStore implements GatewayStore {
     }
     while (this.#pending.length > 0) this.#commitPending();
     this.#db.close();
-    // A sync still running on the pool keeps the descriptor until it is done (#synced closes it then).
-    if (walFd !== undefined && !syncing) closeSync(walFd);
+    // A sync still running on the pool keeps the log's descriptor until it returns (#synced closes it then).
+    if (wal && !syncing) wal.close();
   }
 
   /** Expired records are only ever looked up by key, so without a sweep every one would stay forever. */
@@ -638,10 +635,10 @@ export class SqliteStore implements GatewayStore {
   #commitPending(): void {
     const batch = this.#pending.splice(0, MAX_WRITES_PER_COMMIT);
     const outcomes: WriteOutcome[] = [];
-    const walFd = this.#walFd;
+    const wal = this.#wal;
     try {
       // Outside the transaction: SQLite refuses to change the safety level inside one.
-      if (walFd !== undefined) this.#sql.syncNormal.run();
+      if (wal) this.#sql.syncNormal.run();
       this.#sql.begin.run();
       for (const write of batch) {
         this.#sql.savepoint.run();
@@ -661,23 +658,26 @@ export class SqliteStore implements GatewayStore {
       for (const write of batch) write.reject(error);
       return;
     } finally {
-      if (walFd !== undefined) this.#sql.syncFull.run();
+      if (wal) this.#sql.syncFull.run();
     }
     for (const listener of this.#commitListeners) listener();
     const committed: Unsynced = { batch, outcomes };
-    if (walFd === undefined) {
+    if (!wal) {
       settle(committed, undefined);
       return;
     }
     this.#syncing = committed;
-    (this.#syncLog as SyncFile)(walFd, (error) => this.#synced(committed, walFd, error ?? undefined));
+    wal.sync().then(
+      () => this.#synced(committed, wal, undefined),
+      (error: unknown) => this.#synced(committed, wal, error),
+    );
   }
 
   /** The log sync of `committed` is done: its writes settle, and the writes that waited for it commit next. */
-  #synced(committed: Unsynced, walFd: number, error: unknown): void {
+  #synced(committed: Unsynced, wal: WalSync, error: unknown): void {
     // close() already synced and settled it.
     if (this.#syncing !== committed) {
-      if (this.#walFd === undefined && !this.#db.isOpen) closeSync(walFd);
+      if (!this.#db.isOpen) wal.close();
       return;
     }
     this.#syncing = undefined;
@@ -722,20 +722,14 @@ export class SqliteStore implements GatewayStore {
 }
 
 /**
- * The connection's write-ahead log, opened for the store's own fdatasync after each group commit; undefined when
- * there is none to sync (an in-memory database, another journal mode). SQLite never replaces the log while a
- * connection is open (it is deleted only when the last one closes), so the descriptor stays the log's.
+ * The sync of the connection's write-ahead log, for the store's own fdatasync after each group commit; undefined
+ * when there is none to sync (an in-memory database, another journal mode). SQLite never replaces the log while a
+ * connection is open (it is deleted only when the last one closes), so the file WalSync opens stays the log.
  */
-function openWal(db: DatabaseSync): number | undefined {
+function walSync(db: DatabaseSync, syncLog: typeof fdatasync): WalSync | undefined {
   const path = db.location();
   const mode = (db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode;
-  if (path === null || mode !== 'wal') return undefined;
-  try {
-    // Read-write: fsync needs a writable handle on some platforms (Windows); nothing is written through it.
-    return openSync(`${path}-wal`, 'r+');
-  } catch {
-    return undefined;
-  }
+  return path !== null && mode === 'wal' ? new WalSync(path, syncLog) : undefined;
 }
 
 /** The writes of a group commit settle: each with its own outcome, or all with the error of their log sync. */

@@ -8,7 +8,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { countWalCommits } from '../../bench/store-cost.ts';
 import { DATABASE_FILE_NAME } from '../../src/storage/database.ts';
 import { MIGRATIONS } from '../../src/storage/migrations.ts';
-import { SqliteStore, type SyncFile } from '../../src/storage/sqlite-store.ts';
+import { SqliteStore } from '../../src/storage/sqlite-store.ts';
 
 /**
  * The group commit's fsync of the log runs off the event loop (SqliteStore): a write settles only once the log
@@ -17,16 +17,17 @@ import { SqliteStore, type SyncFile } from '../../src/storage/sqlite-store.ts';
  */
 
 type HeldSync = { fd: number; release(error?: NodeJS.ErrnoException): void };
+type SyncFile = typeof fdatasync;
 
 /** A SyncFile that holds every sync until the test releases it (then really fdatasyncs, unless told to fail). */
 function heldSyncs() {
   const held: HeldSync[] = [];
-  const syncFile: SyncFile = (fd, done) => {
+  const syncFile = ((fd: number, done: (error: NodeJS.ErrnoException | null) => void) => {
     held.push({
       fd,
       release: (error) => (error ? done(error) : fdatasync(fd, done)),
     });
-  };
+  }) as SyncFile;
   return { held, syncFile };
 }
 
@@ -150,7 +151,9 @@ test('close() finishes the log sync in flight itself: every write made before it
 test('without a log file to sync (an in-memory database) a write commits at FULL and settles at once', async () => {
   const db = new DatabaseSync(':memory:');
   for (const migration of MIGRATIONS) db.exec(migration.sql);
-  const store = new SqliteStore(db, { syncLog: () => assert.fail('nothing to sync') });
+  const store = new SqliteStore(db, {
+    syncLog: (() => assert.fail('nothing to sync')) as unknown as SyncFile,
+  });
   try {
     const stored = await say(store, 'one', 1);
     assert.equal(stored.seq, 1);
