@@ -598,7 +598,7 @@ function report(
     },
     {
       title: 'Chat turns: what the SQLite store costs',
-      description: `The store calls of one echo turn (as ChatService makes them) on the real \`SqliteStore\` (WAL, \`synchronous=FULL\`), ${stores[0].turns} turns back to back in the bench process, on the same filesystem as the gateway's state dir, just before and just after the gateway's run. node:sqlite is synchronous: this time, fsync waits included, is spent on the gateway's event loop. Turns one at a time commit twice each; in the gateway, writes of concurrent turns requested in the same event-loop turn share one group commit, which is how it passes this rate.`,
+      description: `The store calls of one echo turn (as ChatService makes them) on the real \`SqliteStore\` (WAL, \`synchronous=FULL\`), ${stores[0].turns} turns back to back in the bench process, on the same filesystem as the gateway's state dir, just before and just after the gateway's run. node:sqlite is synchronous: this time, but for the wait on each commit's fsync (the gateway's store makes it on libuv's thread pool), is spent on the gateway's event loop. Turns one at a time commit twice each; in the gateway, writes of concurrent turns requested in the same event-loop turn share one group commit, which is how it passes this rate.`,
       values: storeRows,
     },
   ];

@@ -186,6 +186,8 @@ export class ChatService {
   }
 
   async #afterAccepted(run: ActiveRun, userMessage: StoredMessage): Promise<void> {
+    // The session is read only for these two events.
+    if (!this.#deps.sessionEvents.heard(run.sessionKey)) return;
     let session: SessionRecord | undefined;
     try {
       session = await this.#deps.store.getSession(run.sessionKey);
@@ -663,7 +665,8 @@ export class ChatService {
     // OpenClaw's order: the assistant's session.message, then lifecycle end + the terminal chat event (one seq),
     // then sessions.changed.
     let session: SessionRecord | undefined;
-    if (message) {
+    // Read for the session events alone: not when nobody would get them.
+    if (message && this.#deps.sessionEvents.heard(run.sessionKey)) {
       try {
         session = await store.getSession(run.sessionKey);
       } catch (readError) {

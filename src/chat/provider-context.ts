@@ -22,7 +22,7 @@ export function toProviderContext(window: StoredMessage[], current: StoredMessag
     const turn = message.role !== 'user' && message.runId ? turnAt.get(message.runId) : undefined;
     return turn === undefined ? message.seq : turn + 0.5;
   };
-  const ordered = [...window].sort((a, b) => position(a) - position(b) || a.seq - b.seq);
+  const ordered = byPosition(window, window.map(position));
   const raw: ProviderMessage[] = [];
   for (const message of ordered) {
     if (message.role === 'system' || (message.role === 'user' && message.seq >= current.seq)) continue;
@@ -31,6 +31,23 @@ export function toProviderContext(window: StoredMessage[], current: StoredMessag
   }
   raw.push({ role: 'user', content: messageText(current) });
   return pairToolMessages(raw);
+}
+
+/**
+ * The window ordered by `positions` (one per message), ties by seq. Each turn's replies usually follow its user
+ * message already: then the window is returned as it is, without a sort.
+ */
+function byPosition(window: StoredMessage[], positions: number[]): StoredMessage[] {
+  const compare = (a: number, b: number) =>
+    (positions[a] as number) - (positions[b] as number) ||
+    (window[a] as StoredMessage).seq - (window[b] as StoredMessage).seq;
+  let sorted = true;
+  for (let i = 1; i < window.length && sorted; i += 1) sorted = compare(i - 1, i) <= 0;
+  if (sorted) return window;
+  return window
+    .map((_, i) => i)
+    .sort(compare)
+    .map((i) => window[i] as StoredMessage);
 }
 
 function toProviderMessage(message: StoredMessage): ProviderMessage | undefined {

@@ -25,6 +25,11 @@ export type Broadcast = {
   /** Returns the bytes queued, over all recipients (what a caller may pace itself by). */
   broadcast(event: string, payload: unknown, options?: EventOptions): number;
   send(client: GatewayWsClient, event: string, payload: unknown): void;
+  /**
+   * Whether `broadcast(event, …, options)` would reach a client now: a caller may then skip building an event
+   * nobody gets (and reading the store for it). Absent, as in a test double: assume it would.
+   */
+  reaches?(event: string, options?: EventOptions): boolean;
 };
 
 /** The gateway's own bus: also paces snapshot events to thousands of readers. */
@@ -152,6 +157,20 @@ export class InProcessBroadcast implements GatewayBroadcast {
   close(): void {
     for (const run of this.#snapshots.values()) clearImmediate(run.immediate);
     this.#snapshots.clear();
+  }
+
+  reaches(event: string, options?: EventOptions): boolean {
+    const definition = this.#definition(event);
+    if (!definition) return false;
+    const { scope } = definition;
+    const filter = options?.filter;
+    for (const client of this.#clients) {
+      if (!client.authenticated || client.closed) continue;
+      if (scope !== null && !scopeSatisfied(client.scopes, scope)) continue;
+      if (filter && !filter(client)) continue;
+      return true;
+    }
+    return false;
   }
 
   send(client: GatewayWsClient, event: string, payload: unknown): void {

@@ -8,6 +8,12 @@ function sessionsSubscriber(client: ClientView): boolean {
   return client.sessionsSubscribed;
 }
 
+function messageSubscriber(sessionKey: string): (client: ClientView) => boolean {
+  return (client) => client.sessionsSubscribed || client.messageSubscriptions.has(sessionKey);
+}
+
+const CHANGED = { filter: sessionsSubscriber };
+
 /** The `sessions.changed` and `session.message` events, built one way for the chat and session services. */
 export class SessionEvents {
   #events: Broadcast;
@@ -31,7 +37,21 @@ export class SessionEvents {
     };
   }
 
+  /**
+   * Whether a client would get this session's `sessions.changed` or `session.message` now. Both are sent right
+   * after the caller's store read (no I/O in between), so a caller that reads the session only for them can skip
+   * the read when nobody would.
+   */
+  heard(sessionKey: string): boolean {
+    return (
+      this.#events.reaches?.('sessions.changed', CHANGED) !== false ||
+      this.#events.reaches?.('session.message', { filter: messageSubscriber(sessionKey) }) !== false
+    );
+  }
+
   changed(session: SessionRecord, reason: string, runId?: string): void {
+    // The row is built only for someone to send it to.
+    if (this.#events.reaches?.('sessions.changed', CHANGED) === false) return;
     this.#events.broadcast(
       'sessions.changed',
       {
@@ -42,19 +62,17 @@ export class SessionEvents {
         ts: this.#now(),
         session: this.row(session),
       },
-      { filter: sessionsSubscriber },
+      CHANGED,
     );
   }
 
   removed(sessionKey: string, agentId: string, reason: string): void {
-    this.#events.broadcast(
-      'sessions.changed',
-      { sessionKey, agentId, reason, ts: this.#now() },
-      { filter: sessionsSubscriber },
-    );
+    this.#events.broadcast('sessions.changed', { sessionKey, agentId, reason, ts: this.#now() }, CHANGED);
   }
 
   message(agentId: string, message: StoredMessage, session: SessionRecord | undefined): void {
+    const options = { filter: messageSubscriber(message.sessionKey) };
+    if (this.#events.reaches?.('session.message', options) === false) return;
     this.#events.broadcast(
       'session.message',
       {
@@ -65,9 +83,7 @@ export class SessionEvents {
         messageSeq: message.seq,
         ...(session ? { session: this.row(session) } : {}),
       },
-      {
-        filter: (client) => client.sessionsSubscribed || client.messageSubscriptions.has(message.sessionKey),
-      },
+      options,
     );
   }
 }

@@ -57,6 +57,8 @@ export function openDatabase(stateDir: string): DatabaseSync {
     // FULL, not NORMAL: in WAL mode NORMAL skips the fsync at each commit, so a committed turn survives a
     // process crash but can be lost to a power cut or kernel panic. A resolved appendMessage is a promise to the
     // client that the turn is stored; FULL keeps it at one fsync per commit (~0.35 ms measured on ext4/virtio).
+    // SqliteStore's group commits switch to NORMAL for the COMMIT alone and make the same fsync themselves, off
+    // the event loop, before any of their writes settles (sqlite-store.ts).
     db.exec('PRAGMA synchronous = FULL');
     db.exec('PRAGMA foreign_keys = ON');
     migrate(db, path);

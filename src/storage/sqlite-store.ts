@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fdatasync } from 'node:fs';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { BUSY_TIMEOUT_MS, openDatabase } from './database.ts';
 import { SqliteCronPrune } from './sqlite-cron-prune.ts';
@@ -21,6 +22,7 @@ import type {
   UsageBucket,
   UsageQuery,
 } from './store.ts';
+import { WalSync } from './wal-sync.ts';
 
 /** Expired idempotency records are swept at most this often (by the caller's clock), not on every lookup. */
 export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 60_000;
@@ -35,9 +37,23 @@ export const PRUNE_BATCH_ROWS = 1_000;
 
 type PendingWrite = { work: () => unknown; resolve(value: unknown): void; reject(error: unknown): void };
 type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** A group commit whose writes wait for the fsync of the log that makes it durable. */
+type Unsynced = { batch: PendingWrite[]; outcomes: WriteOutcome[] };
+export type SqliteStoreOptions = {
+  /**
+   * Set (the gateway: `fs.fdatasync`, which runs on libuv's thread pool): a group commit's COMMIT runs at
+   * `synchronous=NORMAL` and the store syncs the log with it (WalSync) before the group's writes settle, so the
+   * event loop runs while the disk works. Unset: SQLite syncs inside the COMMIT (FULL), blocking the event loop,
+   * and writes settle in the loop turn they were committed in; cheaper for one write at a time (a test, a tool).
+   */
+  syncLog?: typeof fdatasync;
+};
+/** How the gateway opens its store (and the bench times it): the log synced on libuv's pool. */
+export const GATEWAY_STORE_OPTIONS: SqliteStoreOptions = { syncLog: fdatasync };
 /** One retention batch: rows deleted, and whether more may be due. */
 type PruneBatch = { deleted: number; more: boolean };
 type ArchiveRow = { session_key: string; session_id: string; last_seq: number };
+type AppendTarget = { sessionId: string; seq: number };
 
 type SessionRow = {
   key: string;
@@ -102,6 +118,9 @@ const MESSAGE_COLUMNS =
 /** Every statement the store runs, prepared once at open. */
 function prepareStatements(db: DatabaseSync) {
   return {
+    // The group commit's own fsync is done off the event loop (#commitPending); any other write keeps FULL.
+    syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
+    syncFull: db.prepare('PRAGMA synchronous = FULL'),
     begin: db.prepare('BEGIN IMMEDIATE'),
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
@@ -139,7 +158,12 @@ function prepareStatements(db: DatabaseSync) {
     ),
     // Messages and runs go with it (ON DELETE CASCADE).
     deleteSession: db.prepare('DELETE FROM sessions WHERE key = ?'),
-    nextSeq: db.prepare('SELECT coalesce(max(seq), 0) + 1 AS seq FROM messages WHERE session_key = ?'),
+    // Where the next message of a session goes: its transcript generation and seq (no row: no such session).
+    appendTarget: db.prepare(
+      `SELECT s.session_id AS sessionId,
+         (SELECT coalesce(max(m.seq), 0) + 1 FROM messages m WHERE m.session_key = s.key) AS seq
+       FROM sessions s WHERE s.key = ?`,
+    ),
     insertMessage: db.prepare(
       `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
@@ -227,9 +251,18 @@ function prepareStatements(db: DatabaseSync) {
 /**
  * GatewayStore on one SQLite file (see database.ts for the pragmas). Reads run at once. Writes are group-committed:
  * those requested in the same event-loop turn run in one transaction, each in its own savepoint (one failing rolls
- * back alone), and share its COMMIT and fsync. A write's promise settles only after that COMMIT, so "resolved"
- * still means "on disk", at a fraction of the fsyncs when many turns run at once. node:sqlite is synchronous, so
- * the commit blocks the event loop; fewer of them is what keeps it responsive.
+ * back alone), and share its COMMIT and fsync. A write's promise settles only after that fsync, so "resolved"
+ * still means "on disk", at a fraction of the fsyncs when many turns run at once.
+ *
+ * node:sqlite is synchronous, and with `synchronous=FULL` the COMMIT's fsync blocks the event loop (0.3 ms to several
+ * ms each, most of it waiting on the disk). With `syncLog` (the gateway's store) a group commit runs at `NORMAL`,
+ * which in WAL mode is FULL without that one fsync (checkpoints and the log header after a restart are still
+ * synced by SQLite), and the store then syncs the log file itself off the event loop: the same fsync at the same
+ * point, before any of the group's writes settles. Writes requested while that sync runs wait for it and then
+ * share the next group commit: under load there are fewer, larger commits and fsyncs. A committed group is
+ * visible to reads from its COMMIT on, before its sync has finished, as with NORMAL (only a power cut or kernel
+ * panic in that window could lose what such a read saw; its writer has not been answered yet). Without a WAL file
+ * to sync (an in-memory database) commits stay FULL.
  */
 export class SqliteStore implements GatewayStore {
   readonly #db: DatabaseSync;
@@ -239,16 +272,27 @@ export class SqliteStore implements GatewayStore {
   #pending: PendingWrite[] = [];
   #flush: NodeJS.Immediate | undefined;
   readonly #commitListeners = new Set<() => void>();
+  /** Syncs the log after each group commit; undefined: commits fsync inside SQLite (FULL). */
+  #wal: WalSync | undefined;
+  /** The group commit whose log sync is in flight; no other commit starts until it is done. */
+  #syncing: Unsynced | undefined;
+  /**
+   * Set once a log sync failed. Its group stays committed (and visible), and every later commit's frames follow
+   * its frames in the log, so after a power cut they could go with them: no write is acknowledged again (each is
+   * refused with this) until the store is reopened, as PostgreSQL stops at a failed WAL fsync.
+   */
+  #syncFailure: Error | undefined;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, options: SqliteStoreOptions = {}) {
     this.#db = db;
     this.#sql = prepareStatements(db);
     this.#cronPrune = new SqliteCronPrune(db);
+    this.#wal = options.syncLog && walSync(db, options.syncLog);
   }
 
   /** Opens `<stateDir>/clawgate.db`; throws StorageError (database.ts) for a file it must not touch. */
-  static open(stateDir: string): SqliteStore {
-    return new SqliteStore(openDatabase(stateDir));
+  static open(stateDir: string, options?: SqliteStoreOptions): SqliteStore {
+    return new SqliteStore(openDatabase(stateDir), options);
   }
 
   /** The underlying connection, for diagnostics and tests. */
@@ -313,13 +357,21 @@ export class SqliteStore implements GatewayStore {
   async appendMessage(message: NewMessage, run?: RunChange): Promise<StoredMessage> {
     if (run && !message.runId) throw new Error('appendMessage: a run change needs message.runId');
     return this.#write(() => {
-      const session = this.#ensureSession(
-        message.sessionKey,
-        agentIdOf(message.sessionKey),
-        message.timestamp,
-      );
-      const { seq } = this.#sql.nextSeq.get(message.sessionKey) as { seq: number };
-      const stored = toStored(message, session.sessionId, seq);
+      // The session nearly always exists: one read then, and a new sessionId only for the one created here.
+      let target = this.#sql.appendTarget.get(message.sessionKey) as AppendTarget | undefined;
+      if (!target) {
+        const { sessionKey } = message;
+        this.#sql.insertSession.run(
+          sessionKey,
+          agentIdOf(sessionKey),
+          randomUUID(),
+          message.timestamp,
+          message.timestamp,
+        );
+        target = this.#sql.appendTarget.get(sessionKey) as AppendTarget;
+      }
+      const { sessionId, seq } = target;
+      const stored = toStored(message, sessionId, seq);
       this.#sql.insertMessage.run(
         stored.id,
         stored.sessionKey,
@@ -521,13 +573,32 @@ export class SqliteStore implements GatewayStore {
     }
   }
 
-  /** Idempotent. Commits the writes still waiting for their group commit first. */
+  /**
+   * Idempotent. Commits the writes still waiting for their group commit first, and finishes the log sync in flight
+   * synchronously, so every write made before close() has settled (as committed and synced) when it returns.
+   */
   close(): void {
     if (!this.#db.isOpen) return;
     clearImmediate(this.#flush);
     this.#flush = undefined;
+    const wal = this.#wal;
+    // From here on commits fsync inside SQLite (FULL) and settle at once.
+    this.#wal = undefined;
+    const syncing = this.#syncing;
+    this.#syncing = undefined;
+    if (syncing && wal) {
+      let error: unknown;
+      try {
+        wal.syncNow();
+      } catch (syncError) {
+        error = syncError;
+      }
+      settle(syncing, error);
+    }
     while (this.#pending.length > 0) this.#commitPending();
     this.#db.close();
+    // A sync still running on the pool keeps the log's descriptor until it returns (#synced closes it then).
+    if (wal && !syncing) wal.close();
   }
 
   /** Expired records are only ever looked up by key, so without a sweep every one would stay forever. */
@@ -538,16 +609,23 @@ export class SqliteStore implements GatewayStore {
 
   #write<T>(work: () => T): Promise<T> {
     if (!this.#db.isOpen) return Promise.reject(new Error('the store is closed'));
+    if (this.#syncFailure) return Promise.reject(this.#syncFailure);
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      this.#flush ??= setImmediate(() => this.#drain());
+      this.#scheduleDrain();
     });
+  }
+
+  /** The next group commit, in this event-loop turn's check phase; while a log sync runs, once it is done. */
+  #scheduleDrain(): void {
+    if (this.#flush || this.#syncing || this.#pending.length === 0) return;
+    this.#flush = setImmediate(() => this.#drain());
   }
 
   #drain(): void {
     this.#flush = undefined;
     this.#commitPending();
-    if (this.#pending.length > 0) this.#flush = setImmediate(() => this.#drain());
+    this.#scheduleDrain();
   }
 
   /**
@@ -557,7 +635,10 @@ export class SqliteStore implements GatewayStore {
   #commitPending(): void {
     const batch = this.#pending.splice(0, MAX_WRITES_PER_COMMIT);
     const outcomes: WriteOutcome[] = [];
+    const wal = this.#wal;
     try {
+      // Outside the transaction: SQLite refuses to change the safety level inside one.
+      if (wal) this.#sql.syncNormal.run();
       this.#sql.begin.run();
       for (const write of batch) {
         this.#sql.savepoint.run();
@@ -576,13 +657,42 @@ export class SqliteStore implements GatewayStore {
       if (this.#db.isTransaction) this.#sql.rollback.run();
       for (const write of batch) write.reject(error);
       return;
+    } finally {
+      if (wal) this.#sql.syncFull.run();
     }
     for (const listener of this.#commitListeners) listener();
-    batch.forEach((write, i) => {
-      const outcome = outcomes[i] as WriteOutcome;
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.error);
-    });
+    const committed: Unsynced = { batch, outcomes };
+    if (!wal) {
+      settle(committed, undefined);
+      return;
+    }
+    this.#syncing = committed;
+    wal.sync().then(
+      () => this.#synced(committed, wal, undefined),
+      (error: unknown) => this.#synced(committed, wal, error),
+    );
+  }
+
+  /** The log sync of `committed` is done: its writes settle, and the writes that waited for it commit next. */
+  #synced(committed: Unsynced, wal: WalSync, error: unknown): void {
+    // close() already synced and settled it.
+    if (this.#syncing !== committed) {
+      if (!this.#db.isOpen) wal.close();
+      return;
+    }
+    this.#syncing = undefined;
+    if (error === undefined) {
+      settle(committed, undefined);
+      this.#scheduleDrain();
+      return;
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#syncFailure = new Error(
+      `the store's log could not be synced to disk (${reason}): no write is accepted until the gateway restarts`,
+      { cause: error },
+    );
+    settle(committed, this.#syncFailure);
+    for (const write of this.#pending.splice(0)) write.reject(this.#syncFailure);
   }
 
   /**
@@ -609,6 +719,27 @@ export class SqliteStore implements GatewayStore {
     this.#sql.insertSession.run(key, agentId, randomUUID(), now, now);
     return toSession(this.#sql.getSession.get(key) as SessionRow);
   }
+}
+
+/**
+ * The sync of the connection's write-ahead log, for the store's own fdatasync after each group commit; undefined
+ * when there is none to sync (an in-memory database, another journal mode). SQLite never replaces the log while a
+ * connection is open (it is deleted only when the last one closes), so the file WalSync opens stays the log.
+ */
+function walSync(db: DatabaseSync, syncLog: typeof fdatasync): WalSync | undefined {
+  const path = db.location();
+  const mode = (db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode;
+  return path !== null && mode === 'wal' ? new WalSync(path, syncLog) : undefined;
+}
+
+/** The writes of a group commit settle: each with its own outcome, or all with the error of their log sync. */
+function settle({ batch, outcomes }: Unsynced, syncError: unknown): void {
+  batch.forEach((write, i) => {
+    const outcome = outcomes[i] as WriteOutcome;
+    if (syncError !== undefined) write.reject(syncError);
+    else if (outcome.ok) write.resolve(outcome.value);
+    else write.reject(outcome.error);
+  });
 }
 
 /** `agent:<id>:<rest>` → `<id>`; any other key belongs to the default agent. */

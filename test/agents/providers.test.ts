@@ -475,6 +475,26 @@ test('echo: abort ends the stream as aborted promptly, even mid-delay', async ()
   assert.deepEqual(early.events, []);
 });
 
+test('echo: with delay 0, an abort between words ends the stream as aborted before the next word', async () => {
+  const provider = new EchoProvider({ delayMs: 0 });
+  const controller = new AbortController();
+  const events: StreamEvent[] = [];
+  let caught: unknown;
+  try {
+    for await (const event of provider.stream(request(controller.signal))) {
+      events.push(event);
+      // Lands while the provider waits for the next loop turn, as a chat.abort frame would.
+      setImmediate(() => controller.abort());
+    }
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof ProviderError);
+  assert.equal(caught.kind, 'aborted');
+  assert.equal(caught.message, 'The request to echo was aborted');
+  assert.deepEqual(texts(events), ['Echo:']);
+});
+
 test('echo: maxTokens cuts the reply with stop reason length; no user message echoes a placeholder', async () => {
   const provider = new EchoProvider({ delayMs: 0 });
   const events = await collect(provider.stream(request(undefined, { maxTokens: 2 })));

@@ -163,6 +163,24 @@ test('unit: a frame is serialized once per broadcast; clients differ only in seq
   assert.deepEqual(scopeless.ws.sent, []);
 });
 
+test('unit: reaches() says whether broadcast() would address anyone: same auth, scope and filter rules', (t) => {
+  const reader = fakeClient(['operator.read']);
+  const pending = fakeClient(['operator.admin'], { authenticated: false });
+  const gone = fakeClient(['operator.admin'], { closed: true });
+  const { bus, unregistered } = harness(t, [reader, pending, gone]);
+  assert.equal(bus.reaches('tick'), true);
+  // Only the unauthenticated and the closed client hold the scope.
+  assert.equal(bus.reaches('exec.approval.requested'), false);
+  assert.equal(bus.reaches('tick', { filter: () => false }), false);
+  assert.equal(bus.reaches('tick', { filter: (client) => client === asClient(reader) }), true);
+  // An undeclared event is as loud here as in broadcast().
+  assert.throws(() => bus.reaches('no.such.event'), /no\.such\.event is not registered/);
+  assert.deepEqual(unregistered, ['no.such.event']);
+  // Asking sends nothing and takes no seq.
+  assert.deepEqual(reader.ws.sent, []);
+  assert.equal(reader.seq, 0);
+});
+
 test('unit: scope filtering takes no seq from clients outside the audience', (t) => {
   const admin = fakeClient(['operator.admin']);
   const reader = fakeClient(['operator.read']);

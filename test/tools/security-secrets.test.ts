@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { refuseAllExecGate } from '../../src/agents/tools/default-exec-gate.ts';
+import { ToolRegistry } from '../../src/agents/tools/tool-registry.ts';
+import type { ToolResult } from '../../src/agents/tools/tool-types.ts';
+import { buildConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 import type { GatewayModule } from '../../src/server/registry.ts';
 import { SqliteStore } from '../../src/storage/sqlite-store.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
@@ -123,4 +129,48 @@ test('through a real turn: what the transcript stores and the tool stream carrie
   } finally {
     store.close();
   }
+});
+
+test('a turn gathers the secrets when one of its tools first has output, once, and not at all when none does', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'clawgate-secrets-'));
+  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  let gathered = 0;
+  const registry = new ToolRegistry({
+    config: () => buildConfig({}, {}, { token: 'harness-token-0123456789abcdef' }),
+    logger: createLogger({ level: 'error', console: null }),
+    stateDir,
+    configPath: join(stateDir, 'clawgate.json'),
+    execGate: refuseAllExecGate,
+    secrets: () => {
+      gathered += 1;
+      return [GATEWAY_TOKEN];
+    },
+  });
+  registry.register({
+    name: 'leak',
+    source: { kind: 'core' },
+    factory: () => ({
+      name: 'leak',
+      description: 'prints the token',
+      parameters: { type: 'object', properties: {} },
+      execute: async (_id, _params, _signal, onUpdate) => {
+        onUpdate?.({ content: [{ type: 'text', text: `soon ${GATEWAY_TOKEN}` }] });
+        return { content: [{ type: 'text', text: `token=${GATEWAY_TOKEN}` }] };
+      },
+    }),
+  });
+  const target = { agentId: 'main', sessionKey: 'agent:main:main', runId: 'r1' };
+  registry.resolve(target, 'turn');
+  assert.equal(gathered, 0, 'a turn whose tools never run reads no secret');
+  const leak = registry.resolve(target, 'turn').find((entry) => entry.tool.name === 'leak')?.tool;
+  assert.ok(leak);
+  const updates: string[] = [];
+  const signal = new AbortController().signal;
+  const first = await leak.execute('c1', {}, signal, (update) => updates.push(textOf(update as ToolResult)));
+  const second = await leak.execute('c2', {}, signal);
+  assert.deepEqual(
+    [updates, textOf(first), textOf(second)],
+    [['soon [REDACTED]'], 'token=[REDACTED]', 'token=[REDACTED]'],
+  );
+  assert.equal(gathered, 1, "one gathering for the turn's every output");
 });

@@ -60,14 +60,17 @@ export class EchoProvider implements LlmProvider {
     const words = truncated ? all.slice(0, request.maxTokens) : all;
     if (signal.aborted) throw abortedError(this.id, signal.reason);
     for (let i = 0; i < words.length; i++) {
-      if (i > 0) {
+      if (i > 0 && this.delayMs > 0) {
         try {
-          await (this.delayMs > 0
-            ? sleep(this.delayMs, undefined, { signal })
-            : nextTurn(undefined, { signal }));
+          await sleep(this.delayMs, undefined, { signal });
         } catch (error) {
           throw abortedError(this.id, error);
         }
+      } else if (i > 0) {
+        // No abort listener for a wait this short (adding and removing one per word was most of its cost): an
+        // abort is seen as soon as the loop turn it came in ends.
+        await nextTurn();
+        if (signal.aborted) throw abortedError(this.id, signal.reason);
       }
       yield { type: 'text', delta: words[i]! };
     }

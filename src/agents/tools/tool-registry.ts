@@ -174,10 +174,15 @@ export class ToolRegistry {
 
   /** The tools a turn (or `tools.invoke`) may call: policy applied, results redacted. */
   resolve(target: ToolTarget, surface: PolicySurface): { tool: AgentTool; registration: ToolRegistration }[] {
-    const redactor = new SecretRedactor(this.#deps.secrets());
+    // Gathered when a tool first produces output (most turns call none; gathering stats the secret files).
+    let redactor: SecretRedactor | undefined;
+    const redactorNow = () => {
+      redactor ??= new SecretRedactor(this.#deps.secrets());
+      return redactor;
+    };
     return this.describe(target, surface)
       .filter((entry) => entry.allowed)
-      .map(({ tool, registration }) => ({ tool: redacting(tool, redactor), registration }));
+      .map(({ tool, registration }) => ({ tool: redacting(tool, redactorNow), registration }));
   }
 }
 
@@ -191,7 +196,7 @@ export function describeToolSource(source: ToolSource): string {
 }
 
 /** The tool with its results, progress and error messages passed through the redactor. */
-function redacting(tool: AgentTool, redactor: SecretRedactor): AgentTool {
+function redacting(tool: AgentTool, redactorNow: () => SecretRedactor): AgentTool {
   // Field by field, not a spread: a tool may be a class instance whose description is a getter.
   return {
     name: tool.name,
@@ -205,12 +210,12 @@ function redacting(tool: AgentTool, redactor: SecretRedactor): AgentTool {
           toolCallId,
           params,
           signal,
-          onUpdate && ((update) => onUpdate(redactor.result(update))),
+          onUpdate && ((update) => onUpdate(redactorNow().result(update))),
         );
-        return redactor.result(result);
+        return redactorNow().result(result);
       } catch (error) {
         if (error instanceof Error) {
-          const message = redactor.text(error.message);
+          const message = redactorNow().text(error.message);
           if (message !== error.message) error.message = message;
         }
         throw error;

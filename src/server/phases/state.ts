@@ -39,7 +39,7 @@ import { SqliteApprovalStore } from '../../storage/sqlite-approval-store.ts';
 import { SqliteChannelStore } from '../../storage/sqlite-channel-store.ts';
 import { SqliteCronStore } from '../../storage/sqlite-cron-store.ts';
 import { SqliteNodeStore } from '../../storage/sqlite-node-store.ts';
-import { SqliteStore } from '../../storage/sqlite-store.ts';
+import { GATEWAY_STORE_OPTIONS, SqliteStore } from '../../storage/sqlite-store.ts';
 import { CLAWGATE_VERSION } from '../../version.ts';
 import { type AuthDelay, TimerAuthDelay } from '../auth/auth-delay.ts';
 import { FailedAuthLimiter } from '../auth/rate-limit.ts';
@@ -83,7 +83,8 @@ export async function openState(input: StatePhaseInput, closers: Closer[]): Prom
   // Before anything is opened: a bad value stops start-up with nothing to undo.
   const lease = leaseTimingFromEnv(env);
   // Every reader and writer shares this one instance: the chat context's tail sees each committed message write.
-  const sqlite = SqliteStore.open(paths.stateDir);
+  // The log's fsync after each group commit runs on libuv's pool: the event loop serves other turns meanwhile.
+  const sqlite = SqliteStore.open(paths.stateDir, GATEWAY_STORE_OPTIONS);
   const store = new ContextTailStore(sqlite);
   closers.push({ name: 'store', close: () => store.close() });
   const interruptedTools = await markInterruptedToolCalls(store, Date.now());
