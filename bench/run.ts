@@ -5,6 +5,9 @@
  * CLI runs, the chat scenario runs once); `--only a,b` runs those scenarios alone (RESULTS.md is then left as
  * it was), e.g. `node bench/run.ts --only cron`.
  *
+ * Exits non-zero when a scenario failed or a target was missed, not run, or got no figure (the Targets table
+ * says which).
+ *
  * Measured from the esbuild bundle `bin/clawgate.mjs` runs (`npm run bench` builds it first; the targets are
  * judged on it, since it is what `npm start` and an installed package run) and, for comparison, from sources
  * (`node src/cli/main.ts`, which pays for Node's type stripping). Each gets its own floor: the bare baselines run as
@@ -16,7 +19,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stop as stopEsbuild, transformSync } from 'esbuild';
-import { measureChatTurns } from './chat-turns.ts';
+import { type ChatBenchResult, measureChatTurns } from './chat-turns.ts';
 import { measureConnections } from './connections.ts';
 import { measureCron } from './cron.ts';
 import { measureFanout } from './fanout.ts';
@@ -44,6 +47,7 @@ import { writeProfileSummary } from './profile-summary.ts';
 import {
   formatMarkdown,
   formatText,
+  missedTargets,
   type Report,
   type Row,
   stats,
@@ -76,6 +80,8 @@ const TOKEN = 'bench-token-0123456789abcdef0123456789';
 const TARGET_READY_MS = 200;
 const TARGET_RSS_MIB = 75;
 const TARGET_CLI_MS = 300;
+/** Chat turns/s ÷ the floor's (issue 11). */
+const TARGET_CHAT_VS_FLOOR = 0.5;
 
 type StartupSample = {
   readyLineMs: number;
@@ -327,6 +333,26 @@ function parseOptions(): Options {
   return { runs, only, profile: values.profile };
 }
 
+/**
+ * Chat throughput ÷ the floor's, read from the chat table's `throughput` row (the one place the figure lives);
+ * a table without it gives a target with no figure, which fails the bench rather than passing unseen.
+ */
+function chatTargets(result: ChatBenchResult): Target[] {
+  const table = result.tables.find((t) => t.title === 'Chat turns');
+  const row = table && 'values' in table ? table.values.find((r) => r.label === 'throughput') : undefined;
+  const ratio =
+    typeof row?.ours === 'number' && typeof row.floor === 'number' ? row.ours / row.floor : Number.NaN;
+  return [
+    {
+      label: 'chat turns/s (echo, 16 in flight): clawgate ÷ floor',
+      limit: TARGET_CHAT_VS_FLOOR,
+      unit: '×',
+      actual: ratio,
+      atLeast: true,
+    },
+  ];
+}
+
 type ScenarioOutcome = { tables: Table[]; notes: string[]; targets: Target[]; correct: boolean };
 
 /** Runs one scenario; a failure becomes a note (and a non-zero exit), not the end of the bench. */
@@ -475,13 +501,10 @@ async function main({ runs, only, profile }: Options, scratch: string): Promise<
     outcomes.push(await scenario('start-up', () => measureStartup(runs, js, withDist)));
   if (only.has('chat'))
     outcomes.push(
-      await scenario('chat', async () => ({
-        targets: [],
-        ...(await measureChatTurns({
-          ...subject,
-          floorServer: multiFloor,
-        })),
-      })),
+      await scenario('chat', async () => {
+        const result = await measureChatTurns({ ...subject, floorServer: multiFloor });
+        return { ...result, targets: chatTargets(result) };
+      }),
     );
   if (only.has('tools')) outcomes.push(await scenario('tools', () => measureTools(subject)));
   if (only.has('rpc'))
@@ -519,6 +542,13 @@ async function main({ runs, only, profile }: Options, scratch: string): Promise<
   );
   const report: Report = { machine, runs, tables, targets, notes };
   process.stdout.write(formatText(report));
+  const missed = missedTargets(targets);
+  if (missed.length) {
+    process.exitCode = 1;
+    process.stderr.write(
+      `bench: ${missed.length} of ${targets.length} targets missed, not run or without a figure (see Targets)\n`,
+    );
+  }
   if (profile) {
     const summary = writeProfileSummary(PROFILE_DIR, machine, 'npm run bench');
     process.stdout.write(`${summary}\n`);
