@@ -1,14 +1,17 @@
 /**
  * Connections (issues 5 and 11): what operators of each kind real deployments have cost to connect and to keep.
  * For each kind — a CLI reader, an admin backend (OpenClaw's reference client's defaults), a read-only backend,
- * OpenClaw's Control UI with its own signed device — the gateway and the floor each get 1 000, then 3 000 (then
- * 10 000 with `CLAWGATE_BENCH_SOCKETS=10000`) sockets, 16 handshakes at a time (under the default pre-auth cap of
- * 32 per source), and then all close. Read: connect rate and handshake p99 per level, RSS settled (forced GC +
- * 1 s idle) per socket, and RSS after they all closed. "0" is read after a warm-up round of sockets opened and
- * closed again: what the first connections load once (the schema layer, compiled code, a grown heap) is not a
- * cost of each connection.
+ * OpenClaw's Control UI with its own signed device — the gateway and the floor each get 1 000, then 3 000, then
+ * 10 000 sockets (left out with `--no-10k`), 16 handshakes at a time (under the default pre-auth cap of 32 per
+ * source), and then all close. Read: connect rate and handshake p99 per level, RSS settled (forced GC + 1 s idle)
+ * per socket, and RSS after they all closed. "0" is read after a warm-up round of sockets opened and closed
+ * again: what the first connections load once (the schema layer, compiled code, a grown heap) is not a cost of
+ * each connection.
+ *
+ * The 10 000 level needs `FDS_FOR_10K` open files in the bench (which holds every client socket) and in the
+ * server under test; bench/run.ts checks, raises or reports that before anything starts (bench/fd-limit.ts) and
+ * passes the verdict in as `bigLevel`.
  */
-import { execFileSync } from 'node:child_process';
 import {
   type BenchClient,
   type ClientKind,
@@ -18,6 +21,7 @@ import {
   startGateway,
 } from './bench-client.ts';
 import { settle } from './chat-turns.ts';
+import { fileLimits } from './fd-limit.ts';
 import { readRss } from './probes.ts';
 import type { Table, Target, ValueRow } from './report.ts';
 import type { ScenarioOptions, ScenarioResult } from './rpc.ts';
@@ -31,8 +35,12 @@ const MAX_HANDSHAKE_P99_MS = 50;
 const MAX_KIB_PER_SOCKET = 16;
 const MAX_KIB_PER_SOCKET_AT_10K = 10;
 const MAX_RETAINED_MIB = 20;
-/** File descriptors a 10 000-socket level needs in each process (the sockets, plus the runtime's own). */
-const FDS_FOR_10K = 10_500;
+const BIG_LEVEL = 10_000;
+/** File descriptors the 10 000-socket level needs in each process (the sockets, plus the runtime's own). */
+export const FDS_FOR_10K = 10_500;
+
+/** The 10 000-socket level: run, left out on request, or not run because the open-files limit is short (why). */
+export type BigLevel = { run: true } | { run: false; notRun?: string };
 
 type Kind = { name: string; kind: ClientKind; scopes: string[] };
 const KINDS: Kind[] = [
@@ -53,15 +61,6 @@ const KINDS: Kind[] = [
 type Level = { sockets: number; rssKiB: number; connectMs: number; p99Ms: number };
 type Run = { baseKiB: number; levels: Level[]; retainedKiB: number };
 
-/** The open-files limit children inherit (`ulimit -n`); the 10 000 level runs only when it suffices. */
-function fileLimit(): number {
-  try {
-    return Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
-  } catch {
-    return 0;
-  }
-}
-
 function p99(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? Number.NaN;
@@ -75,6 +74,13 @@ async function runSubject(server: Server, token: string, kind: Kind, levels: num
     await settle(server.running);
     const baseKiB = readRss(server.pid).rssKiB;
     const readings: Level[] = [];
+    // Fewer open files than sockets would fail mid-level with EMFILE, read as a refused connect.
+    const files = { bench: fileLimits().soft, server: fileLimits(server.pid).soft };
+    const sockets = Math.max(...levels);
+    if (Math.min(files.bench, files.server) < sockets + (FDS_FOR_10K - BIG_LEVEL))
+      throw new Error(
+        `for ${sockets} sockets the bench may open ${files.bench} files and the server under test ${files.server}: too few`,
+      );
     for (const level of levels) {
       const latencies: number[] = [];
       const start = performance.now();
@@ -105,16 +111,19 @@ async function runSubject(server: Server, token: string, kind: Kind, levels: num
   }
 }
 
-export async function measureConnections(options: ScenarioOptions): Promise<ScenarioResult> {
-  const limit = fileLimit();
-  const wants10k = Number(process.env.CLAWGATE_BENCH_SOCKETS ?? 0) >= 10_000;
-  const levels = [1_000, 3_000, ...(wants10k && limit >= FDS_FOR_10K ? [10_000] : [])];
-  const notes: string[] = [];
-  if (wants10k && limit < FDS_FOR_10K) {
-    notes.push(
-      `The 10 000-socket level was skipped: it needs \`ulimit -n\` ≥ ${FDS_FOR_10K} in the shell that runs the bench (here ${limit}).`,
-    );
-  }
+export async function measureConnections(
+  options: ScenarioOptions & { bigLevel: BigLevel },
+): Promise<ScenarioResult> {
+  const { bigLevel } = options;
+  const levels = [1_000, 3_000, ...(bigLevel.run ? [BIG_LEVEL] : [])];
+  const own = fileLimits();
+  const notes = [
+    bigLevel.run
+      ? `The ${BIG_LEVEL} level needs ${FDS_FOR_10K} open files in the bench process (it holds every client socket) and in the server under test; here they could open ${own.soft} (hard limit ${own.hard}; Node raises its soft limit to the hard one, and children inherit it).`
+      : bigLevel.notRun
+        ? `**NOT RUN**: ${bigLevel.notRun}.`
+        : `The ${BIG_LEVEL}-socket level was left out (\`--no-10k\`).`,
+  ];
   const values: ValueRow[] = [];
   const targets: Target[] = [];
   for (const kind of KINDS) {
@@ -168,12 +177,36 @@ export async function measureConnections(options: ScenarioOptions): Promise<Scen
         },
         {
           label: `${kind.name}: RSS per idle socket at ${level}`,
-          limit: level >= 10_000 ? MAX_KIB_PER_SOCKET_AT_10K : MAX_KIB_PER_SOCKET,
+          limit: level >= BIG_LEVEL ? MAX_KIB_PER_SOCKET_AT_10K : MAX_KIB_PER_SOCKET,
           unit: 'KiB',
           actual: perSocket(ours, i),
         },
       );
     });
+    if (!bigLevel.run && bigLevel.notRun) {
+      const span = `${levels.at(-1)} → ${BIG_LEVEL}`;
+      for (const [metric, unit, target, limit, atLeast] of [
+        [`connect rate ${span}`, 'conn/s', `connect rate ${span} ÷ floor`, MIN_RATE_VS_FLOOR, true],
+        [`handshake p99 ${span}`, 'ms', `handshake p99 ${span}`, MAX_HANDSHAKE_P99_MS, false],
+        [
+          `RSS per socket at ${BIG_LEVEL}`,
+          'KiB',
+          `RSS per idle socket at ${BIG_LEVEL}`,
+          MAX_KIB_PER_SOCKET_AT_10K,
+          false,
+        ],
+      ] as const) {
+        values.push({ label: `${kind.name}: ${metric}`, unit, ours: 'not run', floor: 'not run' });
+        targets.push({
+          label: `${kind.name}: ${target}`,
+          limit,
+          unit: unit === 'conn/s' ? '×' : unit,
+          actual: Number.NaN,
+          atLeast,
+          notRun: true,
+        });
+      }
+    }
     values.push({
       label: `${kind.name}: RSS after all closed − before (settled)`,
       unit: 'MiB',
