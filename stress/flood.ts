@@ -133,8 +133,11 @@ export async function floodScenario(quick: boolean): Promise<ScenarioResult> {
   const ratio = judged.floodP99 / judged.quietP99;
   const sharedRatio = shared.floodP99 / shared.quietP99;
   const met = ratio <= MAX_P99_RATIO;
+  // The ratio moves with its quiet baseline as much as with the flood (the pinned gateway shares its core with
+  // the latency clients, and the machine's other load lands where it may): the p99s themselves go beside it.
+  const p99s = (run: FloodRun) => `p99 ${fmt(run.quietP99)} → ${fmt(run.floodP99)} ms`;
   figures.push(
-    `target: authenticated health p99 during the flood ÷ quiet ≤ ${MAX_P99_RATIO}× — ${pinnedRun ? 'judged on the pinned run' : 'judged on the shared run (no pinned run)'}: ${ratio.toFixed(2)}× ${met ? 'PASS' : 'FAIL'}${pinnedRun ? `; shared run ${sharedRatio.toFixed(2)}× (not judged: there the generator and the gateway compete for both cores)` : ''}`,
+    `target: authenticated health p99 during the flood ÷ quiet ≤ ${MAX_P99_RATIO}× — ${pinnedRun ? 'judged on the pinned run' : 'judged on the shared run (no pinned run)'}: ${ratio.toFixed(2)}× (${p99s(judged)}) ${met ? 'PASS' : 'FAIL'}${pinnedRun ? `; shared run ${sharedRatio.toFixed(2)}× (${p99s(shared)}), not judged: there the generator and the gateway compete for both cores` : ''}`,
   );
   if (!met)
     failures.push(
