@@ -190,7 +190,8 @@ export class BenchClient {
   }
 }
 
-export type Server = { running: RunningChild; url: string; pid: number; stop(): Promise<void> };
+/** `dir`: its state dir (the gateway's log is `logs/gateway.log` there). */
+export type Server = { running: RunningChild; url: string; pid: number; dir: string; stop(): Promise<void> };
 
 /**
  * The gateway (`config` written to `clawgate.json` in a fresh state dir, or in `stateDir`, which is then kept)
@@ -238,7 +239,7 @@ async function startChild(
   try {
     await pollUntilOk(running, port, '/readyz', running.t0 + START_DEADLINE_MS);
     const ready = await withTimeout(running.readyLine, START_DEADLINE_MS, 'no ready line on stdout');
-    return { running, url: ready.url, pid: running.child.pid!, stop };
+    return { running, url: ready.url, pid: running.child.pid!, dir, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -75,9 +75,29 @@ export type RunningChild = {
   stderr(): string;
 };
 
-export function spawnNode(args: string[], env: NodeJS.ProcessEnv, cwd: string): RunningChild {
+export type SpawnOptions = {
+  /** Run on these CPUs only (`taskset -c <cpus>`, which execs node: the pid is node's). */
+  cpus?: string;
+  /** An IPC channel to the child (`child.send`, its `process.send`). */
+  ipc?: boolean;
+};
+
+export function spawnNode(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  options: SpawnOptions = {},
+): RunningChild {
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, argv] =
+    options.cpus === undefined
+      ? [process.execPath, args]
+      : ['taskset', ['-c', options.cpus, process.execPath, ...args]];
+  const child = spawn(command, argv, {
+    env,
+    cwd,
+    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   let out = '';

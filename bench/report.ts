@@ -36,8 +36,18 @@ export type Table =
   | { title: string; description: string; rows: Row[] }
   | { title: string; description: string; floorLabel?: string; values: ValueRow[] };
 
-/** Met when `actual ≤ limit`, or `actual ≥ limit` with `atLeast`. */
-export type Target = { label: string; limit: number; unit: Unit; actual: number; atLeast?: boolean };
+/**
+ * Met when `actual ≤ limit`, or `actual ≥ limit` with `atLeast`. `notRun`: the measurement could not be made here
+ * (the reason is in the notes); like a miss, it fails the bench.
+ */
+export type Target = {
+  label: string;
+  limit: number;
+  unit: Unit;
+  actual: number;
+  atLeast?: boolean;
+  notRun?: boolean;
+};
 
 export type Report = {
   machine: MachineInfo;
@@ -134,7 +144,14 @@ function markdownTable(table: Table): string {
 
 const passed = (t: Target) => (t.atLeast ? t.actual >= t.limit : t.actual <= t.limit);
 const bound = (t: Target) => `${t.atLeast ? '≥' : '≤'} ${t.limit}${t.unit === '×' ? '' : ' '}${t.unit}`;
-const verdict = (t: Target) => (Number.isNaN(t.actual) ? 'n/a' : passed(t) ? 'PASS' : 'FAIL');
+const verdict = (t: Target) =>
+  t.notRun ? 'NOT RUN' : Number.isNaN(t.actual) ? 'n/a' : passed(t) ? 'PASS' : 'FAIL';
+const figure = (t: Target) => (t.notRun ? '—' : fmt(t.actual, t.unit));
+
+/** The targets not shown to be met: missed, not run, or without a figure (n/a). Any of them fails the bench. */
+export function missedTargets(targets: Target[]): Target[] {
+  return targets.filter((t) => verdict(t) !== 'PASS');
+}
 
 export function formatText(report: Report): string {
   const m = report.machine;
@@ -145,7 +162,7 @@ export function formatText(report: Report): string {
   for (const table of report.tables) lines.push('', `${table.title}:`, textTable(table));
   lines.push('', 'Targets (medians, or the figure named):');
   for (const t of report.targets)
-    lines.push(`  ${t.label}: ${fmt(t.actual, t.unit)} (target ${bound(t)}) — ${verdict(t)}`);
+    lines.push(`  ${t.label}: ${figure(t)} (target ${bound(t)}) — ${verdict(t)}`);
   lines.push('', ...report.notes.map((n) => `note: ${n}`), '');
   return lines.join('\n');
 }
@@ -174,7 +191,7 @@ export function formatMarkdown(report: Report): string {
     '|---|---:|---:|---|',
     ...report.targets.map(
       (t) =>
-        `| ${t.label} | ${fmt(t.actual, t.unit)} | ${bound(t)} | ${verdict(t) === 'FAIL' ? '**FAIL**' : verdict(t)} |`,
+        `| ${t.label} | ${figure(t)} | ${bound(t)} | ${verdict(t) === 'PASS' ? 'PASS' : `**${verdict(t)}**`} |`,
     ),
   ];
   for (const table of report.tables)

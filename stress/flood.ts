@@ -1,16 +1,23 @@
 /**
- * Scenario 2: a pre-auth flood. While authenticated clients (in a worker thread) time `health`, waves of idle
+ * Scenario 2: a pre-auth flood. While authenticated clients (a process of their own) time `health`, waves of idle
  * sockets, oversize first frames, bad-token connects (each wave paced over its second) and slowloris upgrades hit
  * the gateway. Authenticated p99 must stay within 2× its quiet value (measured before and after the flood), every
  * flood socket must be closed by the server once the handshake timeout has passed, and so must the slowloris
  * sockets (the HTTP server's header timeout, which the gateway sets to the handshake timeout).
+ *
+ * It runs twice: with every process free to run on any CPU ("shared"), and, where `taskset` can place them, with
+ * this process (the flood generator) on one CPU and the gateway and the latency clients on another ("pinned").
+ * On two cores the generator can otherwise take the CPU the gateway needs, a cost of the harness rather than of
+ * the gateway; the pinned run rules that out, so the latency target is judged on it when there is one.
  */
 import { once } from 'node:events';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
+import { cleanEnv, readCpuMs, spawnNode, stopChild } from '../bench/probes.ts';
 import { connectAdmin, fmt, percentile, type ScenarioResult, StressClient } from './client.ts';
-import { exitDescription, startGateway } from './gateway.ts';
+import { ownCpus, pinProcess, tasksetMissing, threadsOff } from './cpu-affinity.ts';
+import { exitDescription, REPO_ROOT, startGateway } from './gateway.ts';
+import type { LatencyClientsData, LatencyCommand, LatencyReport } from './latency-clients.ts';
 
 const TOKEN = 'stress-flood-token-0123456789abcdef';
 const HANDSHAKE_TIMEOUT_MS = 2_000;
@@ -23,6 +30,18 @@ const LATENCY_CLIENTS = 10;
 const LATENCY_GAP_MS = 5;
 /** Flood sockets are opened in groups this far apart, spreading each wave over its second. */
 const PACE_STEP_MS = 10;
+const MAX_P99_RATIO = 2;
+const LATENCY_CLIENTS_SCRIPT = new URL('./latency-clients.ts', import.meta.url).pathname;
+
+/** Where the processes run: anywhere, or the generator on one CPU and the gateway with the latency clients on another. */
+type Placement = { name: 'shared' } | { name: 'pinned'; generatorCpu: number; gatewayCpu: number };
+
+type FloodRun = {
+  figures: string[];
+  failures: string[];
+  quietP99: number;
+  floodP99: number;
+};
 
 type FloodSocket = {
   kind: string;
@@ -83,8 +102,79 @@ function trickle(list: Slowloris[]): void {
   }
 }
 
+/** The pinned placement for this machine, or why there is none. */
+function pinnedPlacement(): Placement | string {
+  const missing = tasksetMissing();
+  if (missing) return missing;
+  const cpus = ownCpus();
+  if (cpus.length < 2) return `this process may run on ${cpus.length} CPU only`;
+  return { name: 'pinned', generatorCpu: cpus[0], gatewayCpu: cpus[cpus.length - 1] };
+}
+
+function describePlacement(placement: Placement): string {
+  return placement.name === 'shared'
+    ? 'shared: every process free to run on any CPU'
+    : `pinned: flood generator on CPU ${placement.generatorCpu}, gateway and latency clients on CPU ${placement.gatewayCpu} (taskset)`;
+}
+
 export async function floodScenario(quick: boolean): Promise<ScenarioResult> {
-  const figures: string[] = [];
+  const pinned = pinnedPlacement();
+  const shared = await floodRun(quick, { name: 'shared' });
+  const pinnedRun = typeof pinned === 'string' ? undefined : await floodRun(quick, pinned);
+  const figures = [
+    ...shared.figures.map((line) => `[shared] ${line}`),
+    ...(pinnedRun?.figures.map((line) => `[pinned] ${line}`) ?? [`pinned run not made: ${pinned as string}`]),
+  ];
+  const failures = [
+    ...shared.failures.map((line) => `[shared] ${line}`),
+    ...(pinnedRun?.failures.map((line) => `[pinned] ${line}`) ?? []),
+  ];
+  const judged = pinnedRun ?? shared;
+  const ratio = judged.floodP99 / judged.quietP99;
+  const sharedRatio = shared.floodP99 / shared.quietP99;
+  const met = ratio <= MAX_P99_RATIO;
+  // The ratio moves with its quiet baseline as much as with the flood (the pinned gateway shares its core with
+  // the latency clients, and the machine's other load lands where it may): the p99s themselves go beside it.
+  const p99s = (run: FloodRun) => `p99 ${fmt(run.quietP99)} → ${fmt(run.floodP99)} ms`;
+  figures.push(
+    `target: authenticated health p99 during the flood ÷ quiet ≤ ${MAX_P99_RATIO}× — ${pinnedRun ? 'judged on the pinned run' : 'judged on the shared run (no pinned run)'}: ${ratio.toFixed(2)}× (${p99s(judged)}) ${met ? 'PASS' : 'FAIL'}${pinnedRun ? `; shared run ${sharedRatio.toFixed(2)}× (${p99s(shared)}), not judged: there the generator and the gateway compete for both cores` : ''}`,
+  );
+  if (!met)
+    failures.push(
+      `${pinnedRun ? 'pinned' : 'shared'} run: flood p99 ${fmt(judged.floodP99)} ms > ${MAX_P99_RATIO} × quiet p99 ${fmt(judged.quietP99)} ms`,
+    );
+  return { name: 'flood', pass: failures.length === 0, figures, failures };
+}
+
+/** Starts the latency clients (a child with an IPC channel) and resolves once all are connected. */
+async function startLatencyClients(data: LatencyClientsData, cpus: string | undefined) {
+  const running = spawnNode([LATENCY_CLIENTS_SCRIPT, JSON.stringify(data)], cleanEnv({}), REPO_ROOT, {
+    ipc: true,
+    cpus,
+  });
+  const { child } = running;
+  const exited = once(child, 'exit').then(() => {
+    throw new Error(`latency clients exited early; stderr:\n${running.stderr()}`);
+  });
+  exited.catch(() => undefined);
+  const next = async () => ((await Promise.race([once(child, 'message'), exited])) as [LatencyReport])[0];
+  const ready = await next();
+  if (!('ready' in ready)) throw new Error('latency clients did not start');
+  return {
+    pid: child.pid ?? -1,
+    send: (command: LatencyCommand) => child.send(command),
+    async stop() {
+      child.send({ stop: true } satisfies LatencyCommand);
+      const report = await next();
+      if ('ready' in report) throw new Error('latency clients answered stop with ready');
+      return report;
+    },
+    kill: () => stopChild(child),
+  };
+}
+
+async function floodRun(quick: boolean, placement: Placement): Promise<FloodRun> {
+  const figures: string[] = [describePlacement(placement)];
   const failures: string[] = [];
   const quietMs = quick ? 3_000 : 8_000;
   const waves = quick ? 6 : 20;
@@ -92,30 +182,53 @@ export async function floodScenario(quick: boolean): Promise<ScenarioResult> {
   const perWave = { idle: quick ? 300 : 700, oversize: quick ? 20 : 50, badToken: quick ? 30 : 80 };
   const slowlorisCount = quick ? 50 : 200;
   const slowlorisWaitMs = HANDSHAKE_TIMEOUT_MS + SLOWLORIS_CHECK_MS + REAP_SLACK_MS;
-  const gw = await startGateway({
-    label: 'flood',
-    token: TOKEN,
-    config: {
-      gateway: { limits: { maxPreauthConnectionsPerIp: 5_000, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS } },
-    },
-  });
-  const worker = new Worker(new URL('./latency-worker.ts', import.meta.url), {
-    workerData: { url: gw.url, token: TOKEN, clients: LATENCY_CLIENTS, gapMs: LATENCY_GAP_MS },
-  });
+  const gatewayCpus = placement.name === 'pinned' ? String(placement.gatewayCpu) : undefined;
+  const ownCpuList = ownCpus().join(',');
+  if (placement.name === 'pinned') pinProcess(process.pid, String(placement.generatorCpu));
   const slowloris: Slowloris[] = [];
   let trickleTimer: NodeJS.Timeout | undefined;
+  let latency: Awaited<ReturnType<typeof startLatencyClients>> | undefined;
+  let gw: Awaited<ReturnType<typeof startGateway>> | undefined;
+  let quietP99 = Number.NaN;
+  let floodP99 = Number.NaN;
   try {
-    const [ready] = (await once(worker, 'message')) as [{ ready?: boolean }];
-    if (!ready.ready) throw new Error('latency worker did not start');
+    gw = await startGateway({
+      label: `flood-${placement.name}`,
+      token: TOKEN,
+      cpus: gatewayCpus,
+      config: {
+        gateway: { limits: { maxPreauthConnectionsPerIp: 5_000, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS } },
+      },
+    });
+    latency = await startLatencyClients(
+      { url: gw.url, token: TOKEN, clients: LATENCY_CLIENTS, gapMs: LATENCY_GAP_MS },
+      gatewayCpus,
+    );
+    if (placement.name === 'pinned') {
+      const placed = [
+        ['flood generator', process.pid, String(placement.generatorCpu)],
+        ['gateway', gw.pid, String(placement.gatewayCpu)],
+        ['latency clients', latency.pid, String(placement.gatewayCpu)],
+      ] as const;
+      for (const [name, pid, cpu] of placed) {
+        const off = threadsOff(pid, cpu);
+        if (off.length) failures.push(`${name}: ${off.length} threads not on CPU ${cpu} (${off.join(' ')})`);
+      }
+    }
     const admin = await connectAdmin(gw.url, TOKEN);
-    worker.postMessage({ phase: 'warm' });
+    latency.send({ phase: 'warm' });
     await delay(1_000);
-    worker.postMessage({ phase: 'quiet' });
+    latency.send({ phase: 'quiet' });
     await delay(quietMs);
 
     // A probe opens the gateway's own event-loop window; the one after the flood reads it.
     await admin.call('health', { probe: true });
-    worker.postMessage({ phase: 'flood' });
+    latency.send({ phase: 'flood' });
+    const cpuAtStart = {
+      gateway: readCpuMs(gw.pid),
+      latency: readCpuMs(latency.pid),
+      generator: readCpuMs(process.pid),
+    };
     const sockets: FloodSocket[] = [];
     for (let i = 0; i < slowlorisCount; i++) openSlowloris(gw.port, slowloris);
     trickleTimer = setInterval(() => trickle(slowloris), 1_000);
@@ -143,6 +256,11 @@ export async function floodScenario(quick: boolean): Promise<ScenarioResult> {
     const loop = (await admin.call('health', { probe: true })).payload?.eventLoop as
       | { delayP99Ms: number; delayMaxMs: number; utilization: number; cpuCoreRatio: number }
       | undefined;
+    const windowMs = performance.now() - floodStarted;
+    const cores = (pid: number, startMs: number) => ((readCpuMs(pid) - startMs) / windowMs).toFixed(2);
+    figures.push(
+      `CPU over the flood and its reaping (${(windowMs / 1000).toFixed(1)} s), in cores: gateway ${cores(gw.pid, cpuAtStart.gateway)}, flood generator ${cores(process.pid, cpuAtStart.generator)}, latency clients ${cores(latency.pid, cpuAtStart.latency)}`,
+    );
     if (loop)
       figures.push(
         `gateway's own event loop over the flood: delay p99 ${fmt(loop.delayP99Ms)} ms, max ${fmt(loop.delayMaxMs)} ms, utilization ${(loop.utilization * 100).toFixed(0)} %, CPU ${loop.cpuCoreRatio.toFixed(2)} cores`,
@@ -151,25 +269,20 @@ export async function floodScenario(quick: boolean): Promise<ScenarioResult> {
     const total = (status.payload?.connections as { total?: number } | undefined)?.total;
     // Quiet again, as long as before: the baseline is both windows, so a drift of the machine over the run
     // (other load, CPU frequency) does not pass for the flood's effect.
-    worker.postMessage({ phase: 'quiet-after' });
+    latency.send({ phase: 'quiet-after' });
     await delay(quietMs);
-    worker.postMessage({ phase: 'after' });
-    worker.postMessage({ stop: true });
-    const [result] = (await once(worker, 'message')) as [
-      { samples: Record<string, number[]>; failures: string[] },
-    ];
+    latency.send({ phase: 'after' });
+    const result = await latency.stop();
 
     const quiet = [...(result.samples.quiet ?? []), ...(result.samples['quiet-after'] ?? [])].sort(
       (a, b) => a - b,
     );
     const flood = (result.samples.flood ?? []).sort((a, b) => a - b);
-    const quietP99 = percentile(quiet, 99);
-    const floodP99 = percentile(flood, 99);
+    quietP99 = percentile(quiet, 99);
+    floodP99 = percentile(flood, 99);
     figures.push(
-      `authenticated health latency (${LATENCY_CLIENTS} clients, worker thread): quiet (before and after) p50 ${fmt(percentile(quiet, 50))} ms p99 ${fmt(quietP99)} ms (n=${quiet.length}); during flood p50 ${fmt(percentile(flood, 50))} ms p99 ${fmt(floodP99)} ms max ${fmt(flood.at(-1) ?? Number.NaN)} ms (n=${flood.length}); ratio p99 ${(floodP99 / quietP99).toFixed(2)}×`,
+      `authenticated health latency (${LATENCY_CLIENTS} clients, own process): quiet (before and after) p50 ${fmt(percentile(quiet, 50))} ms p99 ${fmt(quietP99)} ms (n=${quiet.length}); during flood p50 ${fmt(percentile(flood, 50))} ms p99 ${fmt(floodP99)} ms max ${fmt(flood.at(-1) ?? Number.NaN)} ms (n=${flood.length}); ratio p99 ${(floodP99 / quietP99).toFixed(2)}×`,
     );
-    if (!(floodP99 <= 2 * quietP99))
-      failures.push(`flood p99 ${fmt(floodP99)} ms > 2 × quiet p99 ${fmt(quietP99)} ms`);
     if (result.failures.length > 0) failures.push(`latency clients: ${result.failures.join('; ')}`);
 
     const byKind = new Map<
@@ -236,8 +349,9 @@ export async function floodScenario(quick: boolean): Promise<ScenarioResult> {
   } finally {
     clearInterval(trickleTimer);
     for (const entry of slowloris) entry.socket.destroy();
-    await worker.terminate();
-    await gw.stop();
+    await latency?.kill();
+    await gw?.stop();
+    if (placement.name === 'pinned') pinProcess(process.pid, ownCpuList);
   }
-  return { name: 'flood', pass: failures.length === 0, figures, failures };
+  return { figures, failures, quietP99, floodP99 };
 }

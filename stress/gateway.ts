@@ -54,6 +54,8 @@ export type StartOptions = {
   keepConfig?: boolean;
   /** Names the gateway's CPU profile under `--profile` (the scenario). */
   label: string;
+  /** Run the gateway on these CPUs only (a `taskset -c` list). */
+  cpus?: string;
 };
 
 export function writeConfig(path: string, config: Record<string, unknown>): void {
@@ -75,7 +77,9 @@ export async function startGateway(options: StartOptions): Promise<StressGateway
     String(port),
   ];
   if (options.token !== undefined) args.push('--token', options.token);
-  const running = spawnNode(args, cleanEnv({ CLAWGATE_STATE_DIR: stateDir }), REPO_ROOT);
+  const running = spawnNode(args, cleanEnv({ CLAWGATE_STATE_DIR: stateDir }), REPO_ROOT, {
+    cpus: options.cpus,
+  });
   const { url } = await running.readyLine;
   await pollUntilOk(running, port, '/readyz', performance.now() + START_DEADLINE_MS);
   const child = running.child;
