@@ -4,9 +4,11 @@
  * child with the same `--expose-gc` + SIGUSR2 preload `chat-turns.ts` uses, so memory can be read settled.
  */
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import WebSocket from 'ws';
+import { TRIM_CHECK_MS } from '../src/server/runtime/memory-trim.ts';
 // The tests' device identity (an Ed25519 key and OpenClaw's signed payload): one implementation for both.
 import { createTestDevice, deviceProof } from '../test/helpers/device.ts';
 import { NODE_FLAGS } from './chat-turns.ts';
@@ -296,3 +298,29 @@ export const cpuMsSince = (start: NodeJS.CpuUsage) => {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1000;
 };
+
+/** What the gateway logs (src/server/runtime/memory-trim.ts) once it gave memory back after a burst. */
+const TRIM_LINE = '"memory trimmed"';
+/** Slack past one trim check for the burst's last work to land and the line to be written. */
+export const TRIM_SLACK_MS = 5_000;
+
+const TRIM_POLL_MS = 100;
+
+/** How many trims the gateway has logged so far. */
+export function trimsLogged(server: Server): number {
+  try {
+    return readFileSync(join(server.dir, 'logs', 'gateway.log'), 'utf8').split(TRIM_LINE).length - 1;
+  } catch {
+    return 0;
+  }
+}
+
+/** Whether the gateway logged a trim beyond the `before` it had, polled until TRIM_CHECK_MS + slack have passed. */
+export async function trimAfter(server: Server, before: number): Promise<boolean> {
+  const deadline = performance.now() + TRIM_CHECK_MS + TRIM_SLACK_MS;
+  while (trimsLogged(server) <= before) {
+    if (performance.now() > deadline) return false;
+    await delay(TRIM_POLL_MS);
+  }
+  return true;
+}

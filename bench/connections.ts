@@ -13,10 +13,7 @@
  * passes the verdict in as `bigLevel`.
  */
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
-import { TRIM_IDLE_MS } from '../src/server/runtime/memory-trim.ts';
+import { TRIM_CHECK_MS } from '../src/server/runtime/memory-trim.ts';
 import {
   type BenchClient,
   type ClientKind,
@@ -24,6 +21,9 @@ import {
   type Server,
   startFloor,
   startGateway,
+  TRIM_SLACK_MS,
+  trimAfter,
+  trimsLogged,
 } from './bench-client.ts';
 import { settle } from './chat-turns.ts';
 import { fileLimits } from './fd-limit.ts';
@@ -66,32 +66,6 @@ const KINDS: Kind[] = [
 type Level = { sockets: number; rssKiB: number; connectMs: number; p99Ms: number };
 /** `trimmed`: whether the gateway logged its memory trim before the retained reading (undefined: the floor). */
 type Run = { baseKiB: number; levels: Level[]; retainedKiB: number; trimmed?: boolean };
-
-/** What the gateway logs (src/server/runtime/memory-trim.ts) once a crowd of sockets has gone and it trimmed. */
-const TRIM_LINE = 'memory trimmed after a crowd of sockets left';
-/** Slack past the trim's idle time for the last closes to land and the line to be written. */
-const TRIM_SLACK_MS = 5_000;
-
-const TRIM_POLL_MS = 100;
-
-/** How many trims the gateway has logged so far. */
-function trimsLogged(server: Server): number {
-  try {
-    return readFileSync(join(server.dir, 'logs', 'gateway.log'), 'utf8').split(TRIM_LINE).length - 1;
-  } catch {
-    return 0;
-  }
-}
-
-/** Whether the gateway logged a trim beyond the `before` it had, polled until TRIM_IDLE_MS + slack have passed. */
-async function trimAfter(server: Server, before: number): Promise<boolean> {
-  const deadline = performance.now() + TRIM_IDLE_MS + TRIM_SLACK_MS;
-  while (trimsLogged(server) <= before) {
-    if (performance.now() > deadline) return false;
-    await delay(TRIM_POLL_MS);
-  }
-  return true;
-}
 
 function p99(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -141,8 +115,9 @@ async function runSubject(
     const closed = clients.filter((c) => c.closed);
     if (closed.length)
       throw new Error(`${closed.length} idle sockets were closed (first: ${closed[0].closed?.code})`);
-    // What a crowd leaves behind is read once the gateway has had its chance to give it back, as it does
-    // TRIM_IDLE_MS after the last close: a reading before that reports memory it is about to return.
+    // What a crowd leaves behind is read once the gateway has had its chance to give it back, as it does at its
+    // first check (every TRIM_CHECK_MS) that finds the loop idle: a reading before that reports memory it is
+    // about to return.
     const trimsBefore = trims ? trimsLogged(server) : 0;
     await Promise.all(clients.splice(0).map((c) => c.closeAndWait()));
     const trimmed = trims ? await trimAfter(server, trimsBefore) : undefined;
@@ -180,7 +155,7 @@ export async function measureConnections(
     );
     if (ours.trimmed === false)
       notes.push(
-        `${kind.name}: the gateway logged no memory trim within ${(TRIM_IDLE_MS + TRIM_SLACK_MS) / 1000} s of the last close; its retained RSS was read without it.`,
+        `${kind.name}: the gateway logged no memory trim within ${(TRIM_CHECK_MS + TRIM_SLACK_MS) / 1000} s of the last close; its retained RSS was read without it.`,
       );
     process.stderr.write(`bench: connections, ${kind.name}, floor…\n`);
     const floor = await runSubject(await startFloor(options.floorServer), options.token, kind, levels, false);
@@ -274,7 +249,7 @@ export async function measureConnections(
       description:
         `\`${options.cliLabel} gateway run\` (no config; a fresh state dir per kind) and the floor (\`bench/baseline-multi-server.ts\`, same handshake, no state per socket beyond \`ws\`'s), ${WAVE} handshakes at a time from one load process. ` +
         'Per socket = (RSS with N − RSS with 0) ÷ N, settled (SIGUSR2 → full GC, 1 s idle), KiB = 1024 bytes; connect rate = sockets added ÷ time to add them; handshake = socket open → hello-ok. ' +
-        `"After all closed" is read, settled, once the gateway has logged its memory trim (it runs ${TRIM_IDLE_MS / 1000} s after the last close of a crowd; the floor has none). ` +
+        `"After all closed" is read, settled, once the gateway has logged its memory trim (it looks every ${TRIM_CHECK_MS / 1000} s and trims once the loop is idle with RSS well above its low point; the floor has none). ` +
         `"0" is read after ${WARM_UP_SOCKETS} sockets were opened and closed. Control UI sockets each sign with a fresh Ed25519 device, so each is paired (direct loopback) and issued a device token, and each is in presence and reads it.`,
       floorLabel: options.floorLabel,
       values,

@@ -10,7 +10,6 @@ import { isLoopbackIp, normalizeIp, sourceBucket } from '../auth/net-address.ts'
 import { type TailscaleAttribution, tailscaleAttribution } from '../auth/tailscale-ingress.ts';
 import type { GatewayContext } from '../context.ts';
 import { handleClientFrame } from '../dispatch.ts';
-import { MemoryTrim } from '../runtime/memory-trim.ts';
 import { GatewayWsClient } from './client.ts';
 import { CLOSE } from './close-codes.ts';
 import { handleConnectFrame } from './handshake.ts';
@@ -80,7 +79,6 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     () => limits().presenceCoalesceMs,
     () => broadcastPresence(ctx),
   );
-  const trim = new MemoryTrim({ logger: ctx.logger });
 
   // One timer pings every socket and ends the silent ones. It wakes at the shorter of the two limits, read live
   // at each wake: a ping round goes out about every pingIntervalMs, and a socket whose ping is unanswered after
@@ -236,7 +234,6 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
   function attach(client: GatewayWsClient, waitedMs: number): void {
     const { ws } = client;
     ctx.connections.clients.add(client);
-    trim.opened(ctx.connections.size);
     ws.on('message', (data, isBinary) => onMessage(client, data, isBinary));
     ws.on('pong', () => {
       client.pingSentAt = undefined;
@@ -337,7 +334,6 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     client.closed = true;
     clearTimeout(client.handshakeTimer);
     ctx.connections.clients.delete(client);
-    trim.closed(ctx.connections.size);
     if (!client.authenticated) budget.release(client.bucket);
     else {
       if (client.role === 'node') ctx.nodes.disconnected(client);
@@ -376,7 +372,6 @@ export function createWsRuntime(ctx: GatewayContext): WsRuntime {
     close() {
       clearTimeout(sweep);
       presence.close();
-      trim.close();
       preAuthWork.close();
       for (const socket of queuedUpgrades) socket.destroy();
       queuedUpgrades.clear();

@@ -1,73 +1,90 @@
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
 import { createLogger } from '../../../src/logging/logger.ts';
-import { MemoryTrim, memoryReducingGc } from '../../../src/server/runtime/memory-trim.ts';
+import {
+  MemoryTrim,
+  memoryReducingGc,
+  TRIM_CHECK_MS,
+  TRIM_GROWTH_BYTES,
+} from '../../../src/server/runtime/memory-trim.ts';
 
 const logger = createLogger({ level: 'error', console: null });
 
-function trimmer(options: { minDrop?: number } = {}) {
+const MiB = 1024 * 1024;
+
+function trimmer() {
+  const state: { rss: number; heapUsed: number; utilization: number; keep?: number } = {
+    rss: 100 * MiB,
+    heapUsed: 20 * MiB,
+    utilization: 0,
+  };
   let obtained = 0;
   let runs = 0;
   const trim = new MemoryTrim({
     logger,
-    idleMs: 1_000,
-    minDrop: options.minDrop ?? 100,
+    probe: { rss: () => state.rss, heapUsed: () => state.heapUsed, utilization: () => state.utilization },
     collect: () => {
       obtained += 1;
       return () => {
         runs += 1;
+        state.rss = state.keep ?? state.rss;
       };
     },
   });
-  return { trim, runs: () => runs, obtained: () => obtained };
+  return Object.assign(state, {
+    trim,
+    runs: () => runs,
+    obtained: () => obtained,
+  });
 }
 
-test('unit: one memory-reducing GC once most of a large crowd has gone and the closes stopped', (t) => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  t.after(() => mock.timers.reset());
-  const { trim, runs, obtained } = trimmer();
-  t.after(() => trim.close());
-  for (let n = 1; n <= 300; n++) trim.opened(n);
-  for (let n = 299; n >= 200; n--) trim.closed(n);
-  mock.timers.tick(5_000);
-  assert.equal(runs(), 0, '100 gone but two thirds still here: no trim');
-  for (let n = 199; n >= 10; n--) trim.closed(n);
-  mock.timers.tick(999);
-  assert.equal(runs(), 0, 'waits for the closes to stop');
-  trim.closed(9);
-  mock.timers.tick(999);
-  assert.equal(runs(), 0, 'each close restarts the wait');
-  mock.timers.tick(1);
-  assert.equal(runs(), 1);
-  assert.equal(obtained(), 0 + 1, 'the GC function is obtained at the first trim');
-  trim.closed(8);
-  mock.timers.tick(5_000);
-  assert.equal(runs(), 1, 'the peak is reset: no second trim for the same crowd');
+test('unit: a trim runs once RSS is TRIM_GROWTH_BYTES above its low point and the loop was idle', () => {
+  const t = trimmer();
+  assert.equal(t.trim.check(), false, 'the first look only takes the low point');
+  t.rss = 100 * MiB + TRIM_GROWTH_BYTES - 1;
+  assert.equal(t.trim.check(), false, 'not yet grown enough');
+  t.rss = 130 * MiB;
+  t.utilization = 0.5;
+  assert.equal(t.trim.check(), false, 'the loop was busy: not now');
+  assert.equal(t.obtained(), 0, 'the GC is not obtained before it is needed');
+  t.utilization = 0.01;
+  t.keep = 104 * MiB;
+  assert.equal(t.trim.check(), true);
+  assert.equal(t.runs(), 1);
+  assert.equal(t.obtained(), 1);
+  t.rss = 110 * MiB;
+  assert.equal(t.trim.check(), false, 'the low point is what the trim left: 6 MiB above it is nothing');
 });
 
-test('unit: a crowd that comes back cancels the trim; close() cancels it too; small crowds never trim', (t) => {
-  mock.timers.enable({ apis: ['setTimeout'] });
+test('unit: memory really in use becomes the low point; a large live heap is left to V8', () => {
+  const t = trimmer();
+  t.trim.check();
+  t.rss = 200 * MiB;
+  t.keep = 195 * MiB;
+  assert.equal(t.trim.check(), true, 'tried once');
+  t.rss = 210 * MiB;
+  assert.equal(t.trim.check(), false, 'not again for the same data');
+  t.rss = 230 * MiB;
+  t.heapUsed = 200 * MiB;
+  assert.equal(t.trim.check(), false, 'a 200 MiB live heap: no memory-reducing pause');
+  assert.equal(t.runs(), 1);
+});
+
+test("unit: start() looks every TRIM_CHECK_MS on an unref'd interval; stop() ends it", (t) => {
+  mock.timers.enable({ apis: ['setInterval'] });
   t.after(() => mock.timers.reset());
-  const back = trimmer();
-  for (let n = 1; n <= 300; n++) back.trim.opened(n);
-  for (let n = 299; n >= 0; n--) back.trim.closed(n);
-  for (let n = 1; n <= 250; n++) back.trim.opened(n);
-  mock.timers.tick(5_000);
-  assert.equal(back.runs(), 0);
-
-  const closing = trimmer();
-  for (let n = 1; n <= 300; n++) closing.trim.opened(n);
-  for (let n = 299; n >= 0; n--) closing.trim.closed(n);
-  closing.trim.close();
-  mock.timers.tick(5_000);
-  assert.equal(closing.runs(), 0);
-
-  const small = trimmer({ minDrop: 1_000 });
-  for (let n = 1; n <= 300; n++) small.trim.opened(n);
-  for (let n = 299; n >= 0; n--) small.trim.closed(n);
-  mock.timers.tick(5_000);
-  assert.equal(small.runs(), 0);
-  small.trim.close();
+  const m = trimmer();
+  m.trim.start();
+  m.trim.check();
+  m.rss = 200 * MiB;
+  mock.timers.tick(TRIM_CHECK_MS - 1);
+  assert.equal(m.runs(), 0);
+  mock.timers.tick(1);
+  assert.equal(m.runs(), 1);
+  m.trim.stop();
+  m.rss = 400 * MiB;
+  mock.timers.tick(TRIM_CHECK_MS * 3);
+  assert.equal(m.runs(), 1);
 });
 
 test('the memory-reducing GC is available without --expose-gc and runs', async () => {
