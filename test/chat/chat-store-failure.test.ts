@@ -4,15 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { resolveModel } from '../../src/agents/providers/registry.ts';
-import { ChatService } from '../../src/chat/chat-service.ts';
-import { ContextTailStore } from '../../src/chat/context-tail.ts';
 import { defaultConfig } from '../../src/config/defaults.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { Lanes } from '../../src/server/lanes.ts';
 import { SessionEvents } from '../../src/sessions/session-events.ts';
 import { databasePath } from '../../src/storage/database.ts';
 import { SqliteStore } from '../../src/storage/sqlite-store.ts';
+import { echoChatService } from '../helpers/echo-chat.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { connectClient, type Frame } from '../helpers/raw-client.ts';
 
@@ -111,15 +108,11 @@ test('a store read that fails after the accept never rejects the run: done settl
   const logged: string[] = [];
   const logger = createLogger({ level: 'debug', console: (line) => logged.push(line) });
   const config = defaultConfig();
-  const chat = new ChatService({
-    store: new ContextTailStore(store),
+  const chat = echoChatService({
+    store,
     events: bus,
-    lanes: new Lanes({ main: 1 }),
+    config,
     logger,
-    now: Date.now,
-    config: () => config,
-    resolveModel: (ref) => resolveModel(ref, config),
-    agentSettings: () => ({ models: ['echo/echo'] }),
     sessionEvents: new SessionEvents(bus, Date.now, () => KEY),
   });
   t.after(() => chat.close());

@@ -3,20 +3,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { resolveModel } from '../../src/agents/providers/registry.ts';
-import { ChatService } from '../../src/chat/chat-service.ts';
-import { ContextTailStore } from '../../src/chat/context-tail.ts';
 import { defaultConfig } from '../../src/config/defaults.ts';
 import { HealthState } from '../../src/health/health-state.ts';
-import { createLogger } from '../../src/logging/logger.ts';
 import { InProcessBroadcast } from '../../src/server/broadcast.ts';
 import { CORE_MODULES } from '../../src/server/core-modules.ts';
-import { Lanes } from '../../src/server/lanes.ts';
 import { GatewayRegistry } from '../../src/server/registry.ts';
 import { serverModule } from '../../src/server/server-module.ts';
 import type { GatewayWsClient } from '../../src/server/ws/client.ts';
 import { SessionEvents } from '../../src/sessions/session-events.ts';
 import { SqliteStore } from '../../src/storage/sqlite-store.ts';
+import { echoChatService } from '../helpers/echo-chat.ts';
 
 const KEY = 'agent:main:main';
 
@@ -70,17 +66,7 @@ function harness(t: TestContext) {
   const sessionEvents = new SessionEvents(events, Date.now, () => KEY);
   const config = defaultConfig();
   config.models.echo = { ...config.models.echo, wordDelayMs: 0 };
-  const chat = new ChatService({
-    store: new ContextTailStore(counted),
-    events,
-    lanes: new Lanes({ main: 1 }),
-    logger: createLogger({ level: 'error', console: () => undefined }),
-    now: Date.now,
-    config: () => config,
-    resolveModel: (ref) => resolveModel(ref, config),
-    agentSettings: () => ({ models: ['echo/echo'] }),
-    sessionEvents,
-  });
+  const chat = echoChatService({ store: counted, events, config, sessionEvents });
   sessionEvents.activeRuns = (sessionKey) => chat.activeRunIds(sessionKey);
   t.after(async () => {
     await chat.close();
