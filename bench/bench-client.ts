@@ -301,8 +301,8 @@ export const cpuMsSince = (start: NodeJS.CpuUsage) => {
 
 /** What the gateway logs (src/server/runtime/memory-trim.ts) once it gave memory back after a burst. */
 const TRIM_LINE = '"memory trimmed"';
-/** Slack past one trim check for the burst's last work to land and the line to be written. */
-export const TRIM_SLACK_MS = 5_000;
+/** Slack past one trim check: two idle windows after the burst's last work, and the line written. */
+export const TRIM_SLACK_MS = 8_000;
 
 const TRIM_POLL_MS = 100;
 

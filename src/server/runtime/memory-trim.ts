@@ -8,8 +8,13 @@ import type { ServiceDefinition } from '../registry.ts';
 export const TRIM_CHECK_MS = 2_000;
 /** RSS this far above its low point since the last trim is worth a trim. */
 export const TRIM_GROWTH_BYTES = 24 * 1024 * 1024;
-/** The loop was busy at most this share of the last check's window: nobody is waiting on it. */
+/** The loop was busy at most this share of a check's window: nobody is waiting on it. */
 const IDLE_UTILIZATION = 0.05;
+/**
+ * Windows in a row that must be idle: one idle window is also the pause between two bursts (a benchmark's, or a
+ * client's), and the GC's pause would land on the next burst's first requests.
+ */
+const IDLE_WINDOWS = 2;
 /** A memory-reducing GC's pause grows with the live heap: past this, the trim is left to V8. */
 const MAX_HEAP_BYTES = 128 * 1024 * 1024;
 
@@ -28,7 +33,7 @@ export type MemoryTrimProbe = {
  * start here. Measured: 10 000 `cli` sockets opened and closed left RSS 64 MiB up after any number of ordinary
  * full GCs, 10 000 `cron.add` calls ~40 MiB; one memory-reducing GC (~50 ms) brought the sockets' to 8 MiB. So
  * every TRIM_CHECK_MS: when RSS is TRIM_GROWTH_BYTES above its low point since the last trim and the loop was
- * idle over the window, one such GC runs. Memory that is really in use stays, and the low point moves up to it,
+ * idle over the last two windows, one such GC runs. Memory that is really in use stays, and the low point moves up to it,
  * so a gateway holding more data is not trimmed again for it. The GC is obtained at that first need.
  */
 export class MemoryTrim {
@@ -37,6 +42,7 @@ export class MemoryTrim {
   readonly #collect: () => Collect;
   #gc: Collect | undefined;
   #low = Number.POSITIVE_INFINITY;
+  #idleWindows = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: { logger: Logger; probe?: MemoryTrimProbe; collect?: () => Collect }) {
@@ -61,7 +67,8 @@ export class MemoryTrim {
     const utilization = this.#probe.utilization();
     const rss = this.#probe.rss();
     this.#low = Math.min(this.#low, rss);
-    if (rss - this.#low < TRIM_GROWTH_BYTES || utilization > IDLE_UTILIZATION) return false;
+    this.#idleWindows = utilization > IDLE_UTILIZATION ? 0 : this.#idleWindows + 1;
+    if (rss - this.#low < TRIM_GROWTH_BYTES || this.#idleWindows < IDLE_WINDOWS) return false;
     if (this.#probe.heapUsed() > MAX_HEAP_BYTES) return false;
     const started = performance.now();
     try {
